@@ -1,0 +1,15 @@
+# hydra_layer(NAME DEPS ...): one static library per folder under src/, its sources globbed
+# so that adding a file to a layer needs no edit here.
+function(hydra_layer name)
+  cmake_parse_arguments(L "" "" "DEPS" ${ARGN})
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cc)
+  if(srcs)
+    add_library(hydra_${name} STATIC ${srcs})
+    target_include_directories(hydra_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(hydra_${name} PUBLIC ${L_DEPS})
+  else()
+    add_library(hydra_${name} INTERFACE)
+    target_include_directories(hydra_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(hydra_${name} INTERFACE ${L_DEPS})
+  endif()
+endfunction()

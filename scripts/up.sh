@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up this machine, builds hydra, and brings the whole system up: a private PostgreSQL
+# cluster under $HYDRA_DATA (unless HYDRA_DBI names a database), the schema, and the daemons.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+./scripts/build.sh release
+if [ -z "${HYDRA_DATA:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then export HYDRA_DATA=/var/lib/hydra; else export HYDRA_DATA="$HOME/.local/share/hydra"; fi
+fi
+exec ./build/bin/hydra up "$@"

@@ -1,0 +1,39 @@
+#include "util/error.hh"
+#include "util/process.hh"
+
+#include <gtest/gtest.h>
+
+using namespace hydra;
+
+TEST(Process, RunCapturesOutputAndStatus)
+{
+    auto r = run({.argv = {"sh", "-c", "cat; echo err >&2; exit 3"}}, "hello");
+    EXPECT_EQ(r.out, "hello");
+    EXPECT_EQ(r.err, "err\n");
+    EXPECT_EQ(statusToString(r.status), "exited with status 3");
+}
+
+TEST(Process, MissingProgramNamesTheProgram)
+{
+    try {
+        Process::spawn({.argv = {"no-such-program-hydra"}});
+        FAIL() << "spawn succeeded";
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "cannot start no-such-program-hydra: No such file or directory");
+    }
+}
+
+TEST(Process, TimeoutKillsTheChild)
+{
+    EXPECT_THROW(run({.argv = {"sleep", "30"}}, {}, std::chrono::milliseconds(200)), TimeoutError);
+}
+
+TEST(Process, RunCheckedReportsStderr)
+{
+    try {
+        runChecked({.argv = {"sh", "-c", "echo broken >&2; exit 1"}});
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "sh exited with status 1: broken");
+    }
+}
