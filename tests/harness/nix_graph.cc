@@ -244,6 +244,8 @@ std::map<std::string, std::string> NixGraph::instantiate() const
 std::map<std::string, NixDrv> NixGraph::build(const std::vector<std::string>& only) const
 {
     auto drvs = derivations();
+    for (auto& name : only)
+        if (!drvs.count(name)) throw Error("cannot build '{}': no such node in the graph", name);
     std::vector<std::string> argv = {"nix-store", "--realise"};
     for (auto& [name, d] : drvs)
         if (only.empty() || std::find(only.begin(), only.end(), name) != only.end())

@@ -10,9 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -246,4 +248,104 @@ TEST(BuildHostTeardown, LeavesNoProcessNamespaceOrDirectory)
     EXPECT_FALSE(exitedOk(run({.argv = {"ip", "link", "show", veth}}).status));
     EXPECT_FALSE(std::filesystem::exists(dir));
     EXPECT_FALSE(std::filesystem::exists(loopDir));
+}
+
+namespace {
+
+std::vector<std::string> queryLines(const std::vector<std::string>& args)
+{
+    std::vector<std::string> argv = {"nix-store"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::istringstream in(runChecked({.argv = argv, .setEnv = nixTestEnv()}));
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s)
+{
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+} // namespace
+
+TEST(NixGraph, EveryInstanceGetsFreshPathsUnlessTheNonceIsShared)
+{
+    auto a = NixGraph::chain(2).instantiate(), b = NixGraph::chain(2).instantiate();
+    EXPECT_NE(a.at("n1"), b.at("n1"));
+    EXPECT_EQ(NixGraph("fixed-nonce").instantiate(), NixGraph("fixed-nonce").instantiate());
+    EXPECT_TRUE(a.at("n0").ends_with("-n0.drv")) << a.at("n0");
+    EXPECT_NE(NixGraph::chain(1).expression().find("nonce"), std::string::npos);
+}
+
+TEST(NixGraph, ShapesHaveTheirEdges)
+{
+    auto chain = NixGraph::chain(3).instantiate();
+    EXPECT_TRUE(contains(queryLines({"--query", "--references", chain.at("n2")}), chain.at("n1")));
+    EXPECT_FALSE(contains(queryLines({"--query", "--references", chain.at("n2")}), chain.at("n0")));
+
+    auto diamond = NixGraph::diamond().instantiate();
+    auto bottomInputs = queryLines({"--query", "--requisites", diamond.at("bottom")});
+    for (auto n : {"top", "left", "right"}) EXPECT_TRUE(contains(bottomInputs, diamond.at(n))) << n;
+
+    auto fan = NixGraph::fanIn(5).instantiate();
+    EXPECT_EQ(fan.size(), 6u);
+    EXPECT_EQ(queryLines({"--query", "--references", fan.at("root")}).size(), 5u) << "one input per leaf";
+}
+
+TEST(NixGraph, ClosureHoldsExactlyNPathsWhileFanInKeepsLeavesOut)
+{
+    auto closure = NixGraph::closure(4).build();
+    EXPECT_EQ(queryLines({"--query", "--requisites", closure.at("top").out()}).size(), 4u);
+
+    auto fan = NixGraph::fanIn(3).build();
+    EXPECT_EQ(queryLines({"--query", "--requisites", fan.at("root").out()}).size(), 1u);
+    EXPECT_TRUE(validLocally(fan.at("leaf2").out()));
+}
+
+TEST(NixGraph, MultipleOutputsCanBeDependedOnSeparately)
+{
+    NixGraph g;
+    g.add("lib").outputs = {"out", "dev"};
+    g.add("app", {"lib.dev"});
+    auto built = g.build();
+    auto& lib = built.at("lib");
+    ASSERT_EQ(lib.outputs.size(), 2u);
+    EXPECT_TRUE(validLocally(lib.outputs.at("dev")));
+    auto refs = queryLines({"--query", "--references", built.at("app").out()});
+    EXPECT_TRUE(contains(refs, lib.outputs.at("dev")));
+    EXPECT_FALSE(contains(refs, lib.out()));
+}
+
+TEST(NixGraph, ScriptsMisbehaveAsAsked)
+{
+    NixGraph g;
+    g.add("broken").script = scripts::failing(3);
+    g.add("markedFailed").script = scripts::failedWithOutput();
+    g.add("chatty").script = scripts::bigLog(2000);
+    g.add("slow").script = scripts::sleeping(1);
+    g.add("odd").script = "echo '${not-nix}' \"quoted\" \\\\ > $out";
+
+    EXPECT_THROW(g.build({"broken"}), Error);
+    auto built = g.build({"markedFailed", "chatty", "slow", "odd"});
+    EXPECT_TRUE(std::filesystem::exists(built.at("markedFailed").out() + "/nix-support/failed"));
+    auto log =
+        runChecked({.argv = {"nix-store", "--read-log", built.at("chatty").drvPath}, .setEnv = nixTestEnv()});
+    EXPECT_NE(log.find("log line 1999 of"), std::string::npos);
+    EXPECT_TRUE(validLocally(built.at("slow").out()));
+    std::ifstream odd(built.at("odd").out());
+    std::string content((std::istreambuf_iterator<char>(odd)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(content, "${not-nix} quoted \\\n");
+}
+
+TEST(NixGraph, WrittenExpressionEvaluatesWithNixInstantiate)
+{
+    auto g = NixGraph::diamond();
+    auto dir = std::filesystem::temp_directory_path() / ("hydra-graph-test-" + g.nonce());
+    std::filesystem::create_directories(dir);
+    auto file = g.writeTo(dir, "release.nix");
+    auto out =
+        runChecked({.argv = {"nix-instantiate", file.string(), "-A", "bottom"}, .setEnv = nixTestEnv()});
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(trim(out), g.instantiate().at("bottom"));
 }
