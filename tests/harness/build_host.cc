@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <netinet/in.h>
@@ -112,6 +113,16 @@ std::string nsOf(const std::string& pid, const char* kind)
     std::error_code ec;
     auto target = std::filesystem::read_symlink(fmt::format("/proc/{}/ns/{}", pid, kind), ec);
     return ec ? std::string() : target.string();
+}
+
+/// Opens the namespace so that the kernel cannot hand its id to a new namespace while `fd` is
+/// open (ids are reused at once), and returns that id.
+std::string holdNamespace(const std::string& pid, const char* kind, AutoFd& fd)
+{
+    auto link = fmt::format("/proc/{}/ns/{}", pid, kind);
+    fd = AutoFd(::open(link.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throwSysError("opening " + link);
+    return nsOf(pid, kind);
 }
 
 RunResult ip(std::vector<std::string> args)
@@ -259,8 +270,8 @@ bool BuildHost::waitForSshd(std::chrono::seconds timeout)
         if (sshBannerAt(address_, port_, std::chrono::steady_clock::now() + 2s)) {
             // sshd has exec'ed inside its namespaces by now: remember them for teardown.
             auto pid = std::to_string(sshdPid_);
-            mountNs_ = nsOf(pid, "mnt");
-            if (network_ == HostNetwork::OwnNetns) netNs_ = nsOf(pid, "net");
+            mountNs_ = holdNamespace(pid, "mnt", mountNsFd_);
+            if (network_ == HostNetwork::OwnNetns) netNs_ = holdNamespace(pid, "net", netNsFd_);
             if (mountNs_.empty() || mountNs_ == nsOf("self", "mnt"))
                 throw Error("build host sshd (pid {}) is not in a mount namespace of its own", pid);
             return true;
@@ -372,6 +383,9 @@ void BuildHost::teardown()
     // Deleting one end of a veth pair deletes both; then the namespace goes.
     if (!vethHost_.empty()) ip({"link", "del", vethHost_});
     if (!netns_.empty()) ip({"netns", "del", netns_});
+    // Only now may the kernel reuse the namespaces' ids: no scan above can mistake a stranger.
+    mountNsFd_.close();
+    netNsFd_.close();
     std::error_code ec;
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
 }

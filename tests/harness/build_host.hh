@@ -4,6 +4,7 @@
 // /nix (and a private nix.conf on /etc/nix); optionally inside its own network namespace so a
 // test can cut the link.
 
+#include "util/fd.hh"
 #include "util/process.hh"
 
 #include <chrono>
@@ -60,7 +61,8 @@ public:
     void cutLink();
     void restoreLink();
 
-    /// Identifiers of what teardown() must remove, for tests that check nothing is left.
+    /// Identifiers of what teardown() must remove, for tests that check nothing is left. The
+    /// fixture keeps its namespaces open until teardown ends, so their ids stay unique meanwhile.
     const std::string& mountNamespace() const { return mountNs_; }
     const std::string& netnsName() const { return netns_; }
     const std::string& hostVeth() const { return vethHost_; }
@@ -82,6 +84,7 @@ private:
     std::string address_, hostKeyLine_, hostKeyBase64_;
     int port_ = 22;
     std::string netns_, vethHost_, mountNs_, netNs_;
+    AutoFd mountNsFd_, netNsFd_;
     std::optional<Process> sshd_;
     pid_t sshdPid_ = -1;
     bool tornDown_ = false;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -76,14 +77,20 @@ uint64_t readU64(int fd, Deadline deadline)
     return v;
 }
 
-bool processInNamespace(const std::string& ns)
+/// "pid (comm) state" of every process in the mount namespace `ns`, empty when there is none.
+std::string processesInNamespace(const std::string& ns)
 {
+    std::string found;
     for (auto& e : std::filesystem::directory_iterator("/proc")) {
         std::error_code ec;
         auto target = std::filesystem::read_symlink(e.path() / "ns" / "mnt", ec);
-        if (!ec && target.string() == ns) return true;
+        if (ec || target.string() != ns) continue;
+        std::ifstream stat(e.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        found += line.substr(0, line.find(')') + 3) + "; ";
     }
-    return false;
+    return found;
 }
 
 bool netnsListed(const std::string& name)
@@ -234,15 +241,20 @@ TEST(BuildHostTeardown, LeavesNoProcessNamespaceOrDirectory)
     auto netns = host.netnsName(), veth = host.hostVeth();
     auto dir = host.dir(), loopDir = loopback.dir();
     auto pid = host.sshdPid();
+    // Held open, the namespaces keep their ids: no new namespace can pass for them below.
+    AutoFd heldMnt(::open(fmt::format("/proc/{}/ns/mnt", pid).c_str(), O_RDONLY | O_CLOEXEC));
+    AutoFd heldLoopMnt(
+        ::open(fmt::format("/proc/{}/ns/mnt", loopback.sshdPid()).c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(heldMnt && heldLoopMnt);
     ASSERT_TRUE(netnsListed(netns));
-    ASSERT_TRUE(processInNamespace(mnt));
-    ASSERT_TRUE(processInNamespace(loopMnt));
+    ASSERT_NE(processesInNamespace(mnt), "");
+    ASSERT_NE(processesInNamespace(loopMnt), "");
 
     host.teardown();
     loopback.teardown();
 
-    EXPECT_FALSE(processInNamespace(mnt));
-    EXPECT_FALSE(processInNamespace(loopMnt));
+    EXPECT_EQ(processesInNamespace(mnt), "");
+    EXPECT_EQ(processesInNamespace(loopMnt), "");
     EXPECT_NE(::kill(pid, 0), 0) << "sshd still running";
     EXPECT_FALSE(netnsListed(netns));
     EXPECT_FALSE(exitedOk(run({.argv = {"ip", "link", "show", veth}}).status));
