@@ -1,0 +1,14 @@
+#pragma once
+// The subcommands of `hydra`; each returns the process exit code.
+
+#include "cli/args.hh"
+
+namespace hydra::cli {
+
+int cmdInit(Args& args);       ///< hydra init / hydra-init: create or migrate the schema
+int cmdCreateUser(Args& args); ///< hydra create-user / hydra-create-user
+int cmdUp(Args& args);         ///< hydra up: private database (if needed), schema, daemons
+int cmdDown(Args& args);       ///< hydra down: stop what `up` started
+int cmdStatus(Args& args);     ///< hydra status: where the database is and what it holds
+
+} // namespace hydra::cli

@@ -1,0 +1,50 @@
+#include "cli/site.hh"
+
+#include "db/connect.hh"
+#include "util/error.hh"
+
+#include <cstdlib>
+#include <unistd.h>
+
+namespace hydra::cli {
+
+std::string defaultDataDir()
+{
+    if (::geteuid() == 0) return "/var/lib/hydra";
+    const char* home = std::getenv("HOME"); // NOLINT(concurrency-mt-unsafe): read once at start-up
+    if (!home || !*home) throw Error("HYDRA_DATA is not set and neither is HOME");
+    return std::string(home) + "/.local/share/hydra";
+}
+
+Site Site::fromEnvironment()
+{
+    Site s;
+    const char* data = std::getenv("HYDRA_DATA"); // NOLINT(concurrency-mt-unsafe)
+    s.dataDir_ = data && *data ? data : defaultDataDir();
+    const char* dbi = std::getenv("HYDRA_DBI"); // NOLINT(concurrency-mt-unsafe)
+    if (dbi && *dbi) s.dbi_ = dbi;
+    // The config file defaults to $HYDRA_DATA/hydra.conf: use the state directory decided here.
+    std::string dataDir = s.dataDir_;
+    s.config_ = HydraConfig::fromEnvironment([dataDir](std::string_view name) -> std::optional<std::string> {
+        if (name == "HYDRA_DATA") return dataDir;
+        return systemEnv(name);
+    });
+    return s;
+}
+
+db::PrivateCluster Site::privateCluster() const
+{
+    return db::PrivateCluster(db::ClusterOptions{.dataDir = dataDir_ + "/postgres"});
+}
+
+std::string Site::conninfo(bool startPrivate) const
+{
+    return db::resolveDatabase(dbi_ ? dbi_->c_str() : nullptr, dataDir_, startPrivate);
+}
+
+std::unique_ptr<pqxx::connection> Site::connect(bool startPrivate) const
+{
+    return db::connect(conninfo(startPrivate));
+}
+
+} // namespace hydra::cli

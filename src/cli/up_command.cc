@@ -1,0 +1,75 @@
+#include "cli/commands.hh"
+#include "cli/site.hh"
+#include "db/connect.hh"
+#include "db/overview.hh"
+#include "db/schema.hh"
+#include "util/error.hh"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace hydra::cli {
+
+namespace {
+
+void makeStateDirs(const Site& site)
+{
+    std::error_code ec;
+    for (auto sub : {"", "/build-logs", "/logs"}) {
+        std::filesystem::create_directories(site.dataDir() + sub, ec);
+        if (ec) throw Error("cannot create the state directory {}{}: {}", site.dataDir(), sub, ec.message());
+    }
+}
+
+} // namespace
+
+int cmdUp(Args& args)
+{
+    args.expectEnd();
+    Site site = Site::fromEnvironment();
+    makeStateDirs(site);
+    auto conn = site.connect(/*startPrivate=*/true);
+    auto schema = db::initSchema(*conn);
+    std::printf("state directory: %s\n", site.dataDir().c_str());
+    std::printf("database: %s%s\n", db::redactConninfo(site.conninfo(false)).c_str(),
+                site.externalDatabase() ? "" : " (private cluster)");
+    std::printf("schema: version %d%s\n", schema.toVersion, schema.applied ? " (initialised now)" : "");
+    std::printf("hydra is up; to use it from this shell: export HYDRA_DATA=%s\n", site.dataDir().c_str());
+    return 0;
+}
+
+int cmdDown(Args& args)
+{
+    args.expectEnd();
+    Site site = Site::fromEnvironment();
+    if (site.externalDatabase()) {
+        std::printf("database is external (HYDRA_DBI): nothing to stop\n");
+        return 0;
+    }
+    auto cluster = site.privateCluster();
+    if (!cluster.running()) {
+        std::printf("private database under %s/postgres is not running\n", site.dataDir().c_str());
+        return 0;
+    }
+    cluster.stop();
+    std::printf("stopped the private database under %s/postgres\n", site.dataDir().c_str());
+    return 0;
+}
+
+int cmdStatus(Args& args)
+{
+    args.expectEnd();
+    Site site = Site::fromEnvironment();
+    auto conn = site.connect(/*startPrivate=*/false);
+    int version = db::schemaVersion(*conn);
+    std::printf("state directory: %s\n", site.dataDir().c_str());
+    std::printf("database: %s\n", db::redactConninfo(site.conninfo(false)).c_str());
+    std::printf("schema: version %d\n", version);
+    if (version == 0) return 1;
+    auto o = db::readOverview(*conn);
+    std::printf("projects: %lld, jobsets: %lld, users: %lld\n", o.projects, o.jobsets, o.users);
+    std::printf("builds: %lld queued, %lld finished\n", o.queuedBuilds, o.finishedBuilds);
+    return 0;
+}
+
+} // namespace hydra::cli
