@@ -8,7 +8,10 @@ namespace hydra::db {
 
 namespace {
 
-const char* orNull(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+const char* orNull(const std::optional<std::string>& s)
+{
+    return s ? s->c_str() : nullptr;
+}
 
 } // namespace
 
@@ -29,16 +32,16 @@ bool upsertUser(pqxx::connection& c, const UserUpdate& u)
                         r);
     pqxx::work w(c);
     // '!' can never match a hash, so a user created without a password cannot log in.
-    auto r = w.exec_params(
-        "INSERT INTO Users (userName, fullName, emailAddress, password, type) "
-        "VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, '!'), COALESCE($5, 'hydra')) "
-        "ON CONFLICT (userName) DO UPDATE SET "
-        "  fullName = COALESCE($2, Users.fullName), "
-        "  emailAddress = COALESCE($3, Users.emailAddress), "
-        "  password = COALESCE($4, Users.password), "
-        "  type = COALESCE($5, Users.type) "
-        "RETURNING (xmax = 0) AS created",
-        u.name, orNull(u.fullName), orNull(u.emailAddress), orNull(u.passwordHash), orNull(u.type));
+    auto r = w.exec_params("INSERT INTO Users (userName, fullName, emailAddress, password, type) "
+                           "VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, '!'), COALESCE($5, 'hydra')) "
+                           "ON CONFLICT (userName) DO UPDATE SET "
+                           "  fullName = COALESCE($2, Users.fullName), "
+                           "  emailAddress = COALESCE($3, Users.emailAddress), "
+                           "  password = COALESCE($4, Users.password), "
+                           "  type = COALESCE($5, Users.type) "
+                           "RETURNING (xmax = 0) AS created",
+                           u.name, orNull(u.fullName), orNull(u.emailAddress), orNull(u.passwordHash),
+                           orNull(u.type));
     bool created = r[0][0].as<bool>();
     if (u.wipeRoles) w.exec_params("DELETE FROM UserRoles WHERE userName = $1", u.name);
     for (auto& role : u.roles)

@@ -34,7 +34,10 @@ public:
 class FakeClock final : public Clock {
 public:
     TimePoint now() const override { return now_; }
-    long long unixTime() const override { return unixBase_ + std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count(); }
+    long long unixTime() const override
+    {
+        return unixBase_ + std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count();
+    }
     void advance(Duration d) { now_ += d; }
     void setUnixBase(long long t) { unixBase_ = t; }
 

@@ -37,8 +37,8 @@ namespace {
 void waitReady(int fd, short events, Deadline deadline, std::string_view what)
 {
     for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                          std::chrono::steady_clock::now());
         if (left.count() <= 0) throw TimeoutError("timed out waiting for {}", what);
         pollfd p{fd, events, 0};
         int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 60'000)));

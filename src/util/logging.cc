@@ -23,8 +23,14 @@ const char* levelName(Level l)
 }
 } // namespace
 
-void setLevel(Level l) { currentLevel = l; }
-Level level() { return currentLevel; }
+void setLevel(Level l)
+{
+    currentLevel = l;
+}
+Level level()
+{
+    return currentLevel;
+}
 
 void write(Level l, std::string_view context, std::string_view msg)
 {

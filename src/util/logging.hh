@@ -16,23 +16,19 @@ Level level();
 /// Writes one line atomically: "<time> <LEVEL> [<context>] <message>".
 void write(Level level, std::string_view context, std::string_view msg);
 
-template <typename... Args>
-void info(fmt::format_string<Args...> f, Args&&... args)
+template <typename... Args> void info(fmt::format_string<Args...> f, Args&&... args)
 {
     if (level() <= Level::Info) write(Level::Info, {}, fmt::format(f, std::forward<Args>(args)...));
 }
-template <typename... Args>
-void warn(fmt::format_string<Args...> f, Args&&... args)
+template <typename... Args> void warn(fmt::format_string<Args...> f, Args&&... args)
 {
     if (level() <= Level::Warn) write(Level::Warn, {}, fmt::format(f, std::forward<Args>(args)...));
 }
-template <typename... Args>
-void error(fmt::format_string<Args...> f, Args&&... args)
+template <typename... Args> void error(fmt::format_string<Args...> f, Args&&... args)
 {
     write(Level::Error, {}, fmt::format(f, std::forward<Args>(args)...));
 }
-template <typename... Args>
-void debug(fmt::format_string<Args...> f, Args&&... args)
+template <typename... Args> void debug(fmt::format_string<Args...> f, Args&&... args)
 {
     if (level() <= Level::Debug) write(Level::Debug, {}, fmt::format(f, std::forward<Args>(args)...));
 }

@@ -4,10 +4,10 @@
 
 #include <argon2.h>
 #include <array>
-#include <optional>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <optional>
 
 namespace hydra {
 
@@ -78,6 +78,9 @@ bool verifyPassword(std::string_view password, std::string_view stored)
     return false;
 }
 
-bool isSupportedPasswordHash(std::string_view hash) { return argonType(hash) || isSha1Hex(hash); }
+bool isSupportedPasswordHash(std::string_view hash)
+{
+    return argonType(hash) || isSha1Hex(hash);
+}
 
 } // namespace hydra

@@ -10,8 +10,8 @@
 #include <poll.h>
 #include <sys/wait.h>
 #include <thread>
-#include <utility>
 #include <unistd.h>
+#include <utility>
 
 extern char** environ;
 
@@ -37,8 +37,8 @@ std::vector<std::string> buildEnv(const ProcessOptions& opts)
 }
 
 // Runs in the child between fork and exec: only async-signal-safe calls.
-[[noreturn]] void childExec(const ProcessOptions& opts, char* const* argv, char* const* envp,
-                            int inFd, int outFd, int errFd, int reportFd)
+[[noreturn]] void childExec(const ProcessOptions& opts, char* const* argv, char* const* envp, int inFd,
+                            int outFd, int errFd, int reportFd)
 {
     auto fail = [&](int err) {
         auto r = ::write(reportFd, &err, sizeof err);
@@ -96,7 +96,8 @@ Process Process::spawn(const ProcessOptions& opts)
     while (n < 0 && errno == EINTR);
     if (n == sizeof childErr) {
         int st;
-        while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
         throw Error("cannot start {}: {}", opts.argv[0], std::strerror(childErr));
     }
 
@@ -110,8 +111,7 @@ Process Process::spawn(const ProcessOptions& opts)
 
 Process::Process(Process&& o) noexcept
     : pid_(std::exchange(o.pid_, -1)), in_(std::move(o.in_)), out_(std::move(o.out_)), err_(std::move(o.err_))
-{
-}
+{}
 
 Process& Process::operator=(Process&& o) noexcept
 {
@@ -125,7 +125,10 @@ Process& Process::operator=(Process&& o) noexcept
     return *this;
 }
 
-Process::~Process() { terminate(); }
+Process::~Process()
+{
+    terminate();
+}
 
 int Process::wait()
 {
@@ -166,7 +169,8 @@ void Process::terminate()
     if (pid_ <= 0) return;
     kill(SIGKILL);
     int status;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
     pid_ = -1;
 }
 
@@ -177,7 +181,10 @@ std::string statusToString(int status)
     return fmt::format("ended with wait status {}", status);
 }
 
-bool exitedOk(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+bool exitedOk(int status)
+{
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 RunResult run(ProcessOptions opts, std::string_view input, std::chrono::milliseconds timeout)
 {
@@ -196,7 +203,8 @@ RunResult run(ProcessOptions opts, std::string_view input, std::chrono::millisec
         if (p.in()) fds.push_back({p.in().get(), POLLOUT, 0});
         if (p.out()) fds.push_back({p.out().get(), POLLIN, 0});
         if (p.err()) fds.push_back({p.err().get(), POLLIN, 0});
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                          std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             p.terminate();
             throw TimeoutError("{} did not finish within {} s", what, timeout.count() / 1000);
@@ -216,8 +224,10 @@ RunResult run(ProcessOptions opts, std::string_view input, std::chrono::millisec
             std::string& dst = f.fd == p.out().get() ? res.out : res.err;
             char buf[65536];
             ssize_t n = ::read(f.fd, buf, sizeof buf);
-            if (n > 0) dst.append(buf, static_cast<size_t>(n));
-            else if (n == 0 || (errno != EINTR && errno != EAGAIN)) src.close();
+            if (n > 0)
+                dst.append(buf, static_cast<size_t>(n));
+            else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                src.close();
         }
     }
     p.in().close();

@@ -14,15 +14,15 @@ namespace hydra {
 
 /// How to start a child: program and arguments, pipes, environment and identity.
 struct ProcessOptions {
-    std::vector<std::string> argv;               ///< argv[0] is searched in PATH
-    std::map<std::string, std::string> setEnv;   ///< added to (or replacing) the inherited environment
+    std::vector<std::string> argv;             ///< argv[0] is searched in PATH
+    std::map<std::string, std::string> setEnv; ///< added to (or replacing) the inherited environment
     std::vector<std::string> unsetEnv;
     bool pipeStdin = false;
     bool pipeStdout = false;
     bool pipeStderr = false;
-    bool stdoutToNull = false;                    ///< when not piped
-    bool stderrToStdout = false;                  ///< merge stderr into the stdout pipe
-    std::optional<uid_t> uid;                     ///< drop to this user (root only)
+    bool stdoutToNull = false;   ///< when not piped
+    bool stderrToStdout = false; ///< merge stderr into the stdout pipe
+    std::optional<uid_t> uid;    ///< drop to this user (root only)
     std::optional<gid_t> gid;
     std::string cwd;
 };

@@ -8,8 +8,7 @@
 namespace hydra {
 
 /// Wraps a value and the mutex guarding it; the only access path is a Lock.
-template <typename T>
-class Sync {
+template <typename T> class Sync {
 public:
     Sync() = default;
     explicit Sync(T init) : data_(std::move(init)) {}
@@ -28,8 +27,7 @@ public:
             return cv.wait_for(lock_, d, [&] { return pred(sync_->data_); });
         }
 
-        template <typename Pred>
-        void wait(std::condition_variable& cv, Pred pred)
+        template <typename Pred> void wait(std::condition_variable& cv, Pred pred)
         {
             cv.wait(lock_, [&] { return pred(sync_->data_); });
         }

@@ -9,7 +9,8 @@ TEST(Connect, PasswordsNeverReachMessages)
 {
     EXPECT_EQ(db::redactConninfo("host=h password=s3cret user=u"), "host=h password=*** user=u");
     EXPECT_EQ(db::redactConninfo("host=h password='a b\\' c' user=u"), "host=h password=*** user=u");
-    EXPECT_EQ(db::redactConninfo("postgresql://hydra:s3cret@db.example/hydra"), "postgresql://hydra:***@db.example/hydra");
+    EXPECT_EQ(db::redactConninfo("postgresql://hydra:s3cret@db.example/hydra"),
+              "postgresql://hydra:***@db.example/hydra");
 }
 
 TEST(Connect, ConnectTimeoutIsAlwaysSet)
