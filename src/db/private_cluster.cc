@@ -381,7 +381,7 @@ void PrivateCluster::clearStalePidFile()
 {
     auto pid = postmasterPid();
     if (!pid || postmasterAlive(*pid, dataDir_)) return;
-    log::warn("removing stale {}/postmaster.pid (process {} is gone)", dataDir_, *pid);
+    log::warn("removing stale {}/postmaster.pid (process {} is not this cluster's server)", dataDir_, *pid);
     auto deadline = Clock::now() + opts_.startTimeout;
     // Backends of a killed postmaster exit on their own soon; the new one must not meet them.
     while (!serverProcesses(dataDir_).empty()) {
