@@ -37,7 +37,7 @@ public:
 private:
     [[noreturn]] void fail(const std::string& path, std::string_view msg)
     {
-        throw Error("invalid NAR from {}: {} (at '/{}')", in_.describe(), msg, path);
+        throw Error("invalid NAR from {}: {} (at '/{}')", in_.describe(), msg, printable(path));
     }
 
     std::string readToken(const std::string& path, std::string_view what)
@@ -54,7 +54,7 @@ private:
     {
         auto what = fmt::format("'{}'", token);
         auto got = readToken(path, what);
-        if (got != token) fail(path, fmt::format("expected '{}', got '{}'", token, got));
+        if (got != token) fail(path, fmt::format("expected '{}', got '{}'", token, printable(got)));
     }
 
     void parseNode(const std::string& path, size_t depth)
@@ -69,7 +69,7 @@ private:
         else if (type == "directory")
             return parseDirectory(path, depth); // reads its own ")"
         else
-            fail(path, fmt::format("unknown entry type '{}'", type));
+            fail(path, fmt::format("unknown entry type '{}'", printable(type)));
         expect(path, ")");
     }
 
@@ -81,7 +81,7 @@ private:
             expect(path, "");
             tok = readToken(path, "'contents'");
         }
-        if (tok != "contents") fail(path, fmt::format("expected 'contents', got '{}'", tok));
+        if (tok != "contents") fail(path, fmt::format("expected 'contents', got '{}'", printable(tok)));
         parseContents(path, executable);
     }
 
@@ -113,11 +113,12 @@ private:
     void checkName(const std::string& path, const std::string& name, const std::optional<std::string>& prev)
     {
         if (name.empty() || name == "." || name == "..")
-            fail(path, fmt::format("invalid entry name '{}'", name));
+            fail(path, fmt::format("invalid entry name '{}'", printable(name)));
         if (name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
-            fail(path, fmt::format("entry name '{}' contains '/' or a NUL byte", name));
+            fail(path, fmt::format("entry name '{}' contains '/' or a NUL byte", printable(name)));
         if (prev && name <= *prev)
-            fail(path, fmt::format("entry '{}' is not sorted after '{}' (or is a duplicate)", name, *prev));
+            fail(path, fmt::format("entry '{}' is not sorted after '{}' (or is a duplicate)", printable(name),
+                                   printable(*prev)));
     }
 
     void parseDirectory(const std::string& path, size_t depth)
@@ -129,7 +130,7 @@ private:
         for (;;) {
             auto tok = readToken(path, "'entry' or ')'");
             if (tok == ")") break;
-            if (tok != "entry") fail(path, fmt::format("expected 'entry' or ')', got '{}'", tok));
+            if (tok != "entry") fail(path, fmt::format("expected 'entry' or ')', got '{}'", printable(tok)));
             expect(path, "(");
             expect(path, "name");
             auto name = readString(in_, fmt::format("entry name in '/{}'", path), limits_.maxNameLength);

@@ -78,6 +78,20 @@ size_t TeeSource::readSome(char* buf, size_t n)
     return k;
 }
 
+std::string printable(std::string_view s, size_t maxLength)
+{
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (i == maxLength) return out + "...";
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            out += static_cast<char>(c);
+        else
+            out += fmt::format("\\x{:02x}", c);
+    }
+    return out;
+}
+
 void readExact(Source& in, char* buf, size_t n, std::string_view what)
 {
     while (n > 0) {

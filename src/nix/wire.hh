@@ -105,6 +105,10 @@ private:
     Sink& copy_;
 };
 
+/// Peer data made safe for an error message: control and non-ASCII bytes as \xNN, cut at
+/// `maxLength` bytes with "..." appended.
+std::string printable(std::string_view s, size_t maxLength = 200);
+
 /// Reads exactly n bytes; a short stream throws "unexpected end of <source> while reading <what>".
 void readExact(Source& in, char* buf, size_t n, std::string_view what);
 
