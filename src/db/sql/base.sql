@@ -211,6 +211,10 @@ create function fillBuildJobsetNames() returns trigger language plpgsql as $$
 begin
     if new.project is null or new.jobset is null then
         select j.project, j.name into new.project, new.jobset from Jobsets j where j.id = new.jobset_id;
+        if not found then
+            raise foreign_key_violation using
+                message = format('Builds.jobset_id %s does not name a jobset', new.jobset_id);
+        end if;
     end if;
     return new;
 end;
