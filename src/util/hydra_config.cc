@@ -112,11 +112,6 @@ std::vector<std::string> splitWords(std::string_view s)
     return words;
 }
 
-std::optional<std::string> lastIn(const ConfigSection& s, std::string_view key)
-{
-    return s.get(key);
-}
-
 bool boolIn(const ConfigSection& s, std::string_view key)
 {
     auto e = s.last(key);
@@ -148,9 +143,9 @@ std::optional<GithubStatusConfig> githubStatusFrom(const ConfigSection& s, std::
     GithubStatusConfig g;
     g.loc = s.loc;
     for (auto e : s.all("inputs")) g.inputs.push_back(e->value);
-    g.context = lastIn(s, "context");
-    g.description = lastIn(s, "description");
-    g.authorization = lastIn(s, "authorization");
+    g.context = s.get("context");
+    g.description = s.get("description");
+    g.authorization = s.get("authorization");
     g.excludeBuildFromContext = boolIn(s, "excludeBuildFromContext");
     g.useShortContext = boolIn(s, "useShortContext");
     auto jobs = s.get("jobs");
@@ -206,7 +201,7 @@ const std::set<std::string, std::less<>> untypedKnownKeys = {
 // Turns the parsed tree into typed settings, remembering which keys it understood.
 class Builder {
 public:
-    Builder(HydraConfig& out) : out_(out), root_(out.raw) {}
+    explicit Builder(HydraConfig& out) : out_(out), root_(out.raw) {}
 
     void build();
 
