@@ -138,8 +138,8 @@ bool Listener::reconnect(std::stop_token st, std::chrono::milliseconds& backoff)
         return true;
     } catch (const std::exception& e) {
         dropConnection();
-        log::warn("cannot reconnect for notifications: {}; retrying in {} ms", oneLine(e.what()),
-                  backoff.count());
+        log::warn("cannot reconnect for notifications: {}; retrying in {:.1f} s", oneLine(e.what()),
+                  std::chrono::duration<double>(backoff).count());
     }
     sleepUnlessStopped(st, backoff);
     backoff = std::min(backoff * 2, opts_.maxBackoff);
