@@ -89,7 +89,9 @@ TEST(StorePath, RejectsBadPathsNamingThem)
         {dir + hashPart + "-.-x", "must not start with '.'"},
         {dir + hashPart + "-..-x", "must not start with '..'"},
     };
-    for (const auto& [path, why] : cases) {
+    for (const auto& c : cases) {
+        const std::string& path = c.first;
+        const std::string& why = c.second;
         expectErrorContaining([&] { StorePath::parse(path); }, why);
         expectErrorContaining([&] { StorePath::parse(path); }, "'" + path + "'");
         EXPECT_FALSE(StorePath::isValid(path)) << path;
