@@ -490,14 +490,20 @@ std::string PrivateCluster::conninfo(std::string_view dbname) const
 
 void PrivateCluster::createDatabase(std::string_view name)
 {
-    auto c = connect(conninfo("postgres"));
-    pqxx::nontransaction tx(*c);
     std::string n(name);
-    if (!tx.exec("SELECT 1 FROM pg_database WHERE datname = " + tx.quote(n)).empty()) return;
+    auto exists = [&] {
+        auto c = connect(conninfo("postgres"));
+        pqxx::nontransaction tx(*c);
+        return !tx.exec("SELECT 1 FROM pg_database WHERE datname = " + tx.quote(n)).empty();
+    };
+    if (exists()) return;
     try {
+        auto c = connect(conninfo("postgres"));
+        pqxx::nontransaction tx(*c);
         tx.exec("CREATE DATABASE " + c->quote_name(n));
     } catch (const pqxx::sql_error& e) {
-        if (e.sqlstate() != "42P04") throw Error("creating database {} in {}: {}", n, dataDir_, e.what());
+        // A concurrent CREATE DATABASE of the same name fails with 42P04 or a unique violation.
+        if (!exists()) throw Error("creating database {} in {}: {}", n, dataDir_, e.what());
     }
 }
 

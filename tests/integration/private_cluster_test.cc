@@ -248,6 +248,47 @@ TEST(PrivateClusterErrors, TooLongSocketPathFailsBeforeCreatingAnything)
     fs::remove_all(dir);
 }
 
+TEST(PrivateClusterErrors, BadPgBinDirIsNamed)
+{
+    ::setenv("HYDRA_PG_BINDIR", "/nonexistent/pg/bin", 1);
+    auto msg = errorOf([] { hydra::db::findPgBinDir(); });
+    ::unsetenv("HYDRA_PG_BINDIR");
+    EXPECT_NE(msg.find("HYDRA_PG_BINDIR=/nonexistent/pg/bin"), std::string::npos) << msg;
+    EXPECT_TRUE(fs::exists(hydra::db::findPgBinDir() + "/initdb"));
+}
+
+TEST(PrivateClusterErrors, ConninfoOfAClusterNeverCreated)
+{
+    PrivateCluster c(ClusterOptions{.dataDir = "/nonexistent/hydra/postgres"});
+    EXPECT_FALSE(c.running());
+    EXPECT_NE(errorOf([&] { (void) c.conninfo(); }).find("hydra up"), std::string::npos);
+}
+
+// Several daemons started together may all ask for the cluster at once: one initdb, one server.
+TEST(PrivateClusterConcurrency, SimultaneousFirstStartsShareOneServer)
+{
+    TempCluster tc;
+    std::vector<std::string> conninfos(3);
+    std::vector<std::string> errors(3);
+    {
+        std::vector<std::jthread> threads;
+        for (size_t i = 0; i < 3; ++i)
+            threads.emplace_back([&, i] {
+                try {
+                    PrivateCluster c(ClusterOptions{.dataDir = tc.dir + "/pg", .unsafeFast = true});
+                    c.ensureRunning();
+                    conninfos[i] = c.conninfo();
+                } catch (const std::exception& e) {
+                    errors[i] = e.what();
+                }
+            });
+    }
+    for (auto& e : errors) EXPECT_EQ(e, "");
+    EXPECT_EQ(conninfos[0], conninfos[1]);
+    EXPECT_EQ(conninfos[0], conninfos[2]);
+    EXPECT_TRUE(tc.cluster.running());
+}
+
 TEST(ResolveDatabase, HydraDbiWins)
 {
     EXPECT_EQ(hydra::db::resolveDatabase("dbi:Pg:dbname=x;host=/run/pg", "/nonexistent", true),
