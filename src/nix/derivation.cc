@@ -2,6 +2,7 @@
 
 #include "util/error.hh"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 

@@ -5,6 +5,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 namespace hydra::nix {
 
 namespace {

@@ -4,6 +4,7 @@
 #include <compare>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace hydra::nix {
 
