@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
@@ -18,7 +17,6 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <sstream>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -447,6 +445,7 @@ void PrivateCluster::stop()
 {
     auto pid = postmasterPid();
     if (!pid) return;
+    DirLock lock(dataDir_, Clock::now() + opts_.startTimeout);
     if (!postmasterAlive(*pid, dataDir_)) {
         clearStalePidFile();
         return;
