@@ -160,8 +160,14 @@ std::string readString(Source& in, std::string_view what, uint64_t maxLength)
     if (len > maxLength)
         throw Error("{} from {} is {} bytes long, more than the limit of {}", what, in.describe(), len,
                     maxLength);
-    std::string s(static_cast<size_t>(len), '\0');
-    readExact(in, s.data(), s.size(), what);
+    // Grow with the data actually received, so a length alone cannot make us allocate much.
+    constexpr size_t step = 1024 * 1024;
+    std::string s;
+    while (s.size() < len) {
+        size_t have = s.size();
+        s.resize(have + static_cast<size_t>(std::min<uint64_t>(len - have, step)));
+        readExact(in, s.data() + have, s.size() - have, what);
+    }
     readPadding(in, len, what);
     return s;
 }
