@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Sets up this machine, builds, and runs every test: the GCC build, then the Clang
-# ASan+UBSan build, then bounded fuzzing passes and the style checks.
+# Sets up this machine, builds, and runs every test: style and static checks, bounded
+# fuzzing passes, the GCC build's tests, then the Clang ASan+UBSan build's tests (last, so the
+# output ends with ctest's summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# Tests build their own derivations; no binary cache is reachable, so do not wait for one.
 export NIX_CONFIG=$'substituters =\nsandbox = false'
 
 ./scripts/build.sh release
+./scripts/lint.sh build
+./scripts/fuzz.sh
 (cd build && ctest --output-on-failure -j 2)
 
 ./scripts/build.sh sanitize
-(cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2)
+(cd build-sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --output-on-failure -j 2)
