@@ -1,10 +1,10 @@
 -- The complete Hydra database schema at schema version 87, for an empty database.
 --
 -- Table and column names, types, keys, checks, indexes, triggers and notification
--- channels match the schema NixOS Hydra's hydra-init leaves behind at version 87, so a
--- database created here can be served by Hydra and the reverse. initSchema() runs this
--- file in one transaction and then records the version in SchemaVersion; later changes go
--- into migrations/NNNN-name.sql, never into this file.
+-- channels follow Hydra's own schema (hydra.sql and its upgrade scripts), so a database
+-- created here can be served by Hydra and the reverse. initSchema() runs this file in one
+-- transaction and then records the version in SchemaVersion; later changes go into
+-- migrations/NNNN-name.sql, never into this file.
 --
 -- Times are Unix seconds. Hydra widened most of them to bigint (its upgrade 83), so the
 -- year-2038 limit does not apply; readers may still read them as 32-bit integers today.
