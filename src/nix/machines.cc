@@ -14,8 +14,8 @@
 //   column to the local system; we reject a line without systems so a typo cannot lose a machine.
 //   Columns after the eighth are ignored by both; we reject them for the same reason.
 // - Hydra keys its machines by the store URI, so a later line for the same machine replaces the
-//   earlier one (Nix's build hook would keep both). We do the same, comparing the parsed form:
-//   `host` and `ssh://host` are one machine.
+//   earlier one (Nix's build hook would keep both). We do the same, in the earlier one's place,
+//   comparing the parsed form: `host` and `ssh://host` are one machine.
 // - Mandatory features count as supported features (both Nix and Hydra). A step for the
 //   "builtin" platform may run on any machine, as in Nix (Hydra maps it to its own system).
 // - The host key column must be valid base64 (Nix checks; Hydra decodes it) of one line of text;
@@ -33,6 +33,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <map>
 #include <sys/stat.h>
 
 namespace hydra::nix {
@@ -107,15 +108,15 @@ std::string_view trim(std::string_view s)
     return s;
 }
 
-/// A comma-separated list; empty elements are skipped (as Nix does), `-` is the empty list.
+/// A comma-separated list; empty elements are skipped (as Nix does), and so is `-` (so "-" is
+/// the empty list and no item prints as the dash that would read back as "empty").
 std::set<std::string> splitList(std::string_view s)
 {
     std::set<std::string> out;
-    if (s == "-") return out;
     while (!s.empty()) {
         auto comma = s.find(',');
         auto item = s.substr(0, comma);
-        if (!item.empty()) out.emplace(item);
+        if (!item.empty() && item != "-") out.emplace(item);
         s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
     }
     return out;
@@ -367,17 +368,19 @@ private:
         if (auto text = readInclude_(file)) parseText(*text, file, depth + 1);
     }
 
+    /// Appends `m`, or replaces the earlier line for the same machine in its place.
     void add(Machine m)
     {
-        auto id = identity(m);
-        auto same =
-            std::find_if(out_.begin(), out_.end(), [&](const Machine& o) { return identity(o) == id; });
-        if (same != out_.end()) out_.erase(same);
-        out_.push_back(std::move(m));
+        auto [it, added] = index_.try_emplace(identity(m), out_.size());
+        if (added)
+            out_.push_back(std::move(m));
+        else
+            out_[it->second] = std::move(m);
     }
 
     const MachinesIncludeReader& readInclude_;
     std::vector<Machine>& out_;
+    std::map<std::string, std::size_t> index_; // identity -> position in out_
 };
 
 std::string joinOrDash(const std::set<std::string>& items)

@@ -57,7 +57,7 @@ using MachinesIncludeReader = std::function<std::optional<std::string>(const std
 
 /// Parses the text of a machines file. Throws hydra::Error (and nothing else) on a bad line:
 /// "<fileName>:<line>: <what was expected>, got '<token>'". Without `readInclude`, `@file`
-/// lines are an error. A later line with the same machine replaces the earlier one.
+/// lines are an error. A later line for the same machine replaces the earlier one in its place.
 std::vector<Machine> parseMachines(std::string_view text, std::string_view fileName,
                                    const MachinesIncludeReader& readInclude = {});
 

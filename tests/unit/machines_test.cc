@@ -145,6 +145,11 @@ TEST(Machines, ListsSkipEmptyItems)
     EXPECT_EQ(m.systems, (std::set<std::string>{"i686-linux", "x86_64-linux"}));
     EXPECT_EQ(m.supportedFeatures, (std::set<std::string>{"benchmark", "big-parallel", "kvm"}));
     EXPECT_EQ(m.mandatoryFeatures, (std::set<std::string>{"benchmark"}));
+    // A dash inside a list is "nothing" too, never a feature named "-".
+    auto dashes = parseOne("builder x86_64-linux,- - 1 1 -,kvm -,");
+    EXPECT_EQ(dashes.systems, std::set<std::string>{"x86_64-linux"});
+    EXPECT_EQ(dashes.supportedFeatures, std::set<std::string>{"kvm"});
+    EXPECT_TRUE(dashes.mandatoryFeatures.empty());
 }
 
 TEST(Machines, StoreUriForms)
@@ -229,10 +234,10 @@ TEST(Machines, LaterLineForTheSameMachineWins)
                             "ssh://a:2222 x86_64-linux\n",
                             "machines");
     ASSERT_EQ(ms.size(), 3u);
-    EXPECT_EQ(ms[0].storeUri, "b");
-    EXPECT_EQ(ms[1].storeUri, "ssh://a");
-    EXPECT_EQ(ms[1].maxJobs, 7u);
-    EXPECT_EQ(ms[1].systems, (std::set<std::string>{"aarch64-linux"}));
+    EXPECT_EQ(ms[0].storeUri, "ssh://a"); // replaces line 1 in its place
+    EXPECT_EQ(ms[0].maxJobs, 7u);
+    EXPECT_EQ(ms[0].systems, (std::set<std::string>{"aarch64-linux"}));
+    EXPECT_EQ(ms[1].storeUri, "b");
     EXPECT_EQ(ms[2].storeUri, "ssh://a:2222");
 }
 
@@ -296,6 +301,7 @@ TEST(Machines, ErrorMessages)
     EXPECT_EQ(errorOf("a x86_64-linux\n\nbuilder"), at(3, systems + ", got end of line"));
     EXPECT_EQ(errorOf("builder -"), at(1, systems + ", got '-'"));
     EXPECT_EQ(errorOf("builder ,,"), at(1, systems + ", got ',,'"));
+    EXPECT_EQ(errorOf("builder -,"), at(1, systems + ", got '-,'"));
     EXPECT_EQ(errorOf("b x86_64-linux - four"), at(1, jobs + "'four'"));
     EXPECT_EQ(errorOf("b x86_64-linux - -1"), at(1, jobs + "'-1'"));
     EXPECT_EQ(errorOf("b x86_64-linux - 2.5"), at(1, jobs + "'2.5'"));
@@ -389,10 +395,10 @@ TEST(Machines, LoadReadsFilesInOrderAndSkipsMissingOnes)
     auto first = dir.write("first", "a x86_64-linux - 1\nb x86_64-linux\n");
     auto second = dir.write("second", "a x86_64-linux - 5\n");
     auto ms = loadMachines({first, dir.path("missing"), second});
-    ASSERT_EQ(ms.size(), 2u);
-    EXPECT_EQ(ms[0].host, "b");
-    EXPECT_EQ(ms[1].host, "a");
-    EXPECT_EQ(ms[1].maxJobs, 5u);
+    ASSERT_EQ(ms.size(), 2u); // one list: the second file's "a" replaces the first's
+    EXPECT_EQ(ms[0].host, "a");
+    EXPECT_EQ(ms[0].maxJobs, 5u);
+    EXPECT_EQ(ms[1].host, "b");
     EXPECT_TRUE(loadMachines({dir.path("missing")}).empty());
     EXPECT_TRUE(loadMachines(std::vector<std::string>{}).empty());
 
