@@ -171,7 +171,8 @@ Realisation parseRealisation(std::string_view json, std::string_view id, std::st
 Derivation readBasicDerivation(Source& in);
 
 /// One `nix-store --serve` session over a pair of byte streams (a child's pipes, an ssh
-/// channel). Not thread-safe: one command at a time. A failure leaves the session unusable.
+/// channel). Not thread-safe: one command at a time. After a failure every later command
+/// throws: the caller reconnects.
 class ServeClient {
 public:
     ServeClient(Source& from, Sink& to) : from_(from), to_(to) {}
@@ -199,10 +200,13 @@ public:
     void addToStoreNar(const AddToStoreInfo& info, const std::function<void(Sink&)>& writeNar);
 
 private:
-    void requireHandshake() const;
+    /// Runs one command; after any error the byte streams may be out of step, so every later
+    /// command is refused.
+    template <typename F> auto command(F&& f);
     Source& from_;
     Sink& to_;
     uint64_t serverVersion_ = 0;
+    bool broken_ = false;
 };
 
 } // namespace hydra::nix::serve

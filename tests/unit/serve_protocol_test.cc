@@ -336,4 +336,7 @@ TEST(ServeClientSession, RefusesCommandsBeforeHandshakeAndWrongNarSizes)
                   client.addToStoreNar({.path = pathA, .narSize = 10}, [](Sink& s) { s.write("short"); });
               }),
               "NAR of " + pathA + " is 5 bytes, but 10 were announced");
+    // Half a request went out: the session is out of step and refuses further commands.
+    EXPECT_EQ(errorOf([&] { client.queryValidPaths({pathA}); }),
+              "nix-store --serve session with in-memory data is unusable after an earlier error");
 }

@@ -196,3 +196,10 @@ TEST(WireFd, LargeWritesAndReadsCrossTheBuffers)
     EXPECT_EQ(readString(in, "s"), "small");
     EXPECT_EQ(readString(in, "s"), big);
 }
+
+TEST(Wire, PrintableEscapesPeerBytesForErrorMessages)
+{
+    EXPECT_EQ(printable("plain text"), "plain text");
+    EXPECT_EQ(printable("a\0b\n\\\xff"s), "a\\x00b\\x0a\\x5c\\xff");
+    EXPECT_EQ(printable(std::string(10, 'x'), 4), "xxxx...");
+}
