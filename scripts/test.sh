@@ -9,10 +9,14 @@ cd "$(dirname "$0")/.."
 export NIX_CONFIG=$'substituters =\nsandbox = false'
 
 ./scripts/build.sh release
-./scripts/lint.sh build
+./scripts/build.sh sanitize
+# clang-tidy reads the Clang build's compile commands.
+./scripts/lint.sh build-sanitize
 ./scripts/fuzz.sh
+
 (cd build && ctest --output-on-failure -j 2)
 
-./scripts/build.sh sanitize
-(cd build-sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --output-on-failure -j 2)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-sanitize && ctest --output-on-failure -j 2)

@@ -26,7 +26,7 @@ std::string oneLine(std::string_view s)
 }
 
 /// Sleeps for `d` unless a stop is requested first; false if it was.
-bool sleepUnlessStopped(std::stop_token st, std::chrono::milliseconds d)
+bool sleepUnlessStopped(const std::stop_token& st, std::chrono::milliseconds d)
 {
     std::mutex m;
     std::condition_variable_any cv;
@@ -61,7 +61,7 @@ Listener::Listener(std::string conninfo, std::vector<std::string> channels, Call
         throw Error("cannot listen for notifications on the database ({}): {}", redactConninfo(conninfo_),
                     oneLine(e.what()));
     }
-    thread_ = std::jthread([this](std::stop_token st) { run(st); });
+    thread_ = std::jthread([this](const std::stop_token& st) { run(st); });
 }
 
 Listener::~Listener()
@@ -100,7 +100,7 @@ void Listener::dropConnection() noexcept
     backendPid_ = 0;
 }
 
-void Listener::run(std::stop_token st)
+void Listener::run(const std::stop_token& st)
 {
     auto backoff = opts_.initialBackoff;
     while (!st.stop_requested()) {
@@ -127,7 +127,7 @@ void Listener::waitForNotifications()
 }
 
 /// One connection attempt; on failure waits out the back-off (doubling it, capped).
-bool Listener::reconnect(std::stop_token st, std::chrono::milliseconds& backoff)
+bool Listener::reconnect(const std::stop_token& st, std::chrono::milliseconds& backoff)
 {
     try {
         connect();

@@ -52,9 +52,9 @@ private:
 
     void connect();
     void dropConnection() noexcept;
-    void run(std::stop_token st);
+    void run(const std::stop_token& st);
     void waitForNotifications();
-    bool reconnect(std::stop_token st, std::chrono::milliseconds& backoff);
+    bool reconnect(const std::stop_token& st, std::chrono::milliseconds& backoff);
     void deliver(const std::string& channel, const std::string& payload) noexcept;
     void reportGap() noexcept;
 

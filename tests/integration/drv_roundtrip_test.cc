@@ -186,7 +186,8 @@ TEST(DrvRoundTrip, FreshDerivationsParseToWhatNixReports)
         EXPECT_EQ(d.args, j.at("args").get<std::vector<std::string>>());
         EXPECT_EQ(d.env, j.at("env").get<decltype(d.env)>());
 
-        auto name = StorePath::parse(path, storeDir()).name();
+        auto storePath = StorePath::parse(path, storeDir());
+        auto name = storePath.name();
         if (name.starts_with("rt-features")) {
             EXPECT_EQ(d.requiredSystemFeatures(), (std::set<std::string>{"big-parallel", "kvm"}));
             EXPECT_TRUE(d.preferLocalBuild());
