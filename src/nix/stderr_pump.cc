@@ -1,0 +1,94 @@
+#include "nix/stderr_pump.hh"
+
+#include "util/logging.hh"
+
+#include <cerrno>
+#include <poll.h>
+#include <unistd.h>
+#include <vector>
+
+namespace hydra::nix {
+
+namespace {
+
+// Enough for the last lines of any error; the full log goes to the sink.
+constexpr size_t tailBytes = 16 * 1024;
+// How often the reader looks at its stop token while the pipe is quiet.
+constexpr int pollMillis = 100;
+
+std::vector<std::string> nonEmptyLines(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::string cur;
+    for (char c : text) {
+        if (c == '\n') {
+            if (!cur.empty()) lines.push_back(std::move(cur));
+            cur.clear();
+        } else if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') {
+            cur += c; // drops \r and terminal escapes' control bytes
+        }
+    }
+    if (!cur.empty()) lines.push_back(std::move(cur));
+    return lines;
+}
+
+} // namespace
+
+StderrPump::StderrPump(int fd, std::function<void(std::string_view)> sink)
+    : fd_(fd), sink_(std::move(sink)), thread_([this](const std::stop_token& st) { run(st); })
+{}
+
+void StderrPump::run(const std::stop_token& stop)
+{
+    char buf[8192];
+    while (!stop.stop_requested()) {
+        pollfd p{fd_, POLLIN, 0};
+        int r = ::poll(&p, 1, pollMillis);
+        if (r == 0 || (r < 0 && errno == EINTR)) continue;
+        if (r < 0) break;
+        ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n <= 0) break;
+        record(std::string_view(buf, static_cast<size_t>(n)));
+    }
+    state_.lock()->ended = true;
+    endedCv_.notify_all();
+}
+
+void StderrPump::record(std::string_view chunk)
+{
+    {
+        auto s = state_.lock();
+        s->tail.append(chunk);
+        if (s->tail.size() > tailBytes) s->tail.erase(0, s->tail.size() - tailBytes);
+    }
+    if (!sink_) return;
+    try {
+        sink_(chunk);
+    } catch (const std::exception& e) {
+        // The log reader must keep draining, or the child would block on a full pipe.
+        log::warn("log sink failed: {}", e.what());
+    }
+}
+
+bool StderrPump::waitForEnd(std::chrono::milliseconds timeout)
+{
+    return state_.lock().waitFor(endedCv_, timeout, [](const State& s) { return s.ended; });
+}
+
+std::string StderrPump::tail(size_t lines) const
+{
+    auto all = nonEmptyLines(state_.lock()->tail);
+    size_t from = all.size() > lines ? all.size() - lines : 0;
+    std::string out;
+    for (size_t i = from; i < all.size(); ++i) out += (out.empty() ? "" : "; ") + all[i];
+    return out;
+}
+
+void StderrPump::stop()
+{
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+} // namespace hydra::nix
