@@ -63,19 +63,23 @@ uint64_t parseSize(const ConfigEntry& e)
     std::string_view v = e.value;
     size_t digits = 0;
     while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
-    auto n = parseDigits(v.substr(0, digits));
     auto suffix = lower(v.substr(digits));
     unsigned shift = 0;
+    bool ok = true;
     if (!suffix.empty()) {
         static const std::string units = "kmgt";
         auto unit = units.find(suffix[0]);
         auto rest = suffix.substr(1);
-        if (unit == std::string::npos || (!rest.empty() && rest != "ib" && rest != "b")) n.reset();
-        shift = 10 * static_cast<unsigned>(unit + 1);
+        ok = unit != std::string::npos && (rest.empty() || rest == "ib" || rest == "b");
+        shift = ok ? 10 * static_cast<unsigned>(unit + 1) : 0;
     }
-    if (!n || (shift > 0 && *n > (std::numeric_limits<uint64_t>::max() >> shift)))
+    // Reading the optional once, by value_or, keeps GCC 12's -O2 flow analysis quiet.
+    auto parsed = parseDigits(v.substr(0, digits));
+    ok = ok && parsed.has_value();
+    uint64_t value = parsed.value_or(0);
+    if (!ok || (shift > 0 && value > (std::numeric_limits<uint64_t>::max() >> shift)))
         badValue(e, "a size in bytes, optionally with a K, M, G or T suffix");
-    return *n << shift;
+    return value << shift;
 }
 
 double parseBackoff(const ConfigEntry& e)
