@@ -16,7 +16,7 @@ namespace hydra::nix {
 
 namespace {
 
-constexpr size_t chunkSize = 64 * 1024;
+constexpr size_t chunkSize = size_t{64} * 1024;
 // The longest keyword in a NAR is "nix-archive-1"; anything much longer is garbage.
 constexpr uint64_t maxTokenLength = 16;
 

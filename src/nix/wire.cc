@@ -9,7 +9,7 @@ namespace hydra::nix {
 
 namespace {
 
-constexpr size_t bufferSize = 64 * 1024;
+constexpr size_t bufferSize = size_t{64} * 1024;
 
 Deadline deadlineIn(std::chrono::milliseconds t)
 {
@@ -161,7 +161,7 @@ std::string readString(Source& in, std::string_view what, uint64_t maxLength)
         throw Error("{} from {} is {} bytes long, more than the limit of {}", what, in.describe(), len,
                     maxLength);
     // Grow with the data actually received, so a length alone cannot make us allocate much.
-    constexpr size_t step = 1024 * 1024;
+    constexpr size_t step = size_t{1024} * 1024;
     std::string s;
     while (s.size() < len) {
         size_t have = s.size();

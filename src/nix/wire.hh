@@ -13,7 +13,7 @@
 namespace hydra::nix {
 
 /// Longest string accepted from a peer, except NAR file contents (those are streamed).
-constexpr uint64_t maxWireStringLength = 64 * 1024 * 1024;
+constexpr uint64_t maxWireStringLength = uint64_t{64} * 1024 * 1024;
 
 /// A byte stream being read: a pipe from a remote nix-store, a file, a test string.
 class Source {
