@@ -1,28 +1,11 @@
 #include "db/connect.hh"
 
 #include "util/error.hh"
+#include "util/strings.hh"
 
 #include <regex>
 
 namespace hydra::db {
-
-namespace {
-
-// libpq reports over several lines with tabs; logs want one line.
-std::string oneLine(std::string s)
-{
-    for (auto& ch : s)
-        if (ch == '\n' || ch == '\t') ch = ' ';
-    std::string out;
-    for (char ch : s) {
-        if (ch == ' ' && !out.empty() && out.back() == ' ') continue;
-        out += ch;
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-}
-
-} // namespace
 
 std::string redactConninfo(std::string_view conninfo)
 {

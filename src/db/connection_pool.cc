@@ -52,16 +52,4 @@ bool ConnectionPool::connectionLost(const pqxx::connection& c, const pqxx::failu
     return false;
 }
 
-std::string ConnectionPool::oneLine(std::string_view s)
-{
-    std::string out;
-    for (char ch : s) {
-        if (ch == '\n' || ch == '\t') ch = ' ';
-        if (ch == ' ' && (out.empty() || out.back() == ' ')) continue;
-        out += ch;
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-}
-
 } // namespace hydra::db

@@ -4,6 +4,7 @@
 
 #include "util/logging.hh"
 #include "util/pool.hh"
+#include "util/strings.hh"
 
 #include <chrono>
 #include <cstddef>
@@ -74,8 +75,6 @@ public:
     static bool connectionLost(const pqxx::connection& c, const pqxx::failure& e);
 
 private:
-    static std::string oneLine(std::string_view s);
-
     PoolOptions opts_;
     Pool<pqxx::connection> pool_;
 };

@@ -3,6 +3,7 @@
 #include "db/connect.hh"
 #include "db/connection_pool.hh"
 #include "util/logging.hh"
+#include "util/strings.hh"
 
 #include <algorithm>
 #include <condition_variable>
@@ -12,18 +13,6 @@
 namespace hydra::db {
 
 namespace {
-
-std::string oneLine(std::string_view s)
-{
-    std::string out;
-    for (char ch : s) {
-        if (ch == '\n' || ch == '\t') ch = ' ';
-        if (ch == ' ' && (out.empty() || out.back() == ' ')) continue;
-        out += ch;
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-}
 
 /// Sleeps for `d` unless a stop is requested first; false if it was.
 bool sleepUnlessStopped(const std::stop_token& st, std::chrono::milliseconds d)

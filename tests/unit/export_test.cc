@@ -3,6 +3,8 @@
 #include "nix/export.hh"
 #include "util/error.hh"
 
+#include "support/golden_bytes.hh"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,19 +17,10 @@ using namespace hydra::nix;
 using namespace std::string_literals;
 namespace fs = std::filesystem;
 
+using hydra::test::str;
+using hydra::test::u64;
+
 namespace {
-
-std::string u64(uint64_t n)
-{
-    std::string s;
-    for (int i = 0; i < 8; ++i) s += static_cast<char>((n >> (8 * i)) & 0xff);
-    return s;
-}
-
-std::string str(const std::string& s)
-{
-    return u64(s.size()) + s + std::string((8 - s.size() % 8) % 8, '\0');
-}
 
 const std::string pathA = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a";
 const std::string pathB = "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b";

@@ -3,6 +3,8 @@
 #include "nix/serve_protocol.hh"
 #include "util/error.hh"
 
+#include "support/golden_bytes.hh"
+
 #include <gtest/gtest.h>
 
 using namespace hydra;
@@ -10,36 +12,17 @@ using namespace hydra::nix;
 using namespace hydra::nix::serve;
 using namespace std::string_literals;
 
+using hydra::test::errorOf;
+using hydra::test::str;
+using hydra::test::u64;
+
 namespace {
-
-// Hand-written encoders for expected bytes (independent of the code under test).
-std::string u64(uint64_t n)
-{
-    std::string s;
-    for (int i = 0; i < 8; ++i) s += static_cast<char>((n >> (8 * i)) & 0xff);
-    return s;
-}
-
-std::string str(const std::string& s)
-{
-    return u64(s.size()) + s + std::string((8 - s.size() % 8) % 8, '\0');
-}
 
 const std::string pathA = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a";
 const std::string pathB = "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b";
 const std::string drvPath = "/nix/store/dddddddddddddddddddddddddddddddd-x.drv";
 const std::string outPath = "/nix/store/oooooooooooooooooooooooooooooooo-x";
 const std::string devPath = "/nix/store/vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv-x-dev";
-
-template <typename F> std::string errorOf(F&& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 Derivation sampleDerivation()
 {

@@ -3,6 +3,8 @@
 #include "nix/wire.hh"
 #include "util/error.hh"
 
+#include "support/golden_bytes.hh"
+
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -12,6 +14,8 @@ using namespace hydra;
 using namespace hydra::nix;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
+
+using hydra::test::errorOf;
 
 namespace {
 
@@ -31,16 +35,6 @@ private:
     std::string data_;
     size_t pos_ = 0;
 };
-
-template <typename F> std::string errorOf(F&& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 } // namespace
 
