@@ -186,6 +186,65 @@ bool exitedOk(int status)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+namespace {
+
+// Feeds the child's stdin and drains stdout and stderr together, so that no pipe can fill up
+// and stall the child; returns false if the deadline passed first.
+class IoPump {
+public:
+    IoPump(Process& p, std::string_view input, RunResult& res) : p_(p), input_(input), res_(res)
+    {
+        if (input_.empty()) p_.in().close();
+    }
+
+    bool run(Deadline deadline)
+    {
+        while (p_.out() || p_.err()) {
+            std::vector<pollfd> fds;
+            if (p_.in()) fds.push_back({p_.in().get(), POLLOUT, 0});
+            if (p_.out()) fds.push_back({p_.out().get(), POLLIN, 0});
+            if (p_.err()) fds.push_back({p_.err().get(), POLLIN, 0});
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return false;
+            int r = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(left.count(), 1000)));
+            if (r < 0 && errno != EINTR) throwSysError("poll");
+            for (auto& f : fds)
+                if (f.revents) f.fd == p_.in().get() ? feed() : drain(f.fd);
+        }
+        return true;
+    }
+
+private:
+    void feed()
+    {
+        ssize_t w =
+            ::write(p_.in().get(), input_.data() + fed_, std::min<size_t>(input_.size() - fed_, 65536));
+        if (w > 0) fed_ += static_cast<size_t>(w);
+        // A child that closed its stdin gets no more input; that is its business.
+        if (w < 0 && errno != EAGAIN && errno != EINTR) fed_ = input_.size();
+        if (fed_ == input_.size()) p_.in().close();
+    }
+
+    void drain(int fd)
+    {
+        bool isOut = fd == p_.out().get();
+        char buf[65536];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n > 0)
+            (isOut ? res_.out : res_.err).append(buf, static_cast<size_t>(n));
+        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+            (isOut ? p_.out() : p_.err()).close();
+    }
+
+    Process& p_;
+    std::string_view input_;
+    RunResult& res_;
+    size_t fed_ = 0;
+};
+
+} // namespace
+
 RunResult run(ProcessOptions opts, std::string_view input, std::chrono::milliseconds timeout)
 {
     opts.pipeStdin = true;
@@ -193,50 +252,15 @@ RunResult run(ProcessOptions opts, std::string_view input, std::chrono::millisec
     opts.pipeStderr = true;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     Process p = Process::spawn(opts);
-    std::string what = opts.argv[0];
     RunResult res;
-    // Feed stdin and drain both outputs together so no pipe can fill up and stall the child.
-    size_t fed = 0;
-    if (input.empty()) p.in().close();
-    while (p.out() || p.err()) {
-        std::vector<pollfd> fds;
-        if (p.in()) fds.push_back({p.in().get(), POLLOUT, 0});
-        if (p.out()) fds.push_back({p.out().get(), POLLIN, 0});
-        if (p.err()) fds.push_back({p.err().get(), POLLIN, 0});
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                          std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            p.terminate();
-            throw TimeoutError("{} did not finish within {} s", what, timeout.count() / 1000);
-        }
-        int r = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(left.count(), 1000)));
-        if (r < 0 && errno != EINTR) throwSysError("poll");
-        for (auto& f : fds) {
-            if (!f.revents) continue;
-            if (f.fd == p.in().get()) {
-                ssize_t w = ::write(f.fd, input.data() + fed, std::min<size_t>(input.size() - fed, 65536));
-                if (w > 0) fed += static_cast<size_t>(w);
-                if (w < 0 && errno != EAGAIN && errno != EINTR) fed = input.size();
-                if (fed == input.size()) p.in().close();
-                continue;
-            }
-            AutoFd& src = f.fd == p.out().get() ? p.out() : p.err();
-            std::string& dst = f.fd == p.out().get() ? res.out : res.err;
-            char buf[65536];
-            ssize_t n = ::read(f.fd, buf, sizeof buf);
-            if (n > 0)
-                dst.append(buf, static_cast<size_t>(n));
-            else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                src.close();
-        }
-    }
+    bool finished = IoPump(p, input, res).run(deadline);
     p.in().close();
-    auto st = p.waitUntil(deadline);
-    if (!st) {
+    auto status = finished ? p.waitUntil(deadline) : std::nullopt;
+    if (!status) {
         p.terminate();
-        throw TimeoutError("{} did not finish within {} s", what, timeout.count() / 1000);
+        throw TimeoutError("{} did not finish within {} s", opts.argv[0], timeout.count() / 1000);
     }
-    res.status = *st;
+    res.status = *status;
     return res;
 }
 

@@ -1,6 +1,7 @@
 #include "util/error.hh"
 #include "util/process.hh"
 
+#include <csignal>
 #include <gtest/gtest.h>
 
 using namespace hydra;
@@ -36,4 +37,25 @@ TEST(Process, RunCheckedReportsStderr)
     } catch (const Error& e) {
         EXPECT_STREQ(e.what(), "sh exited with status 1: broken");
     }
+}
+
+TEST(Process, LargeInputAndOutputDoNotStallThePipes)
+{
+    // More than a pipe buffer each way, on stdout and stderr at once.
+    std::string input(4 << 20, 'x');
+    auto r = run({.argv = {"sh", "-c", "tee /dev/stderr"}}, input);
+    EXPECT_TRUE(exitedOk(r.status));
+    EXPECT_EQ(r.out.size(), input.size());
+    EXPECT_EQ(r.err.size(), input.size());
+}
+
+TEST(Process, DestructionKillsAndReapsTheChild)
+{
+    pid_t pid;
+    {
+        auto p = Process::spawn({.argv = {"sleep", "30"}});
+        pid = p.pid();
+    }
+    // The pid is gone (reaped), not a zombie waiting for us.
+    EXPECT_EQ(::kill(pid, 0), -1);
 }
