@@ -12,7 +12,7 @@ namespace hydra::nix {
 namespace {
 
 // Enough for the last lines of any error; the full log goes to the sink.
-constexpr size_t tailBytes = 16 * 1024;
+constexpr size_t tailBytes = size_t{16} * 1024;
 // How often the reader looks at its stop token while the pipe is quiet.
 constexpr int pollMillis = 100;
 
