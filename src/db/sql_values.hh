@@ -1,0 +1,42 @@
+#pragma once
+// Nullable values in and out of libpqxx 6 (whose std::optional support is compiled out here).
+
+#include <optional>
+#include <pqxx/field>
+#include <string>
+#include <type_traits>
+
+namespace hydra::db::sql {
+
+/// The text of an optional parameter value; use as `orNull(text(v))` inside one exec call.
+template <class T> std::optional<std::string> text(const std::optional<T>& v)
+{
+    if (!v) return std::nullopt;
+    if constexpr (std::is_same_v<T, std::string>)
+        return *v;
+    else if constexpr (std::is_same_v<T, bool>)
+        return std::string(*v ? "true" : "false");
+    else
+        return std::to_string(*v);
+}
+
+/// A parameter pqxx sends as NULL when `s` is empty (keep `s` alive until the exec returns).
+inline const char* orNull(const std::optional<std::string>& s)
+{
+    return s ? s->c_str() : nullptr;
+}
+
+/// A text parameter that is NULL when empty.
+inline const char* emptyAsNull(const std::string& s)
+{
+    return s.empty() ? nullptr : s.c_str();
+}
+
+/// A column value, std::nullopt when NULL.
+template <class T> std::optional<T> get(const pqxx::field& f)
+{
+    if (f.is_null()) return std::nullopt;
+    return f.as<T>();
+}
+
+} // namespace hydra::db::sql
