@@ -187,7 +187,8 @@ resolveProduct(const ProductLine& line, const std::map<std::string, std::string>
 
 void readProducts(const fs::path& file, const std::map<std::string, std::string>& outputs, NixSupport& res)
 {
-    auto lines = splitLines(readCapped(file));
+    auto text = readCapped(file);
+    auto lines = splitLines(text);
     for (size_t i = 0; i < lines.size(); ++i) {
         if (trim(lines[i]).empty()) continue;
         std::string why;
@@ -202,7 +203,8 @@ void readProducts(const fs::path& file, const std::map<std::string, std::string>
 
 void readMetrics(const fs::path& file, NixSupport& res)
 {
-    auto lines = splitLines(readCapped(file));
+    auto text = readCapped(file);
+    auto lines = splitLines(text);
     for (size_t i = 0; i < lines.size(); ++i) {
         if (trim(lines[i]).empty()) continue;
         std::string why;
