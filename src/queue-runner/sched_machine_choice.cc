@@ -1,0 +1,36 @@
+#include "queue-runner/sched_machine_choice.hh"
+
+#include <tuple>
+
+namespace hydra::qr {
+
+bool canRun(const DispatchMachine& m, const StepType& type)
+{
+    return m.machine && m.maxJobs > 0 &&
+           m.machine->supports(type.system, type.requiredFeatures, type.preferLocalBuild);
+}
+
+bool hasFreeSlot(const DispatchMachine& m, Clock::TimePoint now)
+{
+    return m.inUse < m.maxJobs && !(m.disabledUntil && *m.disabledUntil > now);
+}
+
+std::optional<size_t> chooseMachine(std::span<const DispatchMachine> machines,
+                                    std::span<const size_t> candidates, Clock::TimePoint now)
+{
+    std::optional<size_t> best;
+    auto rank = [&](size_t i) {
+        const auto& m = machines[i];
+        double speed = m.speedFactor > 0 ? m.speedFactor : 1.0;
+        long long freeSlots = static_cast<long long>(m.maxJobs) - static_cast<long long>(m.inUse);
+        return std::tuple<double, long long, const std::string&>(static_cast<double>(m.inUse + 1) / speed,
+                                                                 -freeSlots, m.name);
+    };
+    for (size_t i : candidates) {
+        if (!hasFreeSlot(machines[i], now)) continue;
+        if (!best || rank(i) < rank(*best)) best = i;
+    }
+    return best;
+}
+
+} // namespace hydra::qr

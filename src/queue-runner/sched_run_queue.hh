@@ -1,0 +1,82 @@
+#pragma once
+// RunQueue: the Runnable steps of every step type, kept in scheduling order incrementally.
+//
+// Per step type: levels by global priority (highest first); in each level one ordered set
+// per jobset, ordered by local priority (highest first), critical path (longest first),
+// lowest build id, step index. A step needed by several jobsets is in each of their sets,
+// so it competes with the best share among its jobsets (as Hydra's lowestShareUsed).
+// Fair share changes with time, so it is not part of any stored key: best() compares the
+// heads of the jobsets of the top level under the shares of the moment. Insert and erase
+// are O(jobsets of the step x log n); best() is O(jobsets with runnable steps of the type at
+// the top level). Nothing here is proportional to the number of queued steps.
+
+#include "queue-runner/step_graph.hh"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+namespace hydra::qr {
+
+/// Runnable steps per step type in scheduling order; a StepObserver fed by the StepGraph.
+class RunQueue final : public StepObserver {
+public:
+    /// The order inside one (type, global priority, jobset) set; smaller is better.
+    struct Key {
+        int localPriority;
+        int64_t criticalPath;
+        BuildId lowestBuildId;
+        StepIndex step;
+        bool operator<(const Key& o) const;
+    };
+
+    /// The best step of a type under the given shares.
+    struct Candidate {
+        StepIndex step;
+        TypeId type;
+        int globalPriority;
+        double shareUsed;
+        Key key;
+        /// Scheduling order between candidates (also across types); true if this goes first.
+        bool before(const Candidate& o) const;
+    };
+
+    void enqueue(StepIndex index, const Step& step) override;
+    void dequeue(StepIndex index) override;
+
+    /// The first step of `type`, with `shareOf(jobset)` giving each jobset's share used.
+    std::optional<Candidate> best(TypeId type, const std::function<double(JobsetId)>& shareOf) const;
+
+    /// Calls `f(index, runnableSince)` in order of runnableSince until it returns false.
+    void forEachOldest(TypeId type, const std::function<bool(StepIndex, Clock::TimePoint)>& f) const;
+
+    size_t size(TypeId type) const;
+    size_t size() const { return total_; }
+    /// Types that have had runnable steps (indices < this have a queue).
+    size_t typeSlots() const { return types_.size(); }
+
+private:
+    using Level = std::unordered_map<JobsetId, std::set<Key>>;
+    struct TypeQueue {
+        std::map<int, Level, std::greater<>> levels;
+        std::set<std::pair<Clock::TimePoint, StepIndex>> bySince;
+        size_t size = 0;
+    };
+    struct Entry {
+        bool queued = false;
+        TypeId type = 0;
+        int globalPriority = 0;
+        Key key{};
+        Clock::TimePoint since{};
+        std::vector<JobsetId> jobsets;
+    };
+
+    std::vector<TypeQueue> types_;
+    std::vector<Entry> entries_; // by step index
+    size_t total_ = 0;
+};
+
+} // namespace hydra::qr

@@ -1,0 +1,155 @@
+#include "queue-runner/scheduler.hh"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace hydra::qr {
+
+Scheduler::Scheduler(const Clock& clock, SchedulerConfig config)
+    : clock_(clock), config_(config), durations_(config.defaultStepDuration),
+      fairShare_(config.fairShareWindow, config.defaultShares), graph_(durations_)
+{
+    graph_.setObserver(&queue_);
+}
+
+size_t Scheduler::addBuild(const BuildSpec& build, const std::vector<StepSpec>& steps)
+{
+    return graph_.addBuild(build, steps, clock_.now());
+}
+
+void Scheduler::chargeUsage(StepIndex index, std::chrono::seconds duration, Clock::TimePoint now)
+{
+    for (JobsetId j : graph_.step(index).jobsets) fairShare_.addUsage(j, now, duration);
+}
+
+StepSuccess Scheduler::stepSucceeded(const std::string& drvPath, std::chrono::seconds duration)
+{
+    auto now = clock_.now();
+    if (auto index = graph_.find(drvPath)) {
+        chargeUsage(*index, duration, now);
+        durations_.record(graph_.step(*index).durationKey, duration);
+    }
+    return graph_.stepSucceeded(drvPath, now);
+}
+
+StepFailure Scheduler::stepFailed(const std::string& drvPath, std::chrono::seconds duration)
+{
+    if (auto index = graph_.find(drvPath)) chargeUsage(*index, duration, clock_.now());
+    return graph_.stepFailed(drvPath);
+}
+
+std::vector<Orphan> Scheduler::removeBuild(BuildId id)
+{
+    return graph_.removeBuild(id);
+}
+
+bool Scheduler::bumpBuild(BuildId id, int globalPriority)
+{
+    return graph_.bumpBuild(id, globalPriority);
+}
+
+bool Scheduler::requeueStep(const std::string& drvPath, Clock::Duration delay)
+{
+    auto index = graph_.find(drvPath);
+    if (!index || graph_.step(*index).state == StepState::Waiting) return false;
+    auto now = clock_.now();
+    if (delay <= Clock::Duration::zero()) {
+        graph_.setState(*index, StepState::Runnable, now);
+    } else {
+        graph_.setState(*index, StepState::Held, now);
+        delayed_.emplace(now + delay, *index, graph_.step(*index).generation);
+    }
+    return true;
+}
+
+void Scheduler::releaseDelayed(Clock::TimePoint now)
+{
+    while (!delayed_.empty() && std::get<0>(*delayed_.begin()) <= now) {
+        auto [when, index, generation] = *delayed_.begin();
+        delayed_.erase(delayed_.begin());
+        const auto& s = graph_.step(index);
+        if (s.live && s.generation == generation && s.state == StepState::Held)
+            graph_.setState(index, StepState::Runnable, now);
+    }
+}
+
+void Scheduler::reportUnsupported(TypeId type, Clock::TimePoint now, std::vector<std::string>& out)
+{
+    auto& since = unsupportedSince_[type];
+    if (!since) since = now;
+    auto limit = config_.maxUnsupportedTime;
+    if (now - *since < limit) return;
+    std::vector<StepIndex> due;
+    queue_.forEachOldest(type, [&](StepIndex index, Clock::TimePoint runnableSince) {
+        if (now - runnableSince < limit) return false;
+        due.push_back(index);
+        return true;
+    });
+    for (StepIndex index : due) {
+        out.push_back(graph_.step(index).drvPath);
+        graph_.setState(index, StepState::Held, now);
+    }
+}
+
+DispatchResult Scheduler::dispatch(std::vector<DispatchMachine>& machines)
+{
+    auto now = clock_.now();
+    releaseDelayed(now);
+    DispatchResult result;
+    size_t typeCount = graph_.typeCount();
+    unsupportedSince_.resize(typeCount);
+
+    // Which machines could take each type that has runnable steps.
+    std::vector<std::vector<size_t>> support(typeCount);
+    std::vector<TypeId> active;
+    for (TypeId t = 0; t < typeCount; ++t) {
+        if (queue_.size(t) == 0) {
+            unsupportedSince_[t].reset();
+            continue;
+        }
+        for (size_t i = 0; i < machines.size(); ++i)
+            if (canRun(machines[i], graph_.type(t))) support[t].push_back(i);
+        if (support[t].empty()) {
+            reportUnsupported(t, now, result.unsupported);
+            continue;
+        }
+        unsupportedSince_[t].reset();
+        active.push_back(t);
+    }
+
+    // Shares are fixed for the round: usage changes only when steps finish.
+    std::unordered_map<JobsetId, double> shares;
+    auto shareOf = [&](JobsetId j) {
+        auto [i, inserted] = shares.try_emplace(j, 0.0);
+        if (inserted) i->second = fairShare_.shareUsed(j, now);
+        return i->second;
+    };
+    std::vector<std::optional<RunQueue::Candidate>> heads(typeCount);
+    for (TypeId t : active) heads[t] = queue_.best(t, shareOf);
+
+    for (;;) {
+        std::optional<RunQueue::Candidate> pick;
+        for (TypeId t : active) {
+            if (!heads[t] || (pick && !heads[t]->before(*pick))) continue;
+            auto free = [&](size_t i) { return hasFreeSlot(machines[i], now); };
+            if (std::any_of(support[t].begin(), support[t].end(), free)) pick = heads[t];
+        }
+        if (!pick) break;
+        size_t m = *chooseMachine(machines, support[pick->type], now);
+        ++machines[m].inUse;
+        graph_.setState(pick->step, StepState::Running, now);
+        result.assignments.push_back(
+            {graph_.step(pick->step).drvPath, m, machines[m].name, graph_.type(pick->type).name()});
+        heads[pick->type] = queue_.best(pick->type, shareOf);
+    }
+    return result;
+}
+
+std::vector<TypeStatus> Scheduler::typeStatus() const
+{
+    std::vector<TypeStatus> out;
+    for (TypeId t = 0; t < graph_.typeCount(); ++t) out.push_back({graph_.type(t).name(), queue_.size(t)});
+    return out;
+}
+
+} // namespace hydra::qr
