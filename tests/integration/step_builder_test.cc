@@ -1,0 +1,281 @@
+// StepBuilder against real parts: the local store shared with the builder (localhost), and a
+// build host with its own store behind a real sshd. Outcomes, log files, copied inputs and
+// outputs, limits, the BuildPaths fallback and GC roots.
+
+#include "harness/build_host.hh"
+#include "harness/nix_graph.hh"
+
+#include "nix/derivation.hh"
+#include "nix/machine_connection.hh"
+#include "nix/machines.hh"
+#include "queue-runner/build_log.hh"
+#include "queue-runner/gc_roots.hh"
+#include "queue-runner/step_builder.hh"
+#include "util/error.hh"
+#include "util/process.hh"
+#include "util/sync.hh"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace hydra;
+using namespace hydra::qr;
+using namespace hydra::test;
+using namespace std::chrono_literals;
+using db::BuildStatus;
+using db::StepBusy;
+namespace fs = std::filesystem;
+
+namespace {
+
+const bool sigpipeIgnored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+
+std::string readFile(const fs::path& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+nix::ConnectionOptions testOptions()
+{
+    nix::ConnectionOptions o;
+    o.setEnv = nixTestEnv();
+    o.ssh.configFile = "/dev/null";
+    o.ssh.connectTimeout = 10;
+    o.readTimeout = 120s;
+    return o;
+}
+
+nix::Machine localhost()
+{
+    return nix::parseMachines("localhost x86_64-linux", "test machines").at(0);
+}
+
+bool validLocally(const std::string& path)
+{
+    return exitedOk(run({.argv = {"nix-store", "--verify-path", path}, .setEnv = nixTestEnv()}).status);
+}
+
+/// Runs steps with a fresh log directory and records the stages each run went through.
+class StepBuilderTest : public ::testing::Test {
+protected:
+    fs::path logDir_ = fs::temp_directory_path() / ("step-builder-logs-" + NixGraph().nonce());
+    StepBuilderOptions opts_{.local = testOptions()};
+    std::vector<StepBusy> stages_;
+    std::mutex sendLock_;
+
+    void TearDown() override { fs::remove_all(logDir_); }
+
+    StepJob job(const NixDrv& d, bool shared)
+    {
+        StepJob j;
+        j.buildId = 1;
+        j.stepNr = 1;
+        j.drvPath = d.drvPath;
+        j.drv = nix::parseDerivation(readFile(d.drvPath), d.drvPath);
+        j.logPath = buildLogPath(logDir_, d.drvPath);
+        j.sharedStore = shared;
+        j.machine = shared ? "localhost" : "build host";
+        return j;
+    }
+
+    StepOutcome runOn(const nix::Machine& m, const StepJob& j)
+    {
+        stages_.clear();
+        auto factory = [&](const nix::LogSink& sink) {
+            return nix::MachineConnection(m, testOptions(), sink);
+        };
+        return StepBuilder(opts_).run(j, factory, sendLock_, [&](StepBusy b) { stages_.push_back(b); });
+    }
+
+    bool sawStage(StepBusy b) const { return std::find(stages_.begin(), stages_.end(), b) != stages_.end(); }
+};
+
+} // namespace
+
+TEST_F(StepBuilderTest, LocalhostBuildsInPlaceWithLogProductsAndSizes)
+{
+    NixGraph g;
+    g.add("hello").script = "echo \"hello-log-$nonce\"; /bin/mkdir -p $out/nix-support; "
+                            "echo \"$nonce\" > $out/README; "
+                            "echo \"doc readme $out/README\" > $out/nix-support/hydra-build-products; "
+                            "echo \"hello-1.0\" > $out/nix-support/hydra-release-name; "
+                            "echo \"lines 42 count\" > $out/nix-support/hydra-metrics";
+    auto d = g.derivations().at("hello");
+    ASSERT_FALSE(validLocally(d.out()));
+
+    auto o = runOn(localhost(), job(d, true));
+    ASSERT_EQ(o.status, BuildStatus::Success) << o.errorMsg << "\n" << readFile(o.logPath);
+    EXPECT_FALSE(o.transient);
+    EXPECT_EQ(o.outputs, (std::map<std::string, std::string>{{"out", d.out()}}));
+    EXPECT_TRUE(validLocally(d.out()));
+    EXPECT_EQ(o.logPath, buildLogPath(logDir_, d.drvPath));
+    EXPECT_NE(readFile(o.logPath).find("hello-log-" + g.nonce()), std::string::npos);
+    EXPECT_EQ(o.timesBuilt, 1u);
+    EXPECT_GT(o.size, 0u);
+    EXPECT_EQ(o.closureSize, o.size); // no references
+    EXPECT_EQ(o.narSizes.at(d.out()), o.size);
+    ASSERT_EQ(o.products.size(), 1u);
+    EXPECT_EQ(o.products[0].path, d.out() + "/README");
+    EXPECT_EQ(o.products[0].fileSize, g.nonce().size() + 1);
+    EXPECT_EQ(o.releaseName, "hello-1.0");
+    EXPECT_EQ(o.metrics.at("lines").value, 42);
+    EXPECT_EQ(o.overheadMs, 0u); // nothing copied
+    EXPECT_LE(o.startTime, o.stopTime);
+    EXPECT_TRUE(sawStage(StepBusy::Connecting) && sawStage(StepBusy::Building) &&
+                sawStage(StepBusy::PostProcessing));
+    EXPECT_FALSE(sawStage(StepBusy::ReceivingOutputs));
+}
+
+TEST_F(StepBuilderTest, FailingBuilderIsFailedWithItsLog)
+{
+    NixGraph g;
+    g.add("bad").script = scripts::failing(3);
+    auto d = g.derivations().at("bad");
+    auto o = runOn(localhost(), job(d, true));
+    EXPECT_EQ(o.status, BuildStatus::Failed);
+    EXPECT_TRUE(o.canCache);
+    EXPECT_FALSE(o.transient);
+    EXPECT_TRUE(o.outputs.empty());
+    EXPECT_NE(readFile(o.logPath).find("this build fails on purpose"), std::string::npos);
+    EXPECT_FALSE(validLocally(d.out()));
+}
+
+TEST_F(StepBuilderTest, FailedMarkerGivesFailedWithOutput)
+{
+    NixGraph g;
+    g.add("marked").script = scripts::failedWithOutput();
+    auto d = g.derivations().at("marked");
+    auto o = runOn(localhost(), job(d, true));
+    EXPECT_EQ(o.status, BuildStatus::FailedWithOutput) << o.errorMsg;
+    EXPECT_EQ(o.stepStatus(), BuildStatus::Success);
+    EXPECT_TRUE(o.outputsValid());
+    EXPECT_FALSE(o.canCache);
+    EXPECT_TRUE(validLocally(d.out()));
+}
+
+TEST_F(StepBuilderTest, TimeoutGivesTimedOut)
+{
+    NixGraph g;
+    g.add("slow").script = scripts::sleeping(60);
+    auto d = g.derivations().at("slow");
+    auto j = job(d, true);
+    j.timeout = 1;
+    auto o = runOn(localhost(), j);
+    EXPECT_EQ(o.status, BuildStatus::TimedOut) << o.errorMsg;
+    EXPECT_FALSE(o.transient);
+    EXPECT_TRUE(fs::exists(o.logPath));
+}
+
+TEST_F(StepBuilderTest, BigLogOverTheLimitGivesLogLimitExceeded)
+{
+    NixGraph g;
+    g.add("chatty").script = scripts::bigLog(20000);
+    auto d = g.derivations().at("chatty");
+    auto j = job(d, true);
+    j.maxLogSize = 10000;
+    auto o = runOn(localhost(), j);
+    EXPECT_EQ(o.status, BuildStatus::LogLimitExceeded) << o.errorMsg;
+    EXPECT_NE(readFile(o.logPath).find("log line 0 of"), std::string::npos);
+}
+
+// Simulated: this machine's root may use BuildDerivation; an unprivileged container gets
+// "you are not privileged to build ..." from the daemon. The simulation raises that error where
+// BuildDerivation would be sent, so the detection, the reconnection and BuildPaths run for real.
+TEST_F(StepBuilderTest, RefusedBuildDerivationFallsBackToBuildPaths)
+{
+    NixGraph g;
+    g.add("good").script = "echo \"fallback-log-$nonce\"; echo ok > $out";
+    g.add("bad").script = scripts::failing();
+    auto drvs = g.derivations();
+    opts_.simulateBuildDerivationRefusal = true;
+
+    auto o = runOn(localhost(), job(drvs.at("good"), true));
+    ASSERT_EQ(o.status, BuildStatus::Success) << o.errorMsg;
+    EXPECT_TRUE(o.buildDerivationRefused);
+    EXPECT_TRUE(validLocally(drvs.at("good").out()));
+    EXPECT_NE(readFile(o.logPath).find("fallback-log-" + g.nonce()), std::string::npos);
+
+    // Known refusal: straight to BuildPaths, whose failure maps too.
+    auto j = job(drvs.at("bad"), true);
+    j.useBuildPaths = true;
+    o = runOn(localhost(), j);
+    EXPECT_EQ(o.status, BuildStatus::Failed) << o.errorMsg;
+    EXPECT_FALSE(o.buildDerivationRefused);
+    EXPECT_NE(readFile(o.logPath).find("this build fails on purpose"), std::string::npos);
+}
+
+TEST_F(StepBuilderTest, UnreachableMachineIsATransientAbort)
+{
+    NixGraph g;
+    g.add("any");
+    auto d = g.derivations().at("any");
+    auto o = runOn(nix::parseMachines("ssh://root@127.0.0.1:1 x86_64-linux", "m").at(0), job(d, false));
+    EXPECT_EQ(o.status, BuildStatus::Aborted);
+    EXPECT_TRUE(o.transient);
+    EXPECT_NE(o.errorMsg.find("cannot connect"), std::string::npos) << o.errorMsg;
+    EXPECT_TRUE(o.logPath.empty()); // nothing was built: no log kept
+}
+
+TEST_F(StepBuilderTest, OutputsAreRegisteredAsGcRoots)
+{
+    NixGraph g;
+    g.add("kept");
+    auto d = g.build().at("kept");
+    auto dir = fs::path("/nix/var/nix/gcroots/per-user/root") / ("hydra-test-" + g.nonce());
+    GcRoots roots(dir);
+    roots.add(d.out());
+    roots.add(d.out()); // idempotent
+    auto printed = runChecked({.argv = {"nix-store", "--gc", "--print-roots"}, .setEnv = nixTestEnv()});
+    fs::remove_all(dir);
+    EXPECT_NE(printed.find(roots.rootFor(d.out()).string() + " -> " + d.out()), std::string::npos);
+    EXPECT_THROW(roots.add("/tmp/not-a-store-path"), Error);
+}
+
+/// A build host with its own store; the step's dependency is built locally first.
+class RemoteStepTest : public StepBuilderTest {
+protected:
+    BuildHost host_;
+    nix::Machine machine_ = nix::parseMachines(host_.machinesLine("x86_64-linux"), "test machines").at(0);
+};
+
+TEST_F(RemoteStepTest, CopiesInputsBuildsThereAndBringsOutputsBack)
+{
+    NixGraph g;
+    g.add("base");
+    g.add("top", {"base"}).script = "echo \"remote-log-$nonce\" >&2; echo \"$nonce top $deps\" > \"$out\"";
+    auto base = g.build({"base"}).at("base");
+    auto top = g.derivations().at("top");
+    ASSERT_FALSE(validLocally(top.out()));
+
+    auto o = runOn(machine_, job(top, false));
+    ASSERT_EQ(o.status, BuildStatus::Success) << o.errorMsg << "\n" << readFile(o.logPath);
+    EXPECT_TRUE(exitedOk(host_.run("nix-store --check-validity " + base.out()).status)); // input sent
+    EXPECT_TRUE(validLocally(top.out()));                                                // output back
+    EXPECT_NE(readFile(top.out()).find(base.out()), std::string::npos);
+    EXPECT_NE(readFile(o.logPath).find("remote-log-" + g.nonce()), std::string::npos);
+    EXPECT_GT(o.closureSize, o.size); // top references base
+    EXPECT_TRUE(sawStage(StepBusy::SendingInputs) && sawStage(StepBusy::ReceivingOutputs));
+}
+
+TEST_F(RemoteStepTest, OutputOverMaxOutputSizeStaysThere)
+{
+    NixGraph g;
+    g.add("huge").script = "/bin/dd if=/dev/zero of=$out bs=1024 count=200 2>/dev/null";
+    auto d = g.derivations().at("huge");
+    auto j = job(d, false);
+    j.maxOutputSize = 100000;
+    auto o = runOn(machine_, j);
+    EXPECT_EQ(o.status, BuildStatus::NarSizeLimitExceeded) << o.errorMsg;
+    EXPECT_FALSE(o.transient);
+    EXPECT_GT(o.size, 200000u);
+    EXPECT_TRUE(exitedOk(host_.run("nix-store --check-validity " + d.out()).status));
+    EXPECT_FALSE(validLocally(d.out())); // not copied
+}
