@@ -6,16 +6,6 @@
 
 namespace hydra::db {
 
-std::string intArrayLiteral(std::span<const BuildId> ids)
-{
-    std::string s = "{";
-    for (size_t i = 0; i < ids.size(); ++i) {
-        if (i) s += ',';
-        s += std::to_string(ids[i]);
-    }
-    return s + "}";
-}
-
 std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, BuildId fromId, int limit)
 {
     auto res = t.exec_params("SELECT b.id, b.drvPath, b.jobset_id, j.project, j.name, b.job, b.system, "
@@ -60,7 +50,7 @@ std::vector<BuildState> buildStates(pqxx::transaction_base& t, std::span<const B
     if (ids.empty()) return out;
     auto res = t.exec_params("SELECT id, finished, buildStatus, globalPriority FROM Builds "
                              "WHERE id = ANY($1::integer[]) ORDER BY id",
-                             intArrayLiteral(ids));
+                             sql::intArray(ids));
     for (auto row : res) {
         BuildState s;
         s.id = row[0].as<BuildId>();

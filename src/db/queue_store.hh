@@ -86,7 +86,4 @@ std::vector<BuildId> buildsWithPendingNotification(pqxx::transaction_base& t);
 /// Clears notificationPendingSince once build_finished has been handled; false if it was not set.
 bool clearNotificationPending(pqxx::transaction_base& t, BuildId id);
 
-/// A PostgreSQL array literal of integers, e.g. "{1,2,3}", for a parameter cast to int[].
-std::string intArrayLiteral(std::span<const BuildId> ids);
-
 } // namespace hydra::db

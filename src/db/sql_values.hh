@@ -1,8 +1,10 @@
 #pragma once
 // Nullable values in and out of libpqxx 6 (whose std::optional support is compiled out here).
 
+#include <cstdint>
 #include <optional>
 #include <pqxx/field>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -37,6 +39,33 @@ template <class T> std::optional<T> get(const pqxx::field& f)
 {
     if (f.is_null()) return std::nullopt;
     return f.as<T>();
+}
+
+/// An array literal of integers, e.g. "{1,2,3}", for a parameter cast to integer[] or bigint[].
+inline std::string intArray(std::span<const int64_t> values)
+{
+    std::string s = "{";
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (i) s += ',';
+        s += std::to_string(values[i]);
+    }
+    return s + "}";
+}
+
+/// An array literal of strings, each quoted, for a parameter cast to text[].
+inline std::string textArray(std::span<const std::string> values)
+{
+    std::string s = "{";
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (i) s += ',';
+        s += '"';
+        for (char c : values[i]) {
+            if (c == '"' || c == '\\') s += '\\';
+            s += c;
+        }
+        s += '"';
+    }
+    return s + "}";
 }
 
 } // namespace hydra::db::sql
