@@ -315,9 +315,10 @@ void StepRun::fail(const std::exception& e)
 StepOutcome StepRun::run()
 {
     out_.startTime = unixNow();
-    // Killing the session's process ends any wait on it at once.
+    // Ending the session's process ends any wait on it at once. SIGTERM, not SIGKILL: a local
+    // nix-store then stops its builder, and ssh's end makes the remote nix-store do the same.
     std::stop_callback onStop(stop_, [this] {
-        if (pid_t p = pid_.load(); p > 0) ::kill(p, SIGKILL);
+        if (pid_t p = pid_.load(); p > 0) ::kill(p, SIGTERM);
     });
     try {
         log_.emplace(job_.logPath);

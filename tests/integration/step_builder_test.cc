@@ -22,6 +22,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stop_token>
+#include <thread>
 
 using namespace hydra;
 using namespace hydra::qr;
@@ -278,4 +280,31 @@ TEST_F(RemoteStepTest, OutputOverMaxOutputSizeStaysThere)
     EXPECT_GT(o.size, 200000u);
     EXPECT_TRUE(exitedOk(host_.run("nix-store --check-validity " + d.out()).status));
     EXPECT_FALSE(validLocally(d.out())); // not copied
+}
+
+TEST_F(StepBuilderTest, StopRequestCancelsARunningBuild)
+{
+    NixGraph g;
+    g.add("long").script = "echo started; " + scripts::sleeping(600);
+    auto d = g.derivations().at("long");
+    std::stop_source stop;
+    std::jthread stopper;
+    auto factory = [&](const nix::LogSink& sink) {
+        return nix::MachineConnection(localhost(), testOptions(), sink);
+    };
+    auto progress = [&](StepBusy b) {
+        if (b != StepBusy::Building) return;
+        stopper = std::jthread([&] {
+            std::this_thread::sleep_for(1s); // let the build start
+            stop.request_stop();
+        });
+    };
+    auto o = StepBuilder(opts_).run(job(d, true), factory, sendLock_, progress, stop.get_token());
+    EXPECT_EQ(o.status, BuildStatus::Cancelled) << o.errorMsg;
+    EXPECT_FALSE(o.transient);
+    EXPECT_FALSE(validLocally(d.out()));
+    // The builder was stopped with the session: building it again is not blocked by its lock.
+    auto j = job(d, true);
+    j.timeout = 1;
+    EXPECT_EQ(runOn(localhost(), j).status, BuildStatus::TimedOut);
 }
