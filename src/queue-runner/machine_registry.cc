@@ -69,8 +69,11 @@ ReloadResult MachineRegistry::reloadIfChanged()
     } catch (const std::exception& e) {
         std::string what = e.what();
         auto data = data_.lock();
-        log::error("machines file not applied, keeping the previous {} machine(s): {}", data->entries.size(),
-                   what);
+        if (data->entries.empty())
+            log::error("machines file not applied, no build machines until it is fixed: {}", what);
+        else
+            log::error("machines file not applied, keeping the previous {} machine(s): {}",
+                       data->entries.size(), what);
         data->lastError = what;
         return {false, what};
     }

@@ -75,6 +75,7 @@ MachineRegistryOptions withFiles(std::vector<std::string> files)
 std::vector<std::string> names(const std::vector<MachineView>& views)
 {
     std::vector<std::string> out;
+    out.reserve(views.size());
     for (const auto& v : views) out.push_back(v.name);
     return out;
 }
@@ -294,8 +295,10 @@ TEST(MachineRegistry, SlotsNeverExceedMaxJobsUnderManyThreads)
     std::atomic<int> most{0};
     std::atomic<int> granted{0};
     {
+        constexpr int threadCount = 16;
         std::vector<std::jthread> threads;
-        for (int t = 0; t < 16; ++t)
+        threads.reserve(threadCount);
+        for (int t = 0; t < threadCount; ++t)
             threads.emplace_back([&] {
                 for (int i = 0; i < 2000; ++i) {
                     auto slot = reg.tryReserve("host-a");
