@@ -110,6 +110,13 @@ nix::Hash hashFile(const fs::path& file, uint64_t& size)
     return hasher.finish();
 }
 
+/// Records why a line or path is rejected; returns "nothing".
+std::nullopt_t bad(std::string& why, std::string reason)
+{
+    why = std::move(reason);
+    return std::nullopt;
+}
+
 } // namespace
 
 std::optional<ProductLine> parseProductLine(std::string_view line, std::string& why)
@@ -118,25 +125,25 @@ std::optional<ProductLine> parseProductLine(std::string_view line, std::string& 
     auto word = [](char c) { return !isSpace(c); };
     ProductLine p;
     p.type = std::string(takeWhile(line, word));
-    if (p.type.empty() || !allOf(p.type, "_-")) return why = "bad product type", std::nullopt;
-    if (!skipSpaces(line)) return why = "missing subtype", std::nullopt;
+    if (p.type.empty() || !allOf(p.type, "_-")) return bad(why, "bad product type");
+    if (!skipSpaces(line)) return bad(why, "missing subtype");
     p.subtype = std::string(takeWhile(line, word));
-    if (!allOf(p.subtype, "_-")) return why = "bad product subtype", std::nullopt;
-    if (!skipSpaces(line)) return why = "missing path", std::nullopt;
+    if (!allOf(p.subtype, "_-")) return bad(why, "bad product subtype");
+    if (!skipSpaces(line)) return bad(why, "missing path");
     if (!line.empty() && line.front() == '"') {
         auto close = line.find('"', 1);
-        if (close == std::string_view::npos || close == 1) return why = "bad quoted path", std::nullopt;
+        if (close == std::string_view::npos || close == 1) return bad(why, "bad quoted path");
         p.path = std::string(line.substr(1, close - 1));
         line.remove_prefix(close + 1);
     } else {
         p.path = std::string(
             takeWhile(line, [](char c) { return !isSpace(c) && c != '<' && c != '>' && c != '"'; }));
-        if (p.path.empty()) return why = "bad path", std::nullopt;
+        if (p.path.empty()) return bad(why, "bad path");
     }
     if (line.empty()) return p;
-    if (!skipSpaces(line)) return why = "junk after the path", std::nullopt;
+    if (!skipSpaces(line)) return bad(why, "junk after the path");
     p.defaultPath = std::string(takeWhile(line, [](char c) { return !isSpace(c) && c != '<' && c != '>'; }));
-    if (p.defaultPath.empty() || !line.empty()) return why = "bad default path", std::nullopt;
+    if (p.defaultPath.empty() || !line.empty()) return bad(why, "bad default path");
     return p;
 }
 
@@ -145,13 +152,13 @@ std::optional<BuildMetric> parseMetricLine(std::string_view line, std::string& w
     std::vector<std::string_view> fields;
     for (line = trim(line); !line.empty(); skipSpaces(line))
         fields.push_back(takeWhile(line, [](char c) { return !isSpace(c); }));
-    if (fields.size() < 2) return why = "expected ‘name value [unit]’", std::nullopt;
-    if (!allOf(fields[0], "._-")) return why = "bad metric name", std::nullopt;
+    if (fields.size() < 2) return bad(why, "expected ‘name value [unit]’");
+    if (!allOf(fields[0], "._-")) return bad(why, "bad metric name");
     BuildMetric m{.name = std::string(fields[0])};
     auto v = fields[1];
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), m.value);
     if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(m.value))
-        return why = "bad metric value", std::nullopt;
+        return bad(why, "bad metric value");
     if (fields.size() >= 3 && allOf(fields[2], "._%-")) m.unit = std::string(fields[2]);
     return m;
 }
@@ -162,7 +169,7 @@ namespace {
 std::optional<BuildProduct>
 resolveProduct(const ProductLine& line, const std::map<std::string, std::string>& outputs, std::string& why)
 {
-    if (line.path.empty() || line.path[0] != '/') return why = "path is not absolute", std::nullopt;
+    if (line.path.empty() || line.path[0] != '/') return bad(why, "path is not absolute");
     auto path = fs::path(line.path).lexically_normal();
     if (!path.has_filename() && path != "/") path = path.parent_path();
     BuildProduct p{
@@ -172,7 +179,7 @@ resolveProduct(const ProductLine& line, const std::map<std::string, std::string>
         if (rel.empty() || *rel.begin() == "..") continue;
         auto type = rel == "." ? memberType(output, {}) : memberType(output, rel);
         if (type == fs::file_type::not_found || type == fs::file_type::none)
-            return why = "‘" + p.path + "’ does not exist in the output", std::nullopt;
+            return bad(why, "‘" + p.path + "’ does not exist in the output");
         if (rel != ".") p.name = path.filename().string();
         if (!allOf(p.name, ".@:_+ -")) p.name.clear();
         if (type == fs::file_type::regular) {
@@ -182,7 +189,7 @@ resolveProduct(const ProductLine& line, const std::map<std::string, std::string>
         }
         return p;
     }
-    return why = "‘" + p.path + "’ is not inside an output of the build", std::nullopt;
+    return bad(why, "‘" + p.path + "’ is not inside an output of the build");
 }
 
 void readProducts(const fs::path& file, const std::map<std::string, std::string>& outputs, NixSupport& res)

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -307,4 +308,41 @@ TEST_F(StepBuilderTest, StopRequestCancelsARunningBuild)
     auto j = job(d, true);
     j.timeout = 1;
     EXPECT_EQ(runOn(localhost(), j).status, BuildStatus::TimedOut);
+}
+
+TEST_F(RemoteStepTest, InputsWaitForTheMachinesSendLock)
+{
+    NixGraph g;
+    g.add("dep");
+    g.add("user", {"dep"});
+    auto dep = g.build({"dep"}).at("dep");
+    auto user = g.derivations().at("user");
+    auto j = job(user, false);
+
+    std::unique_lock held(sendLock_); // another step is sending to this machine
+    Sync<std::vector<StepBusy>> seen;
+    std::condition_variable seenCv;
+    auto factory = [&](const nix::LogSink& sink) {
+        return nix::MachineConnection(machine_, testOptions(), sink);
+    };
+    auto progress = [&](StepBusy b) {
+        seen.lock()->push_back(b);
+        seenCv.notify_all();
+    };
+    StepOutcome o;
+    std::jthread step([&] { o = StepBuilder(opts_).run(j, factory, sendLock_, progress); });
+
+    auto sending = [](const std::vector<StepBusy>& v) {
+        return !v.empty() && v.back() == StepBusy::SendingInputs;
+    };
+    ASSERT_TRUE(seen.lock().waitFor(seenCv, 60s, sending));
+    // While the lock is held the step stays at SendingInputs and nothing reaches the machine.
+    std::this_thread::sleep_for(2s);
+    EXPECT_TRUE(sending(*seen.lock()));
+    EXPECT_FALSE(exitedOk(host_.run("nix-store --check-validity " + dep.out()).status));
+    held.unlock();
+    step.join();
+    EXPECT_EQ(o.status, BuildStatus::Success) << o.errorMsg;
+    EXPECT_TRUE(exitedOk(host_.run("nix-store --check-validity " + dep.out()).status));
+    EXPECT_TRUE(validLocally(user.out()));
 }
