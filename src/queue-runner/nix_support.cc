@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <system_error>
 
 namespace fs = std::filesystem;
@@ -249,9 +250,8 @@ void addDefaultProducts(const std::map<std::string, std::string>& outputs, NixSu
 NixSupport readNixSupport(const std::map<std::string, std::string>& outputs)
 {
     // Hydra goes through the outputs in store path order: the last release name wins.
-    std::vector<std::string> paths;
-    for (auto& [name, path] : outputs) paths.push_back(path);
-    std::sort(paths.begin(), paths.end());
+    std::set<std::string> paths;
+    for (const auto& [name, path] : outputs) paths.insert(path);
 
     NixSupport res;
     bool explicitProducts = false;
