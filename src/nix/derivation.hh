@@ -41,6 +41,9 @@ struct Derivation {
 /// Linear in the input size; rejects duplicate keys and escapes other than \" \\ \n \r \t.
 Derivation parseDerivation(std::string_view text, std::string_view what /* path, for errors */);
 
+/// Reads and parses a .drv file; the error names the file when it is missing or malformed.
+Derivation readDerivation(const std::string& path);
+
 /// Prints the ATerm text, byte-identical to what Nix writes for the same derivation.
 std::string printDerivation(const Derivation& d);
 

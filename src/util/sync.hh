@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <utility>
 
 namespace hydra {
 
@@ -12,6 +13,11 @@ template <typename T> class Sync {
 public:
     Sync() = default;
     explicit Sync(T init) : data_(std::move(init)) {}
+    /// Constructs the value in place, for types that must not move (they hold pointers to
+    /// their own members).
+    template <typename... Args>
+    explicit Sync(std::in_place_t, Args&&... args) : data_(std::forward<Args>(args)...)
+    {}
 
     /// Exclusive access to the value; holds the mutex for the Lock's lifetime.
     class Lock {
