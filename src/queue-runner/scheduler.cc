@@ -100,16 +100,14 @@ DispatchResult Scheduler::dispatch(std::vector<DispatchMachine>& machines)
     unsupportedSince_.resize(typeCount);
 
     // Which machines could take each type that has runnable steps.
-    std::vector<std::vector<size_t>> support(typeCount);
+    refreshSupport(machines);
     std::vector<TypeId> active;
     for (TypeId t = 0; t < typeCount; ++t) {
         if (queue_.size(t) == 0) {
             unsupportedSince_[t].reset();
             continue;
         }
-        for (size_t i = 0; i < machines.size(); ++i)
-            if (canRun(machines[i], graph_.type(t))) support[t].push_back(i);
-        if (support[t].empty()) {
+        if (support_[t].empty()) {
             reportUnsupported(t, now, result.unsupported);
             continue;
         }
@@ -124,25 +122,44 @@ DispatchResult Scheduler::dispatch(std::vector<DispatchMachine>& machines)
         if (inserted) i->second = fairShare_.shareUsed(j, now);
         return i->second;
     };
+    // A type's head is looked up only once one of its machines has a free slot.
     std::vector<std::optional<RunQueue::Candidate>> heads(typeCount);
-    for (TypeId t : active) heads[t] = queue_.best(t, shareOf);
-
+    std::vector<bool> known(typeCount, false);
     for (;;) {
         std::optional<RunQueue::Candidate> pick;
         for (TypeId t : active) {
-            if (!heads[t] || (pick && !heads[t]->before(*pick))) continue;
             auto free = [&](size_t i) { return hasFreeSlot(machines[i], now); };
-            if (std::any_of(support[t].begin(), support[t].end(), free)) pick = heads[t];
+            if (!std::any_of(support_[t].begin(), support_[t].end(), free)) continue;
+            if (!known[t]) heads[t] = queue_.best(t, shareOf);
+            known[t] = true;
+            if (heads[t] && (!pick || heads[t]->before(*pick))) pick = heads[t];
         }
         if (!pick) break;
-        size_t m = *chooseMachine(machines, support[pick->type], now);
+        size_t m = *chooseMachine(machines, support_[pick->type], now);
         ++machines[m].inUse;
         graph_.setState(pick->step, StepState::Running, now);
         result.assignments.push_back(
             {graph_.step(pick->step).drvPath, m, machines[m].name, graph_.type(pick->type).name()});
-        heads[pick->type] = queue_.best(pick->type, shareOf);
+        known[pick->type] = false;
     }
     return result;
+}
+
+void Scheduler::refreshSupport(const std::vector<DispatchMachine>& machines)
+{
+    // The machine list rarely changes between rounds: recompute only when it does.
+    std::vector<std::tuple<const nix::Machine*, unsigned, std::string>> identity;
+    identity.reserve(machines.size());
+    for (const auto& m : machines) identity.emplace_back(m.machine, m.maxJobs, m.name);
+    if (identity != supportFor_) {
+        supportFor_ = std::move(identity);
+        support_.clear();
+    }
+    for (auto t = static_cast<TypeId>(support_.size()); t < graph_.typeCount(); ++t) {
+        auto& list = support_.emplace_back();
+        for (size_t i = 0; i < machines.size(); ++i)
+            if (canRun(machines[i], graph_.type(t))) list.push_back(i);
+    }
 }
 
 std::vector<TypeStatus> Scheduler::typeStatus() const

@@ -11,10 +11,12 @@
 // DurationHistory); lowest build id. One queue per step type (system + required features +
 // preferLocalBuild), so a step whose machines are busy never blocks other types.
 //
-// dispatch(): per type with runnable steps, the machines that support it (O(types x
-// machines)); then, while some type has a head and a free supporting machine, the best head
-// across types goes to the least loaded such machine. The cost is O(assignments x (types +
-// jobsets at the top level + machines)), independent of the queue's length.
+// dispatch(): the machines able to run each type are recomputed only when the machine list
+// changes; then, while some type has a free supporting machine and a head, the best head
+// across types goes to the least loaded such machine. A type's head is found among the heads
+// of its jobsets at the top global priority, under the shares of the moment. The cost is
+// O(assignments x (types x machines + jobsets at the top level)), independent of the queue's
+// length (bench/scheduler_bench.cc).
 
 #include "queue-runner/fair_share.hh"
 #include "queue-runner/sched_durations.hh"
@@ -27,6 +29,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace hydra::qr {
@@ -96,6 +99,8 @@ public:
 private:
     void releaseDelayed(Clock::TimePoint now);
     void reportUnsupported(TypeId type, Clock::TimePoint now, std::vector<std::string>& out);
+    /// Recomputes support_ (machines able to run each type) when the machine list changed.
+    void refreshSupport(const std::vector<DispatchMachine>& machines);
     void chargeUsage(StepIndex index, std::chrono::seconds duration, Clock::TimePoint now);
 
     const Clock& clock_;
@@ -105,6 +110,9 @@ private:
     RunQueue queue_;
     StepGraph graph_;
     std::vector<std::optional<Clock::TimePoint>> unsupportedSince_; // by type
+    std::vector<std::vector<size_t>> support_;                      // by type: machine indices
+    /// The machines support_ was computed for (pointer, max jobs, name).
+    std::vector<std::tuple<const nix::Machine*, unsigned, std::string>> supportFor_;
     /// Held steps waiting to be requeued: (when, step, generation at the time).
     std::set<std::tuple<Clock::TimePoint, StepIndex, uint32_t>> delayed_;
 };

@@ -320,3 +320,18 @@ TEST_F(SchedulerTest, CancelledBuildsStepsAreNotDispatched)
     ASSERT_EQ(r.assignments.size(), 1U);
     EXPECT_EQ(r.assignments[0].drvPath, drv("b"));
 }
+
+TEST_F(SchedulerTest, AChangedMachineListIsUsedAtTheNextRound)
+{
+    machines = {machine("x86", 1)};
+    machines.reserve(4);
+    Scheduler s(clock, SchedulerConfig{.maxUnsupportedTime = 1h});
+    s.addBuild(build(1, "arm"), {step("arm", "aarch64-linux")});
+    auto ms = states();
+    EXPECT_TRUE(s.dispatch(ms).assignments.empty());
+    machines.push_back(machine("arm", 1, 1, {"aarch64-linux"}));
+    ms = states();
+    auto r = s.dispatch(ms);
+    ASSERT_EQ(r.assignments.size(), 1U);
+    EXPECT_EQ(r.assignments[0].machineName, "arm");
+}
