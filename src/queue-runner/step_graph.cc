@@ -79,8 +79,16 @@ size_t StepGraph::addBuild(const BuildSpec& build, const std::vector<StepSpec>& 
     builds_.emplace(build.id, Build{build, top});
     steps_[top].topOf.push_back(build.id);
     propagate(top, build);
-    for (StepIndex index : created) makeRunnableIfReady(index, now);
-    return created.size();
+    // Steps given but not needed by the top-level step are dropped again.
+    std::vector<Orphan> unneeded;
+    for (auto i = created.rbegin(); i != created.rend(); ++i) release(*i, unneeded, nullptr);
+    size_t added = 0;
+    for (StepIndex index : created)
+        if (steps_[index].live) {
+            makeRunnableIfReady(index, now);
+            ++added;
+        }
+    return added;
 }
 
 StepIndex StepGraph::createStep(const StepSpec& spec, const BuildSpec& build, bool topLevel)

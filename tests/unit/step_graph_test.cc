@@ -77,6 +77,15 @@ TEST_F(StepGraphTest, StepsSharedBetweenBuildsAreMergedByDrvPath)
     EXPECT_EQ(graph.buildCount(), 2U);
 }
 
+TEST_F(StepGraphTest, StepsTheTopLevelStepDoesNotNeedAreDropped)
+{
+    EXPECT_EQ(
+        graph.addBuild(build(1, "top"), {step("top", {"dep"}), step("dep"), step("stray", {"dep"})}, now),
+        2U);
+    EXPECT_FALSE(graph.find(drv("stray")));
+    EXPECT_EQ(queuedDrvs(), drvs({"dep"}));
+}
+
 TEST_F(StepGraphTest, StepIsRunnableOnlyAfterItsDependencies)
 {
     graph.addBuild(build(1, "top"),
