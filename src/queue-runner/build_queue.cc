@@ -1,0 +1,217 @@
+#include "queue-runner/build_queue.hh"
+
+#include <deque>
+#include <unordered_set>
+
+namespace hydra::qr {
+
+BuildQueue::BuildQueue(const Clock& clock, SchedulerConfig config) : state_(std::in_place, clock, config) {}
+
+bool BuildQueue::containsBuild(BuildId id) const
+{
+    return state_.lock()->builds.contains(id);
+}
+
+bool BuildQueue::containsStep(const std::string& drvPath) const
+{
+    return state_.lock()->scheduler.graph().find(drvPath).has_value();
+}
+
+std::vector<BuildId> BuildQueue::buildIds() const
+{
+    auto s = state_.lock();
+    std::vector<BuildId> ids;
+    ids.reserve(s->builds.size());
+    for (const auto& [id, b] : s->builds) ids.push_back(id);
+    return ids;
+}
+
+size_t BuildQueue::buildCount() const
+{
+    return state_.lock()->builds.size();
+}
+
+void BuildQueue::add(const db::QueuedBuild& build, Discovery&& discovery)
+{
+    BuildSpec spec{.id = build.id,
+                   .jobset = build.jobsetId,
+                   .globalPriority = build.globalPriority,
+                   .localPriority = build.priority,
+                   .jobName = build.project + ":" + build.jobset + ":" + build.job,
+                   .topLevelDrv = build.drvPath};
+    {
+        auto s = state_.lock();
+        s->scheduler.setJobsetShares(build.jobsetId,
+                                     static_cast<unsigned>(std::max(build.schedulingShares, 1)));
+        s->scheduler.addBuild(spec, discovery.steps);
+        s->builds.emplace(build.id, build);
+        for (auto& [path, drv] : discovery.derivations)
+            if (s->scheduler.graph().find(path)) s->derivations.try_emplace(path, std::move(drv));
+        ++s->wakeups;
+    }
+    wake_.notify_all();
+}
+
+void BuildQueue::forget(State& s, const std::vector<Orphan>& orphans)
+{
+    for (const auto& o : orphans) {
+        s.derivations.erase(o.drvPath);
+        s.tries.erase(o.drvPath);
+    }
+}
+
+std::vector<std::string> BuildQueue::remove(BuildId id)
+{
+    auto s = state_.lock();
+    auto orphans = s->scheduler.removeBuild(id);
+    s->builds.erase(id);
+    forget(*s, orphans);
+    std::vector<std::string> running;
+    for (const auto& o : orphans)
+        if (o.wasRunning) running.push_back(o.drvPath);
+    return running;
+}
+
+void BuildQueue::bump(BuildId id, int globalPriority)
+{
+    auto s = state_.lock();
+    auto b = s->builds.find(id);
+    if (b == s->builds.end() || b->second.globalPriority >= globalPriority) return;
+    b->second.globalPriority = globalPriority;
+    s->scheduler.bumpBuild(id, globalPriority);
+}
+
+void BuildQueue::setJobsetShares(int64_t jobset, unsigned shares)
+{
+    state_.lock()->scheduler.setJobsetShares(jobset, shares);
+}
+
+DispatchResult BuildQueue::dispatch(std::vector<DispatchMachine>& machines)
+{
+    return state_.lock()->scheduler.dispatch(machines);
+}
+
+const db::QueuedBuild* BuildQueue::buildFor(const State& s, StepIndex index)
+{
+    // The graph keeps no list of builds per step (too big at scale): walk up to a top-level.
+    const auto& graph = s.scheduler.graph();
+    std::deque<StepIndex> todo{index};
+    std::unordered_set<StepIndex> seen{index};
+    while (!todo.empty()) {
+        const Step& step = graph.step(todo.front());
+        todo.pop_front();
+        for (BuildId id : step.topOf)
+            if (auto b = s.builds.find(id); b != s.builds.end()) return &b->second;
+        for (StepIndex up : step.rdeps)
+            if (seen.insert(up).second) todo.push_back(up);
+    }
+    return nullptr;
+}
+
+std::optional<StepWork> BuildQueue::work(const std::string& drvPath) const
+{
+    auto s = state_.lock();
+    auto index = s->scheduler.graph().find(drvPath);
+    auto drv = s->derivations.find(drvPath);
+    if (!index || drv == s->derivations.end()) return std::nullopt;
+    const db::QueuedBuild* build = buildFor(*s, *index);
+    if (!build) return std::nullopt;
+    auto tries = s->tries.find(drvPath);
+    return StepWork{drv->second, *build, tries == s->tries.end() ? 0 : tries->second};
+}
+
+FinishedBuilds BuildQueue::collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,
+                                   const std::vector<Orphan>& orphans)
+{
+    FinishedBuilds out;
+    auto take = [&](BuildId id, std::vector<db::QueuedBuild>& into) {
+        if (auto b = s.builds.find(id); b != s.builds.end()) {
+            into.push_back(std::move(b->second));
+            s.builds.erase(b);
+        }
+    };
+    for (BuildId id : ok) take(id, out.succeeded);
+    for (BuildId id : bad) take(id, out.failed);
+    for (const auto& o : orphans)
+        if (o.wasRunning) out.orphanedRunning.push_back(o.drvPath);
+    forget(s, orphans);
+    return out;
+}
+
+FinishedBuilds BuildQueue::succeeded(const std::string& drvPath, std::chrono::seconds duration)
+{
+    FinishedBuilds out;
+    {
+        auto s = state_.lock();
+        auto r = s->scheduler.stepSucceeded(drvPath, duration);
+        out = collect(*s, r.finishedBuilds, {}, r.orphaned);
+        forget(*s, {Orphan{drvPath}});
+        ++s->wakeups;
+    }
+    wake_.notify_all();
+    return out;
+}
+
+FinishedBuilds BuildQueue::failed(const std::string& drvPath, std::chrono::seconds duration)
+{
+    FinishedBuilds out;
+    {
+        auto s = state_.lock();
+        auto r = s->scheduler.stepFailed(drvPath, duration);
+        std::vector<BuildId> all = r.failedBuilds;
+        all.insert(all.end(), r.depFailedBuilds.begin(), r.depFailedBuilds.end());
+        out = collect(*s, {}, all, r.orphaned);
+        forget(*s, {Orphan{drvPath}});
+        ++s->wakeups;
+    }
+    wake_.notify_all();
+    return out;
+}
+
+void BuildQueue::retry(const std::string& drvPath, Clock::Duration delay)
+{
+    {
+        auto s = state_.lock();
+        ++s->tries[drvPath];
+        s->scheduler.requeueStep(drvPath, delay);
+        ++s->wakeups;
+    }
+    wake_.notify_all();
+}
+
+void BuildQueue::requeue(const std::string& drvPath)
+{
+    {
+        auto s = state_.lock();
+        s->scheduler.requeueStep(drvPath);
+        ++s->wakeups;
+    }
+    wake_.notify_all();
+}
+
+nlohmann::json BuildQueue::statusJson() const
+{
+    auto s = state_.lock();
+    nlohmann::json types = nlohmann::json::object();
+    for (const auto& t : s->scheduler.typeStatus()) types[t.name] = {{"runnable", t.runnable}};
+    return {{"nrQueuedBuilds", s->builds.size()},
+            {"nrUnfinishedSteps", s->scheduler.graph().stepCount()},
+            {"nrRunnableSteps", s->scheduler.runnableCount()},
+            {"machineTypes", types}};
+}
+
+void BuildQueue::waitForWork(const std::stop_token& stop, std::chrono::milliseconds timeout)
+{
+    std::stop_callback onStop(stop, [this] { wake_.notify_all(); });
+    auto s = state_.lock();
+    uint64_t seen = s->wakeups;
+    s.waitFor(wake_, timeout, [&](const State& st) { return st.wakeups != seen || stop.stop_requested(); });
+}
+
+void BuildQueue::notify()
+{
+    ++state_.lock()->wakeups;
+    wake_.notify_all();
+}
+
+} // namespace hydra::qr

@@ -1,0 +1,87 @@
+#pragma once
+// BuildQueue: the queued builds and their steps, shared by the queue monitor, the dispatcher
+// and the step threads; the pure Scheduler and the build records behind one lock.
+
+#include "db/queue_store.hh"
+#include "nix/derivation.hh"
+#include "queue-runner/scheduler.hh"
+#include "queue-runner/step_discovery.hh"
+#include "util/sync.hh"
+
+#include <condition_variable>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stop_token>
+#include <unordered_map>
+
+namespace hydra::qr {
+
+/// What a step thread needs to run a step: its derivation and the build it is recorded under.
+struct StepWork {
+    nix::Derivation drv;
+    db::QueuedBuild build; ///< a build that needs the step (its limits apply)
+    unsigned tries = 0;    ///< earlier attempts that ended in a transient failure
+};
+
+/// Builds that a step's end finished, with their records.
+struct FinishedBuilds {
+    std::vector<db::QueuedBuild> succeeded;   ///< top-level step was this one
+    std::vector<db::QueuedBuild> failed;      ///< failed with the step (top-level or dependent)
+    std::vector<std::string> orphanedRunning; ///< running steps no build needs any more
+};
+
+/// Thread-safe; every method takes the lock once.
+class BuildQueue {
+public:
+    BuildQueue(const Clock& clock, SchedulerConfig config);
+
+    bool containsBuild(BuildId id) const;
+    bool containsStep(const std::string& drvPath) const;
+    std::vector<BuildId> buildIds() const;
+    size_t buildCount() const;
+
+    /// Adds a build with the steps discovery found; wakes the dispatcher.
+    void add(const db::QueuedBuild& build, Discovery&& discovery);
+    /// Removes a cancelled or deleted build; returns running steps no build needs any more.
+    std::vector<std::string> remove(BuildId id);
+    void bump(BuildId id, int globalPriority);
+    void setJobsetShares(int64_t jobset, unsigned shares);
+
+    /// One dispatch round over `machines` (see Scheduler::dispatch).
+    DispatchResult dispatch(std::vector<DispatchMachine>& machines);
+    /// The work for a step handed out by dispatch; nullopt if it left the queue meanwhile.
+    std::optional<StepWork> work(const std::string& drvPath) const;
+    FinishedBuilds succeeded(const std::string& drvPath, std::chrono::seconds duration);
+    FinishedBuilds failed(const std::string& drvPath, std::chrono::seconds duration);
+    /// A transient failure: the step runs again after `delay`; counts the attempt.
+    void retry(const std::string& drvPath, Clock::Duration delay);
+    /// The step did not run (no slot after all, or stopped): back to the queue, not counted.
+    void requeue(const std::string& drvPath);
+
+    /// Queue figures for the status JSON.
+    nlohmann::json statusJson() const;
+
+    /// Sleeps until notify() or `timeout`; used by the dispatcher.
+    void waitForWork(const std::stop_token& stop, std::chrono::milliseconds timeout);
+    void notify();
+
+private:
+    struct State {
+        explicit State(const Clock& clock, SchedulerConfig config) : scheduler(clock, config) {}
+        Scheduler scheduler;
+        std::unordered_map<BuildId, db::QueuedBuild> builds;
+        std::unordered_map<std::string, nix::Derivation> derivations;
+        std::unordered_map<std::string, unsigned> tries;
+        uint64_t wakeups = 0;
+    };
+    static const db::QueuedBuild* buildFor(const State& s, StepIndex index);
+    static FinishedBuilds collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,
+                                  const std::vector<Orphan>& orphans);
+    static void forget(State& s, const std::vector<Orphan>& orphans);
+
+    mutable Sync<State> state_;
+    std::condition_variable wake_;
+};
+
+} // namespace hydra::qr

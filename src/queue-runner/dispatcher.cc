@@ -1,0 +1,120 @@
+#include "queue-runner/dispatcher.hh"
+
+#include "util/logging.hh"
+
+namespace hydra::qr {
+
+Dispatcher::Dispatcher(BuildQueue& queue, MachineRegistry& machines, const Clock& clock)
+    : queue_(queue), machines_(machines), clock_(clock)
+{}
+
+Dispatcher::~Dispatcher()
+{
+    // jthreads request a stop and join on destruction; take them out of the lock first so
+    // that a step thread finishing meanwhile cannot block on it.
+    std::multimap<std::string, StepThread> all;
+    std::swap(all, *threads_.lock());
+    for (auto& [drv, t] : all) t.thread.request_stop();
+}
+
+void Dispatcher::run(const std::stop_token& stop)
+{
+    while (!stop.stop_requested()) {
+        auto reload = machines_.reloadIfChanged();
+        if (reload.error) log::warn("machines file: {}", *reload.error);
+        reapFinished();
+        dispatchOnce();
+        queue_.waitForWork(stop, nextWait());
+    }
+    std::multimap<std::string, StepThread> all;
+    std::swap(all, *threads_.lock());
+    for (auto& [drv, t] : all) t.thread.request_stop();
+    all.clear(); // joins: every step records how it ended before the runner stops
+}
+
+std::chrono::milliseconds Dispatcher::nextWait() const
+{
+    // Wake for a machine coming back from back-off, and regularly for the machines file and
+    // delayed retries.
+    std::chrono::milliseconds wait(2000);
+    if (auto t = machines_.nextReenable()) {
+        auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*t - clock_.now());
+        wait = std::clamp(until, std::chrono::milliseconds(10), wait);
+    }
+    return wait;
+}
+
+void Dispatcher::dispatchOnce()
+{
+    auto views = machines_.available();
+    std::vector<DispatchMachine> ms;
+    ms.reserve(views.size());
+    for (const auto& v : views)
+        ms.push_back({.name = v.name,
+                      .machine = v.machine.get(),
+                      .inUse = v.slotsInUse,
+                      .maxJobs = v.machine->maxJobs,
+                      .speedFactor = v.machine->speedFactor});
+    auto result = queue_.dispatch(ms);
+    for (const auto& drv : result.unsupported) runner_->failUnsupported(drv);
+    for (const auto& a : result.assignments) {
+        auto slot = machines_.tryReserve(a.machineName);
+        if (!slot) {
+            // The machine filled up or went away since the snapshot: try again next round.
+            queue_.requeue(a.drvPath);
+            continue;
+        }
+        start(a, std::move(*slot));
+    }
+}
+
+void Dispatcher::start(const Assignment& a, MachineSlot slot)
+{
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    StepRunner* runner = runner_;
+    std::jthread thread(
+        [runner, drv = a.drvPath, slot = std::move(slot), done, this](const std::stop_token& stop) mutable {
+            runner->run(drv, std::move(slot), stop);
+            *done = true;
+            queue_.notify(); // the loop reaps the thread and reuses the slot
+        });
+    threads_.lock()->emplace(a.drvPath, StepThread{a.machineName, std::move(done), std::move(thread)});
+}
+
+void Dispatcher::reapFinished()
+{
+    std::vector<StepThread> finished;
+    {
+        auto threads = threads_.lock();
+        for (auto it = threads->begin(); it != threads->end();) {
+            if (*it->second.done) {
+                finished.push_back(std::move(it->second));
+                it = threads->erase(it);
+            } else
+                ++it;
+        }
+    }
+    // Joined outside the lock (they have returned already, so this is quick).
+}
+
+void Dispatcher::cancel(const std::vector<std::string>& drvPaths)
+{
+    auto threads = threads_.lock();
+    for (const auto& drv : drvPaths) {
+        auto [from, to] = threads->equal_range(drv);
+        for (auto it = from; it != to; ++it) {
+            log::info("stopping step {} on {}: no build needs it any more", drv, it->second.machine);
+            it->second.thread.request_stop();
+        }
+    }
+}
+
+nlohmann::json Dispatcher::statusJson() const
+{
+    nlohmann::json active = nlohmann::json::object();
+    for (const auto& [drv, t] : *const_cast<Sync<std::multimap<std::string, StepThread>>&>(threads_).lock())
+        if (!*t.done) active[drv] = t.machine;
+    return active;
+}
+
+} // namespace hydra::qr

@@ -1,0 +1,51 @@
+#pragma once
+// Dispatcher: hands runnable steps to free machine slots and owns the step threads.
+
+#include "queue-runner/build_queue.hh"
+#include "queue-runner/machine_registry.hh"
+#include "queue-runner/step_runner.hh"
+
+#include <map>
+#include <memory>
+#include <thread>
+
+namespace hydra::qr {
+
+/// The dispatch loop: reloads the machines file, asks the scheduler for assignments, reserves
+/// slots and starts one thread per step; stops steps nobody needs and, on shutdown, all.
+class Dispatcher {
+public:
+    Dispatcher(BuildQueue& queue, MachineRegistry& machines, const Clock& clock);
+    ~Dispatcher();
+    Dispatcher(const Dispatcher&) = delete;
+    Dispatcher& operator=(const Dispatcher&) = delete;
+
+    /// Set once, before run(): the runner of the steps (it needs cancel() in turn).
+    void setRunner(StepRunner* runner) { runner_ = runner; }
+    /// Runs until `stop`; then stops every step thread and waits for them.
+    void run(const std::stop_token& stop);
+    /// Stops the given steps where they run (a cancelled or deleted build no longer needs them).
+    void cancel(const std::vector<std::string>& drvPaths);
+    /// {"<drv>": "<machine>"} for the status JSON's active steps.
+    nlohmann::json statusJson() const;
+
+private:
+    /// A step thread and whether it has ended (so the loop can join it).
+    struct StepThread {
+        std::string machine;
+        std::shared_ptr<std::atomic<bool>> done;
+        std::jthread thread;
+    };
+    void dispatchOnce();
+    void start(const Assignment& a, MachineSlot slot);
+    void reapFinished();
+    std::chrono::milliseconds nextWait() const;
+
+    BuildQueue& queue_;
+    MachineRegistry& machines_;
+    const Clock& clock_;
+    StepRunner* runner_ = nullptr;
+    Sync<std::multimap<std::string, StepThread>> threads_;
+};
+
+} // namespace hydra::qr

@@ -1,0 +1,241 @@
+#include "queue-runner/queue_monitor.hh"
+
+#include "db/build_results.hh"
+#include "queue-runner/db_records.hh"
+#include "queue-runner/nix_support.hh"
+#include "util/error.hh"
+#include "util/logging.hh"
+
+#include <charconv>
+#include <set>
+#include <thread>
+
+namespace hydra::qr {
+
+namespace {
+
+constexpr int pageSize = 1000;
+
+std::optional<db::BuildId> parseId(const std::string& payload)
+{
+    db::BuildId id = 0;
+    auto end = payload.data() + payload.size();
+    auto [ptr, ec] = std::from_chars(payload.data(), end, id);
+    if (ec != std::errc() || ptr == payload.data()) return std::nullopt;
+    return id;
+}
+
+} // namespace
+
+QueueMonitor::QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDiscovery discovery,
+                           const GcRoots& roots, const Clock& clock,
+                           std::function<void(const std::vector<std::string>&)> cancelSteps)
+    : pool_(pool), queue_(queue), discovery_(std::move(discovery)), roots_(roots), clock_(clock),
+      cancelSteps_(std::move(cancelSteps))
+{}
+
+std::vector<std::string> QueueMonitor::channels()
+{
+    return {"builds_added",   "builds_restarted", "builds_cancelled",
+            "builds_deleted", "builds_bumped",    "jobset_shares_changed"};
+}
+
+void QueueMonitor::onNotification(const std::string& channel, const std::string& payload)
+{
+    {
+        auto e = events_.lock();
+        if (channel == "builds_added") {
+            // A payload without an id (an older evaluator) means: look at everything.
+            auto id = parseId(payload);
+            if (!id)
+                e->rescan = true;
+            else
+                e->lowestAdded = e->lowestAdded ? std::min(*e->lowestAdded, *id) : *id;
+        } else if (channel == "builds_restarted") {
+            e->rescan = true; // restarted builds keep their old, lower ids
+        } else if (channel == "builds_cancelled" || channel == "builds_deleted") {
+            e->reconcile = true;
+        } else if (channel == "builds_bumped") {
+            e->bumped = true;
+        } else if (channel == "jobset_shares_changed") {
+            e->sharesChanged = true;
+        }
+        ++e->count;
+    }
+    wake_.notify_all();
+}
+
+void QueueMonitor::onGap()
+{
+    {
+        auto e = events_.lock();
+        e->rescan = e->reconcile = e->bumped = e->sharesChanged = true;
+        ++e->count;
+    }
+    wake_.notify_all();
+}
+
+MonitorEvents QueueMonitor::waitForEvents(const std::stop_token& stop)
+{
+    std::stop_callback onStop(stop, [this] { wake_.notify_all(); });
+    auto e = events_.lock();
+    // A periodic look catches what no notification announced (e.g. a runner restarted the
+    // database under us without a gap being noticed).
+    e.waitFor(wake_, std::chrono::seconds(30), [&](const MonitorEvents& ev) {
+        return stop.stop_requested() || ev.rescan || ev.lowestAdded || ev.reconcile || ev.bumped ||
+               ev.sharesChanged;
+    });
+    MonitorEvents taken = *e;
+    *e = MonitorEvents{.rescan = false, .count = e->count};
+    return taken;
+}
+
+void QueueMonitor::run(const std::stop_token& stop)
+{
+    while (!stop.stop_requested()) {
+        auto events = waitForEvents(stop);
+        if (stop.stop_requested()) break;
+        try {
+            handle(events, stop);
+        } catch (const std::exception& e) {
+            log::error("queue monitor: {}; looking at the whole queue again shortly", e.what());
+            onGap();
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+    }
+}
+
+void QueueMonitor::handle(const MonitorEvents& e, const std::stop_token& stop)
+{
+    if (e.sharesChanged) applyShares();
+    if (e.reconcile || e.rescan) reconcile();
+    if (e.rescan)
+        loadFrom(0, stop);
+    else if (e.lowestAdded)
+        loadFrom(std::min(*e.lowestAdded, nextId_), stop);
+    if (e.bumped) applyBumps();
+}
+
+void QueueMonitor::loadFrom(db::BuildId from, const std::stop_token& stop)
+{
+    while (!stop.stop_requested()) {
+        auto page =
+            pool_.withTransaction([&](pqxx::work& t) { return db::loadQueuedBuilds(t, from, pageSize); });
+        for (const auto& b : page) {
+            if (stop.stop_requested()) return;
+            if (!queue_.containsBuild(b.id)) process(b);
+            nextId_ = std::max(nextId_, b.id + 1);
+        }
+        if (page.size() < pageSize) return;
+        from = page.back().id + 1;
+    }
+}
+
+void QueueMonitor::process(const db::QueuedBuild& build)
+{
+    Discovery d;
+    try {
+        d = discovery_.discover(build.drvPath,
+                                [&](const std::string& drv) { return queue_.containsStep(drv); });
+    } catch (const MissingDerivation& e) {
+        pool_.withTransaction(
+            [&](pqxx::work& t) { db::abortBuild(t, build.id, build.drvPath, clock_.unixTime(), e.what()); });
+        log::event(log::Level::Warn, {.build = build.id}, "aborted: {}", e.what());
+        return;
+    }
+    if (finishedFromCache(build, d)) return;
+    if (d.steps.empty()) return finishCachedSuccess(build, d);
+    size_t steps = d.steps.size();
+    queue_.add(build, std::move(d));
+    log::event(log::Level::Info, {.build = build.id}, "queued {} with {} missing derivations", build.drvPath,
+               steps);
+}
+
+bool QueueMonitor::finishedFromCache(const db::QueuedBuild& build, const Discovery& d)
+{
+    std::map<std::string, std::string> stepOf; // output path -> .drv path
+    for (const auto& [drvPath, drv] : d.derivations)
+        for (const auto& [name, path] : outputPaths(drv)) stepOf.emplace(path, drvPath);
+    if (stepOf.empty()) return false;
+    std::vector<std::string> paths;
+    paths.reserve(stepOf.size());
+    for (const auto& [path, drv] : stepOf) paths.push_back(path);
+    return pool_.withTransaction([&](pqxx::work& t) {
+        auto failed = db::findFailedPath(t, paths);
+        if (!failed) return false;
+        const std::string& stepDrv = stepOf.at(*failed);
+        const nix::Derivation& drv = d.derivations.at(stepDrv);
+        db::CachedFailure c{.build = build.id,
+                            .buildDrvPath = build.drvPath,
+                            .stepDrvPath = stepDrv,
+                            .system = drv.platform,
+                            .now = clock_.unixTime()};
+        for (const auto& [name, path] : outputPaths(drv)) c.outputs.push_back({name, path});
+        db::finishCachedFailure(t, c);
+        log::event(log::Level::Info, {.build = build.id}, "cached failure: {} failed before", *failed);
+        return true;
+    });
+}
+
+void QueueMonitor::finishCachedSuccess(const db::QueuedBuild& build, const Discovery& d)
+{
+    auto outputs = outputPaths(d.topLevel);
+    std::vector<std::string> paths;
+    paths.reserve(outputs.size());
+    for (const auto& [name, path] : outputs) paths.push_back(path);
+    for (const auto& p : paths) roots_.add(p);
+    auto now = clock_.unixTime();
+    db::SucceededBuild done{.id = build.id, .isCachedBuild = true, .startTime = now, .stopTime = now};
+    for (const auto& [name, path] : outputs) done.outputs.push_back({name, path});
+    pool_.withTransaction([&](pqxx::work& t) {
+        if (auto prev = db::previousBuildResult(t, paths)) {
+            done.failedWithOutput = prev->failedWithOutput;
+            done.releaseName = prev->releaseName;
+            done.size = prev->size;
+            done.closureSize = prev->closureSize;
+            done.products = prev->products;
+            done.metrics = prev->metrics;
+        } else {
+            // Built by someone else (or by nix-build here): nix-support still says what it is.
+            auto support = readNixSupport(outputs);
+            done.failedWithOutput = support.failed;
+            done.releaseName = support.releaseName;
+            done.products = productRows(support.products);
+            done.metrics = metricRows(support.metrics);
+        }
+        db::markSucceededBuild(t, done);
+    });
+    log::event(log::Level::Info, {.build = build.id}, "cached success: all outputs of {} are valid",
+               build.drvPath);
+}
+
+void QueueMonitor::reconcile()
+{
+    auto ids = queue_.buildIds();
+    if (ids.empty()) return;
+    auto states = pool_.withTransaction([&](pqxx::work& t) { return db::buildStates(t, ids); });
+    std::set<db::BuildId> stillQueued;
+    for (const auto& s : states)
+        if (!s.finished) stillQueued.insert(s.id);
+    for (db::BuildId id : ids) {
+        if (stillQueued.contains(id)) continue;
+        auto running = queue_.remove(id);
+        log::event(log::Level::Info, {.build = id},
+                   "no longer queued (cancelled, deleted or finished elsewhere)");
+        if (!running.empty()) cancelSteps_(running);
+    }
+}
+
+void QueueMonitor::applyBumps()
+{
+    auto prios = pool_.withTransaction([&](pqxx::work& t) { return db::queuedBuildPriorities(t); });
+    for (const auto& p : prios) queue_.bump(p.id, p.globalPriority);
+}
+
+void QueueMonitor::applyShares()
+{
+    auto shares = pool_.withTransaction([&](pqxx::work& t) { return db::jobsetShares(t); });
+    for (const auto& s : shares) queue_.setJobsetShares(s.id, static_cast<unsigned>(std::max(s.shares, 1)));
+}
+
+} // namespace hydra::qr

@@ -1,0 +1,69 @@
+#pragma once
+// QueueMonitor: finds queued builds in the database and keeps the BuildQueue in step with it.
+
+#include "db/connection_pool.hh"
+#include "queue-runner/build_queue.hh"
+#include "queue-runner/gc_roots.hh"
+#include "queue-runner/step_discovery.hh"
+#include "util/clock.hh"
+
+#include <condition_variable>
+#include <functional>
+#include <optional>
+#include <stop_token>
+
+namespace hydra::qr {
+
+/// What the notifications asked the monitor to do; coalesced between rounds.
+struct MonitorEvents {
+    std::optional<db::BuildId> lowestAdded; ///< builds_added: look again from this id
+    bool rescan = true;                     ///< all queued builds (start, restart, lost notifications)
+    bool reconcile = false;                 ///< builds_cancelled / builds_deleted
+    bool bumped = false;                    ///< builds_bumped
+    bool sharesChanged = false;             ///< jobset_shares_changed
+    uint64_t count = 0;
+};
+
+/// LISTENs on Hydra's build channels and loads new builds incrementally: builds_added carries
+/// the lowest new id, so builds committed out of order by concurrent evaluations are found by
+/// looking again from that id. Each new build is checked (missing .drv: aborted; an output in
+/// FailedPaths: cached failure; all outputs valid: cached success) or its missing derivations
+/// go to the BuildQueue as steps.
+class QueueMonitor {
+public:
+    QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDiscovery discovery, const GcRoots& roots,
+                 const Clock& clock, std::function<void(const std::vector<std::string>&)> cancelSteps);
+
+    /// Delivered by the listener (on its thread).
+    void onNotification(const std::string& channel, const std::string& payload);
+    /// Notifications may have been lost: look at everything again.
+    void onGap();
+    /// Works through events until `stop`.
+    void run(const std::stop_token& stop);
+
+    /// The channels onNotification understands.
+    static std::vector<std::string> channels();
+
+private:
+    MonitorEvents waitForEvents(const std::stop_token& stop);
+    void handle(const MonitorEvents& e, const std::stop_token& stop);
+    void loadFrom(db::BuildId from, const std::stop_token& stop);
+    void process(const db::QueuedBuild& build);
+    bool finishedFromCache(const db::QueuedBuild& build, const Discovery& d);
+    void finishCachedSuccess(const db::QueuedBuild& build, const Discovery& d);
+    void reconcile();
+    void applyBumps();
+    void applyShares();
+
+    db::ConnectionPool& pool_;
+    BuildQueue& queue_;
+    StepDiscovery discovery_;
+    const GcRoots& roots_;
+    const Clock& clock_;
+    std::function<void(const std::vector<std::string>&)> cancelSteps_;
+    Sync<MonitorEvents> events_;
+    std::condition_variable wake_;
+    db::BuildId nextId_ = 0; ///< one past the highest build id loaded
+};
+
+} // namespace hydra::qr

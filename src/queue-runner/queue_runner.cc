@@ -1,0 +1,128 @@
+#include "queue-runner/queue_runner.hh"
+
+#include "db/build_steps.hh"
+#include "db/connect.hh"
+#include "db/connection_pool.hh"
+#include "db/listener.hh"
+#include "db/queue_notify.hh"
+#include "queue-runner/build_queue.hh"
+#include "queue-runner/dispatcher.hh"
+#include "queue-runner/local_store.hh"
+#include "queue-runner/machine_registry.hh"
+#include "queue-runner/queue_monitor.hh"
+#include "queue-runner/step_runner.hh"
+#include "util/error.hh"
+#include "util/logging.hh"
+
+#include <thread>
+#include <unistd.h>
+
+namespace hydra::qr {
+
+namespace {
+
+StepRunnerOptions stepOptions(const QueueRunnerSettings& s)
+{
+    const auto& q = s.config.queueRunner;
+    return {.logDir = s.dataDir / "build-logs",
+            .maxLogSize = q.maxLogSize,
+            .maxOutputSize = q.maxOutputSize,
+            .useSubstitutes = q.useSubstitutes,
+            .maxTries = q.maxTries,
+            .retryInterval = q.retryInterval,
+            .retryBackoff = q.retryBackoff};
+}
+
+MachineRegistryOptions machineOptions(const QueueRunnerSettings& s)
+{
+    const auto& q = s.config.queueRunner;
+    MachineRegistryOptions o{.machinesFiles = s.machinesFiles, .localSystem = detectLocalSystem()};
+    o.backoff.interval = q.retryInterval;
+    o.backoff.factor = q.retryBackoff;
+    return o;
+}
+
+/// The status document of `hydra-queue-runner --status`, with Hydra's field names.
+class StatusReporter {
+public:
+    StatusReporter(db::ConnectionPool& pool, const BuildQueue& queue, const MachineRegistry& machines,
+                   const Dispatcher& dispatcher, const Clock& clock)
+        : pool_(pool), queue_(queue), machines_(machines), dispatcher_(dispatcher), clock_(clock),
+          started_(clock.unixTime())
+    {}
+
+    void dump()
+    {
+        auto json = queue_.statusJson();
+        auto now = clock_.unixTime();
+        json["status"] = "up";
+        json["time"] = now;
+        json["uptime"] = now - started_;
+        json["pid"] = ::getpid();
+        json["machines"] = machines_.statusJson();
+        json["activeSteps"] = dispatcher_.statusJson();
+        json["nrActiveSteps"] = json["activeSteps"].size();
+        json["dbConnections"] = {{"open", pool_.size()}, {"max", pool_.max()}};
+        pool_.withTransaction([&](pqxx::work& t) { db::writeQueueRunnerStatus(t, json.dump()); });
+    }
+
+private:
+    db::ConnectionPool& pool_;
+    const BuildQueue& queue_;
+    const MachineRegistry& machines_;
+    const Dispatcher& dispatcher_;
+    const Clock& clock_;
+    int64_t started_;
+};
+
+} // namespace
+
+void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
+{
+    SystemClock clock;
+    const auto& q = s.config.queueRunner;
+    db::ConnectionPool pool({.conninfo = s.conninfo, .maxConnections = q.maxDbConnections});
+    // Steps left busy by a runner that died are over: nothing runs them any more.
+    auto cleared =
+        pool.withTransaction([&](pqxx::work& t) { return db::clearBusySteps(t, clock.unixTime()); });
+    if (cleared) log::info("marked {} steps left busy by an earlier run as aborted", cleared);
+
+    GcRoots roots(gcRootsDir(q));
+    MachineRegistry machines(machineOptions(s), clock);
+    BuildQueue queue(clock, SchedulerConfig{.maxUnsupportedTime = q.maxUnsupportedTime});
+    Dispatcher dispatcher(queue, machines, clock);
+    StepRunner runner(pool, queue, roots, clock, stepOptions(s),
+                      [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
+    dispatcher.setRunner(&runner);
+    LocalStore local({});
+    QueueMonitor monitor(
+        pool, queue, StepDiscovery([&](const std::set<std::string>& p) { return local.queryValid(p); }),
+        roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
+    StatusReporter status(pool, queue, machines, dispatcher, clock);
+
+    auto channels = QueueMonitor::channels();
+    channels.push_back("dump_status");
+    db::Listener listener(
+        s.conninfo, channels,
+        [&](const std::string& channel, const std::string& payload) {
+            if (channel == "dump_status")
+                status.dump();
+            else
+                monitor.onNotification(channel, payload);
+        },
+        [&] { monitor.onGap(); });
+
+    log::info("hydra-queue-runner started (pid {})", ::getpid());
+    std::jthread monitorThread([&](const std::stop_token& st) { monitor.run(st); });
+    std::jthread dispatcherThread([&](const std::stop_token& st) { dispatcher.run(st); });
+    std::stop_callback onStop(stop, [&] {
+        monitorThread.request_stop();
+        dispatcherThread.request_stop();
+    });
+    monitorThread.join();
+    dispatcherThread.join();
+    listener.stop();
+    log::info("hydra-queue-runner stopped");
+}
+
+} // namespace hydra::qr

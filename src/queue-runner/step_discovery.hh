@@ -1,0 +1,55 @@
+#pragma once
+// StepDiscovery: which derivations of a build still have to be built.
+
+#include "nix/derivation.hh"
+#include "queue-runner/step_graph.hh"
+#include "util/error.hh"
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace hydra::qr {
+
+/// A .drv file the build needs is not in the store (garbage-collected, or never there).
+class MissingDerivation : public Error {
+public:
+    using Error::Error;
+};
+
+/// Answers which of the given store paths are valid in the queue runner's store.
+using ValidityQuery = std::function<std::set<std::string>(const std::set<std::string>&)>;
+
+/// The derivations of one build whose outputs are missing, as steps for the scheduler.
+struct Discovery {
+    /// Every derivation to build, dependencies before dependents; empty when the top-level
+    /// outputs are all valid (a cached success).
+    std::vector<StepSpec> steps;
+    /// The parsed derivations of `steps`, by .drv path.
+    std::map<std::string, nix::Derivation> derivations;
+    /// The top-level derivation (parsed even when nothing is to be built).
+    nix::Derivation topLevel;
+};
+
+/// Walks a build's derivation closure from its top-level .drv, reading .drv files from the
+/// local store and stopping at derivations whose outputs are all valid or that the scheduler
+/// already has (`known`): their dependents list them as inputs and the graph links them.
+class StepDiscovery {
+public:
+    explicit StepDiscovery(ValidityQuery valid) : valid_(std::move(valid)) {}
+
+    /// Throws MissingDerivation naming a .drv that is not in the store, hydra::Error for one
+    /// that is malformed, and whatever the validity query throws.
+    Discovery discover(const std::string& topDrv, const std::function<bool(const std::string&)>& known) const;
+
+private:
+    bool outputsValid(const nix::Derivation& drv) const;
+    ValidityQuery valid_;
+};
+
+/// The output paths of a derivation, by output name (outputs without a known path left out).
+std::map<std::string, std::string> outputPaths(const nix::Derivation& drv);
+
+} // namespace hydra::qr

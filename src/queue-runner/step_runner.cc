@@ -1,0 +1,238 @@
+#include "queue-runner/step_runner.hh"
+
+#include "db/build_results.hh"
+#include "db/build_steps.hh"
+#include "db/queue_notify.hh"
+#include "queue-runner/build_log.hh"
+#include "queue-runner/db_records.hh"
+#include "util/logging.hh"
+
+#include <cmath>
+
+namespace hydra::qr {
+
+struct StepRunner::Attempt {
+    std::string drvPath;
+    StepWork work;
+    std::string machine;
+    int stepNr = 0;
+    int64_t start = 0;
+    Clock::TimePoint began{};
+};
+
+namespace {
+
+log::Context contextOf(db::BuildId build, int step, const std::string& machine)
+{
+    return {.build = build, .step = step, .machine = machine};
+}
+
+} // namespace
+
+StepRunner::StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const GcRoots& roots, const Clock& clock,
+                       StepRunnerOptions opts, StepCanceller cancel)
+    : pool_(pool), queue_(queue), roots_(roots), clock_(clock), opts_(std::move(opts)),
+      cancel_(std::move(cancel)), builder_(StepBuilderOptions{.local = opts_.connection})
+{}
+
+int StepRunner::startRow(const StepWork& work, const std::string& drvPath, const std::string& machine,
+                         int64_t start)
+{
+    return pool_.withTransaction([&](pqxx::work& t) {
+        int nr = db::createBuildStep(t, db::NewStep{.build = work.build.id,
+                                                    .drvPath = drvPath,
+                                                    .system = work.drv.platform,
+                                                    .machine = machine,
+                                                    .busy = db::StepBusy::Connecting,
+                                                    .startTime = start});
+        // The first step of a build is when the build starts, as far as the world can tell.
+        if (nr == 1) db::notifyBuildStarted(t, work.build.id);
+        return nr;
+    });
+}
+
+void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::stop_token& stop)
+{
+    auto work = queue_.work(drvPath);
+    if (!work) return; // every build that wanted it went away meanwhile
+    Attempt a{.drvPath = drvPath, .work = std::move(*work), .machine = slot.name()};
+    a.began = clock_.now();
+    a.start = clock_.unixTime();
+    try {
+        a.stepNr = startRow(a.work, drvPath, a.machine, a.start);
+        log::event(log::Level::Info, contextOf(a.work.build.id, a.stepNr, a.machine), "building {}", drvPath);
+        StepJob job{.buildId = a.work.build.id,
+                    .stepNr = a.stepNr,
+                    .drvPath = drvPath,
+                    .drv = a.work.drv,
+                    .maxSilent = static_cast<uint64_t>(std::max(a.work.build.maxSilent, 0)),
+                    .timeout = static_cast<uint64_t>(std::max(a.work.build.timeout, 0)),
+                    .maxLogSize = opts_.maxLogSize,
+                    .maxOutputSize = opts_.maxOutputSize,
+                    .logPath = buildLogPath(opts_.logDir, drvPath),
+                    .sharedStore = slot.machine().kind == nix::MachineKind::Localhost,
+                    .useSubstitutes = opts_.useSubstitutes,
+                    .machine = a.machine};
+        const nix::Machine& machine = slot.machine();
+        auto connect = [&](const nix::LogSink& sink) {
+            return nix::MachineConnection(machine, opts_.connection, sink);
+        };
+        auto progress = [&](db::StepBusy busy) {
+            pool_.withTransaction(
+                [&](pqxx::work& t) { db::updateBuildStep(t, a.work.build.id, a.stepNr, busy); });
+        };
+        auto outcome = builder_.run(job, connect, slot.state().sendLock(), progress, stop);
+        record(a, outcome, slot.state(), stop);
+    } catch (const std::exception& e) {
+        // The database is the likely culprit; the step goes back to the queue.
+        log::event(log::Level::Error, contextOf(a.work.build.id, a.stepNr, a.machine), "step {} failed: {}",
+                   drvPath, e.what());
+        queue_.retry(drvPath, opts_.retryInterval);
+    }
+}
+
+void StepRunner::record(Attempt& a, const StepOutcome& outcome, MachineState& machine,
+                        const std::stop_token& stop)
+{
+    auto elapsed = clock_.now() - a.began;
+    machine.recordStepDone({.total = elapsed,
+                            .build = elapsed - std::chrono::milliseconds(outcome.overheadMs),
+                            .overhead = std::chrono::milliseconds(outcome.overheadMs)});
+    if (stop.stop_requested()) return recordStopped(a, outcome, stop);
+    if (outcome.outputsValid()) {
+        machine.recordSuccess();
+        return recordSuccess(a, outcome);
+    }
+    if (outcome.transient) {
+        machine.recordFailure(outcome.errorMsg);
+        if (a.work.tries + 1 < opts_.maxTries) return recordRetry(a, outcome);
+    }
+    recordFailure(a, outcome, outcome.status);
+}
+
+db::StepFinish StepRunner::finishOf(const Attempt& a, const StepOutcome& outcome,
+                                    db::BuildStatus status) const
+{
+    return db::StepFinish{.status = status,
+                          .errorMsg = outcome.errorMsg,
+                          .startTime = outcome.startTime ? outcome.startTime : a.start,
+                          .stopTime = outcome.stopTime ? outcome.stopTime : clock_.unixTime(),
+                          .machine = a.machine,
+                          .overheadMs = static_cast<int64_t>(outcome.overheadMs),
+                          .timesBuilt = static_cast<int>(outcome.timesBuilt),
+                          .isNonDeterministic = outcome.isNonDeterministic,
+                          .logPath = outcome.logPath.string(),
+                          .outputs = stepOutputRows(outcome.outputs)};
+}
+
+void StepRunner::recordSuccess(Attempt& a, const StepOutcome& outcome)
+{
+    auto duration = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - a.began);
+    auto finished = queue_.succeeded(a.drvPath, duration);
+    for (const auto& [name, path] : outcome.outputs) roots_.add(path);
+    pool_.withTransaction([&](pqxx::work& t) {
+        db::finishBuildStep(t, a.work.build.id, a.stepNr, finishOf(a, outcome, outcome.stepStatus()));
+        for (const auto& b : finished.succeeded) {
+            db::SucceededBuild done{.id = b.id,
+                                    .failedWithOutput = outcome.status == db::BuildStatus::FailedWithOutput,
+                                    .startTime = a.start,
+                                    .stopTime = clock_.unixTime(),
+                                    .size = static_cast<int64_t>(outcome.size),
+                                    .closureSize = static_cast<int64_t>(outcome.closureSize),
+                                    .releaseName = outcome.releaseName,
+                                    .products = productRows(outcome.products),
+                                    .metrics = metricRows(outcome.metrics)};
+            for (const auto& [name, path] : outcome.outputs) done.outputs.push_back({name, path});
+            db::markSucceededBuild(t, done);
+        }
+    });
+    for (const auto& b : finished.succeeded)
+        log::event(log::Level::Info, contextOf(b.id, 0, a.machine), "build finished: success");
+    if (!finished.orphanedRunning.empty()) cancel_(finished.orphanedRunning);
+}
+
+void StepRunner::recordFailure(Attempt& a, const StepOutcome& outcome, db::BuildStatus status)
+{
+    auto duration = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - a.began);
+    auto finished = queue_.failed(a.drvPath, duration);
+    auto finish = finishOf(a, outcome, status);
+    db::StepFailure failure{.buildId = a.work.build.id,
+                            .drvPath = a.drvPath,
+                            .system = a.work.drv.platform,
+                            .stepStatus = status,
+                            .errorMsg = outcome.errorMsg,
+                            .machine = a.machine,
+                            .startTime = finish.startTime,
+                            .stopTime = finish.stopTime,
+                            .outputs = finish.outputs};
+    // Only a failure of the derivation itself may fail later builds of it at once.
+    if (outcome.canCache)
+        for (const auto& [name, o] : a.work.drv.outputs) failure.failedPaths.push_back(o.path);
+    std::vector<db::DependentBuild> builds;
+    for (const auto& b : finished.failed) builds.push_back({b.id, b.drvPath});
+    pool_.withTransaction([&](pqxx::work& t) {
+        db::finishBuildStep(t, a.work.build.id, a.stepNr, finish);
+        db::failBuilds(t, failure, builds);
+    });
+    log::event(log::Level::Info, contextOf(a.work.build.id, a.stepNr, a.machine), "step {} failed ({}): {}",
+               a.drvPath, db::buildStatusName(status), outcome.errorMsg);
+    if (!finished.orphanedRunning.empty()) cancel_(finished.orphanedRunning);
+}
+
+void StepRunner::recordRetry(Attempt& a, const StepOutcome& outcome)
+{
+    auto delay = std::chrono::duration_cast<Clock::Duration>(opts_.retryInterval *
+                                                             std::pow(opts_.retryBackoff, a.work.tries));
+    pool_.withTransaction([&](pqxx::work& t) {
+        db::finishBuildStep(t, a.work.build.id, a.stepNr, finishOf(a, outcome, db::BuildStatus::Aborted));
+    });
+    log::event(log::Level::Warn, contextOf(a.work.build.id, a.stepNr, a.machine),
+               "step {} will be retried in {} s (attempt {} of {}): {}", a.drvPath,
+               std::chrono::duration_cast<std::chrono::seconds>(delay).count(), a.work.tries + 1,
+               opts_.maxTries, outcome.errorMsg);
+    queue_.retry(a.drvPath, delay);
+}
+
+void StepRunner::recordStopped(Attempt& a, const StepOutcome& outcome, const std::stop_token&)
+{
+    // Shut down, or no build needs the step any more: the row ends aborted, the builds (if
+    // any still want the step) stay queued and run it again later.
+    auto finish = finishOf(a, outcome, db::BuildStatus::Aborted);
+    if (finish.errorMsg.empty()) finish.errorMsg = "stopped before it finished";
+    pool_.withTransaction([&](pqxx::work& t) { db::finishBuildStep(t, a.work.build.id, a.stepNr, finish); });
+    queue_.requeue(a.drvPath);
+}
+
+void StepRunner::failUnsupported(const std::string& drvPath)
+{
+    auto work = queue_.work(drvPath);
+    if (!work) return;
+    auto now = clock_.unixTime();
+    std::string why =
+        fmt::format("no machine supports system ‘{}’ with the features this step needs", work->drv.platform);
+    auto finished = queue_.failed(drvPath, std::chrono::seconds(0));
+    std::vector<db::DependentBuild> builds;
+    for (const auto& b : finished.failed) builds.push_back({b.id, b.drvPath});
+    pool_.withTransaction([&](pqxx::work& t) {
+        db::createBuildStep(t, db::NewStep{.build = work->build.id,
+                                           .drvPath = drvPath,
+                                           .system = work->drv.platform,
+                                           .status = db::BuildStatus::Unsupported,
+                                           .startTime = now,
+                                           .stopTime = now,
+                                           .errorMsg = why});
+        db::failBuilds(t,
+                       db::StepFailure{.buildId = work->build.id,
+                                       .drvPath = drvPath,
+                                       .system = work->drv.platform,
+                                       .stepStatus = db::BuildStatus::Unsupported,
+                                       .errorMsg = why,
+                                       .startTime = now,
+                                       .stopTime = now},
+                       builds);
+    });
+    log::event(log::Level::Warn, contextOf(work->build.id, 0, ""), "step {} is unsupported: {}", drvPath,
+               why);
+}
+
+} // namespace hydra::qr

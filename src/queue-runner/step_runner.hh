@@ -1,0 +1,65 @@
+#pragma once
+// StepRunner: one dispatched step from its BuildSteps row to the builds it finishes.
+
+#include "db/build_steps.hh"
+#include "db/connection_pool.hh"
+#include "queue-runner/build_queue.hh"
+#include "queue-runner/gc_roots.hh"
+#include "queue-runner/machine_registry.hh"
+#include "queue-runner/step_builder.hh"
+
+#include <filesystem>
+#include <functional>
+#include <stop_token>
+
+namespace hydra::qr {
+
+/// The limits and retry policy every step runs with (hydra.conf, read once).
+struct StepRunnerOptions {
+    std::filesystem::path logDir; ///< $HYDRA_DATA/build-logs
+    uint64_t maxLogSize = 64ULL << 20;
+    uint64_t maxOutputSize = 2ULL << 30;
+    bool useSubstitutes = false;
+    unsigned maxTries = 5;
+    std::chrono::seconds retryInterval{60};
+    double retryBackoff = 3.0;
+    nix::ConnectionOptions connection; ///< how machines are reached
+};
+
+/// Stops running steps that no build needs any more (the dispatcher owns the step threads).
+using StepCanceller = std::function<void(const std::vector<std::string>& drvPaths)>;
+
+/// Runs steps and records them: BuildSteps rows, finished Builds, FailedPaths, GC roots, the
+/// notifications, the machine's health and the queue. Usable from many threads at once.
+class StepRunner {
+public:
+    StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const GcRoots& roots, const Clock& clock,
+               StepRunnerOptions opts, StepCanceller cancel);
+
+    /// Runs one dispatched step to its end on the slot's machine. Never throws: trouble is
+    /// recorded (and logged) as the step's outcome.
+    void run(const std::string& drvPath, MachineSlot slot, const std::stop_token& stop);
+
+    /// Fails a step no machine supports (status 9) and the builds that need it.
+    void failUnsupported(const std::string& drvPath);
+
+private:
+    struct Attempt; // one run of a step: its work, row and timing
+    int startRow(const StepWork& work, const std::string& drvPath, const std::string& machine, int64_t start);
+    void record(Attempt& a, const StepOutcome& outcome, MachineState& machine, const std::stop_token& stop);
+    void recordSuccess(Attempt& a, const StepOutcome& outcome);
+    void recordFailure(Attempt& a, const StepOutcome& outcome, db::BuildStatus status);
+    void recordRetry(Attempt& a, const StepOutcome& outcome);
+    void recordStopped(Attempt& a, const StepOutcome& outcome, const std::stop_token& stop);
+    db::StepFinish finishOf(const Attempt& a, const StepOutcome& outcome, db::BuildStatus status) const;
+
+    db::ConnectionPool& pool_;
+    BuildQueue& queue_;
+    const GcRoots& roots_;
+    const Clock& clock_;
+    StepRunnerOptions opts_;
+    StepCanceller cancel_;
+    StepBuilder builder_;
+};
+
+} // namespace hydra::qr
