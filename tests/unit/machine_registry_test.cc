@@ -199,7 +199,7 @@ TEST(MachineRegistry, RemovedMachineKeepsStateAndRunningStepAndGetsItBackOnRetur
 
     dir.replace("machines", "ssh://alice@host-a x86_64-linux - 2 1\n");
     EXPECT_TRUE(reg.reloadIfChanged().changed);
-    const auto& b = find(reg.snapshot(), "ssh://host-b");
+    auto b = find(reg.snapshot(), "ssh://host-b"); // a copy: the snapshot is a temporary
     EXPECT_TRUE(b.removed);
     EXPECT_EQ(b.slotsInUse, 1U);
     EXPECT_EQ(b.state, state);
@@ -219,7 +219,7 @@ TEST(MachineRegistry, RemovedMachineKeepsStateAndRunningStepAndGetsItBackOnRetur
 
     dir.replace("machines", twoMachines);
     EXPECT_TRUE(reg.reloadIfChanged().changed);
-    const auto& back = find(reg.snapshot(), "ssh://host-b");
+    auto back = find(reg.snapshot(), "ssh://host-b");
     EXPECT_FALSE(back.removed);
     EXPECT_EQ(back.state, state);
     EXPECT_EQ(back.state->stepsDone(), 1U);
@@ -236,7 +236,7 @@ TEST(MachineRegistry, ChangedSettingsKeepTheMachinesState)
     state->recordStepDone({1s, 1s, 0s});
     dir.replace("machines", "ssh://alice@host-a x86_64-linux - 2 1\nssh://host-b x86_64-linux - 1 1\n");
     EXPECT_TRUE(reg.reloadIfChanged().changed);
-    const auto& b = find(reg.snapshot(), "ssh://host-b");
+    auto b = find(reg.snapshot(), "ssh://host-b");
     EXPECT_EQ(b.machine->maxJobs, 1U);
     EXPECT_EQ(b.state, state);
     EXPECT_EQ(b.state->stepsDone(), 1U);
