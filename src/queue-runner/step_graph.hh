@@ -33,6 +33,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -51,7 +52,13 @@ struct StepType {
 
     /// Hydra's machine-type name: "x86_64-linux" or "x86_64-linux:big-parallel,kvm".
     std::string name() const;
-    auto operator<=>(const StepType&) const = default;
+    bool operator==(const StepType&) const = default;
+    // Spelled out: clang-tidy 14 misreads a defaulted operator<=> (modernize-use-nullptr).
+    bool operator<(const StepType& o) const
+    {
+        return std::tie(system, requiredFeatures, preferLocalBuild) <
+               std::tie(o.system, o.requiredFeatures, o.preferLocalBuild);
+    }
 };
 
 /// One derivation of a build to add, with the input derivations that are steps too.
