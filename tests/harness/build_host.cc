@@ -221,7 +221,11 @@ void BuildHost::writeConfig()
     // substituter, so builds there do not wait on the network.
     std::string nixConf;
     if (std::filesystem::exists("/etc/nix/nix.conf")) nixConf = readFile("/etc/nix/nix.conf");
-    writeFile(dir_ / "etc-nix" / "nix.conf", nixConf + "\nsubstituters =\nsandbox = false\n");
+    // No build users: Nix kills every process of a build user before it hands the user to a
+    // build, and the machine's own store (and every other host) draw from the same nixbld
+    // accounts through their own lock directories, so they would kill each other's builders.
+    writeFile(dir_ / "etc-nix" / "nix.conf",
+              nixConf + "\nsubstituters =\nsandbox = false\nbuild-users-group =\n");
     auto hostPattern = port_ == 22 ? address_ : fmt::format("[{}]:{}", address_, port_);
     writeFile(knownHosts_, hostPattern + " " + hostKeyLine_ + "\n");
 }

@@ -281,7 +281,7 @@ TEST_F(QueueRunnerTest, SigtermStopsCleanlyAndTheBuildRunsAfterARestart)
 
     startRunner();
     waitForFinished({id}, 60s);
-    EXPECT_EQ(buildStatus(id), 0);
+    EXPECT_EQ(buildStatus(id), 0) << runnerLog();
     EXPECT_TRUE(validLocally(drvs.at("slow").out()));
 }
 
