@@ -1,16 +1,9 @@
 // hydra-queue-runner end to end: the real binary, PostgreSQL, the local Nix store and ssh hosts.
 
-#include "db/connect.hh"
-#include "db/listener.hh"
-#include "db/schema.hh"
 #include "harness/build_host.hh"
-#include "harness/hydra_rows.hh"
 #include "harness/nix_graph.hh"
-#include "harness/pg_fixture.hh"
-#include "util/process.hh"
-#include "util/sync.hh"
+#include "harness/queue_runner_fixture.hh"
 
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -22,118 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string runnerBinary = std::string(HYDRA_BINARY_DIR) + "/bin/hydra-queue-runner";
-
-bool validLocally(const std::string& path)
-{
-    auto r = run({.argv = {"nix-store", "--check-validity", path}, .setEnv = nixTestEnv()});
-    return exitedOk(r.status);
-}
-
-class QueueRunnerTest : public ::testing::Test {
-protected:
-    void SetUp() override
-    {
-        dbName_ = PgCluster::get().freshDatabase();
-        conninfo_ = PgCluster::get().conninfo(dbName_);
-        conn_ = db::connect(conninfo_);
-        db::initSchema(*conn_);
-        rows_ = std::make_unique<HydraRows>(*conn_);
-        state_ = makeTempDir("hydra-qr-test");
-        std::ofstream(state_ + "/hydra.conf") << "gc_roots_dir = " << state_ << "/gcroots\n"
-                                              << "max_db_connections = 8\nretry_interval = 1\n";
-        listener_ = std::make_unique<db::Listener>(
-            conninfo_,
-            std::vector<std::string>{"build_started", "step_started", "step_finished", "build_finished"},
-            [this](const std::string& channel, const std::string& payload) {
-                notifications_.lock()->emplace_back(channel, payload);
-            },
-            [] {});
-    }
-
-    void TearDown() override
-    {
-        stopRunner();
-        listener_.reset();
-        std::filesystem::remove_all(state_);
-    }
-
-    void startRunner(const std::string& machinesFile = "")
-    {
-        auto env = nixTestEnv();
-        env["HYDRA_DBI"] = conninfo_;
-        env["HYDRA_DATA"] = state_;
-        env["HYDRA_CONFIG"] = state_ + "/hydra.conf";
-        env["NIX_REMOTE_SYSTEMS"] = machinesFile;
-        std::vector<std::string> unset;
-        if (machinesFile.empty()) unset.push_back("NIX_REMOTE_SYSTEMS"), env.erase("NIX_REMOTE_SYSTEMS");
-        std::string cmd = "exec " + runnerBinary + " 2>>" + state_ + "/runner.log";
-        runner_ = Process::spawn({.argv = {"sh", "-c", cmd}, .setEnv = env, .unsetEnv = unset});
-    }
-
-    /// SIGTERM, then the runner must exit by itself.
-    int stopRunner()
-    {
-        if (!runner_ || !runner_->running()) return 0;
-        runner_->kill(SIGTERM);
-        auto st = runner_->waitUntil(std::chrono::steady_clock::now() + 60s);
-        EXPECT_TRUE(st.has_value()) << "hydra-queue-runner did not stop on SIGTERM";
-        runner_.reset();
-        return st.value_or(-1);
-    }
-
-    std::string runnerLog() const
-    {
-        std::ifstream f(state_ + "/runner.log");
-        return {std::istreambuf_iterator<char>(f), {}};
-    }
-
-    template <typename T> T query1(const std::string& sql)
-    {
-        pqxx::read_transaction t(*conn_);
-        return t.exec1(sql)[0].as<T>();
-    }
-
-    void waitForFinished(const std::vector<long long>& ids, std::chrono::seconds limit = 180s)
-    {
-        std::string list;
-        for (auto id : ids) list += (list.empty() ? "" : ",") + std::to_string(id);
-        auto deadline = std::chrono::steady_clock::now() + limit;
-        while (query1<long long>("SELECT count(*) FROM Builds WHERE finished = 1 AND id IN (" + list + ")") !=
-               static_cast<long long>(ids.size())) {
-            ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "builds not finished; runner log:\n"
-                                                                  << runnerLog();
-            std::this_thread::sleep_for(200ms);
-        }
-    }
-
-    int buildStatus(long long id)
-    {
-        return query1<int>("SELECT buildStatus FROM Builds WHERE id = " + std::to_string(id));
-    }
-
-    size_t count(const std::string& channel)
-    {
-        auto n = notifications_.lock();
-        return static_cast<size_t>(
-            std::count_if(n->begin(), n->end(), [&](auto& p) { return p.first == channel; }));
-    }
-
-    std::vector<std::string> payloads(const std::string& channel)
-    {
-        std::vector<std::string> out;
-        for (auto& [c, p] : *notifications_.lock())
-            if (c == channel) out.push_back(p);
-        return out;
-    }
-
-    std::string dbName_, conninfo_, state_;
-    std::unique_ptr<pqxx::connection> conn_;
-    std::unique_ptr<HydraRows> rows_;
-    std::unique_ptr<db::Listener> listener_;
-    Sync<std::vector<std::pair<std::string, std::string>>> notifications_;
-    std::optional<Process> runner_;
-};
+using QueueRunnerTest = QueueRunnerFixture;
 
 NixGraph sharedDag()
 {
