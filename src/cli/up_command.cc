@@ -1,4 +1,5 @@
 #include "cli/commands.hh"
+#include "cli/daemons.hh"
 #include "cli/site.hh"
 #include "db/connect.hh"
 #include "db/overview.hh"
@@ -34,6 +35,9 @@ int cmdUp(Args& args)
     std::printf("database: %s%s\n", db::redactConninfo(site.conninfo(false)).c_str(),
                 site.externalDatabase() ? "" : " (private cluster)");
     std::printf("schema: version %d%s\n", schema.toVersion, schema.applied ? " (initialised now)" : "");
+    Daemons daemons(site.dataDir(), Daemons::selfDir());
+    for (const auto& line : daemons.startAll({{"HYDRA_DATA", site.dataDir()}}))
+        std::printf("%s\n", line.c_str());
     std::printf("hydra is up; to use it from this shell: export HYDRA_DATA=%s\n", site.dataDir().c_str());
     return 0;
 }
@@ -42,8 +46,10 @@ int cmdDown(Args& args)
 {
     args.expectEnd();
     Site site = Site::fromEnvironment();
+    Daemons daemons(site.dataDir(), Daemons::selfDir());
+    for (const auto& line : daemons.stopAll(std::chrono::seconds(60))) std::printf("%s\n", line.c_str());
     if (site.externalDatabase()) {
-        std::printf("database is external (HYDRA_DBI): nothing to stop\n");
+        std::printf("database is external (HYDRA_DBI): not stopping it\n");
         return 0;
     }
     auto cluster = site.privateCluster();
@@ -69,6 +75,8 @@ int cmdStatus(Args& args)
     auto o = db::readOverview(*conn);
     std::printf("projects: %lld, jobsets: %lld, users: %lld\n", o.projects, o.jobsets, o.users);
     std::printf("builds: %lld queued, %lld finished\n", o.queuedBuilds, o.finishedBuilds);
+    for (const auto& line : Daemons(site.dataDir(), Daemons::selfDir()).status())
+        std::printf("%s\n", line.c_str());
     return 0;
 }
 

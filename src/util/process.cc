@@ -45,7 +45,7 @@ std::vector<std::string> buildEnv(const ProcessOptions& opts)
         (void) r;
         _exit(127);
     };
-    if (::setpgid(0, 0) != 0) fail(errno);
+    if ((opts.newSession ? ::setsid() : ::setpgid(0, 0)) < 0) fail(errno);
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);
@@ -76,14 +76,18 @@ Process Process::spawn(const ProcessOptions& opts)
     if (opts.pipeStdin) std::tie(inR, inW) = makePipe();
     if (opts.pipeStdout) std::tie(outR, outW) = makePipe();
     if (opts.pipeStderr) std::tie(errR, errW) = makePipe();
-    if (opts.stdoutToNull && !opts.pipeStdout) {
+    if (!opts.outputFile.empty() && !opts.pipeStdout) {
+        nullFd = AutoFd(::open(opts.outputFile.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+        if (!nullFd) throwSysError(fmt::format("opening {}", opts.outputFile));
+    } else if (opts.stdoutToNull && !opts.pipeStdout) {
         nullFd = AutoFd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
         if (!nullFd) throwSysError("opening /dev/null");
     }
     auto [reportR, reportW] = makePipe();
 
     int outFd = opts.pipeStdout ? outW.get() : nullFd.get();
-    int errFd = opts.pipeStderr ? errW.get() : (opts.stderrToStdout ? outFd : -1);
+    bool merge = opts.stderrToStdout || !opts.outputFile.empty();
+    int errFd = opts.pipeStderr ? errW.get() : (merge ? outFd : -1);
 
     pid_t pid = ::fork();
     if (pid < 0) throwSysError(fmt::format("cannot start {}: fork", opts.argv[0]));

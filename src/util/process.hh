@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 namespace hydra {
@@ -21,6 +22,8 @@ struct ProcessOptions {
     bool pipeStdout = false;
     bool pipeStderr = false;
     bool stdoutToNull = false;   ///< when not piped
+    std::string outputFile;      ///< when not piped: stdout and stderr appended to this file
+    bool newSession = false;     ///< a session of its own (a daemon that outlives its parent)
     bool stderrToStdout = false; ///< merge stderr into the stdout pipe
     std::optional<uid_t> uid;    ///< drop to this user (root only)
     std::optional<gid_t> gid;
@@ -53,6 +56,8 @@ public:
     /// Kills with SIGKILL and reaps, if still running.
     void terminate();
     bool running() const { return pid_ > 0; }
+    /// Lets the child run on unowned: it is neither killed nor reaped by this object.
+    pid_t release() { return std::exchange(pid_, -1); }
 
 private:
     Process() = default;

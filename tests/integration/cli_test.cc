@@ -145,6 +145,7 @@ TEST_F(CliTest, UpStatusDownWithPrivateCluster)
     ASSERT_EQ(exitCode(up), 0) << up.err;
     EXPECT_NE(up.out.find("schema: version 87"), std::string::npos) << up.out;
     EXPECT_NE(up.out.find("(private cluster)"), std::string::npos) << up.out;
+    EXPECT_NE(up.out.find("hydra-queue-runner: started"), std::string::npos) << up.out;
 
     // Running up again is harmless.
     ASSERT_EQ(exitCode(cli.run("hydra", {"up"})), 0);
@@ -152,9 +153,11 @@ TEST_F(CliTest, UpStatusDownWithPrivateCluster)
     auto status = cli.run("hydra", {"status"});
     ASSERT_EQ(exitCode(status), 0) << status.err;
     EXPECT_NE(status.out.find("users: 1"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("hydra-queue-runner: running"), std::string::npos) << status.out;
 
     auto down = cli.run("hydra", {"down"});
     ASSERT_EQ(exitCode(down), 0) << down.err;
+    EXPECT_NE(down.out.find("hydra-queue-runner: stopped"), std::string::npos) << down.out;
     auto after = cli.run("hydra", {"status"});
     EXPECT_NE(exitCode(after), 0);
     EXPECT_NE(after.err.find("is not running; run `hydra up`"), std::string::npos) << after.err;

@@ -2,7 +2,10 @@
 #include "util/process.hh"
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 using namespace hydra;
 
@@ -58,4 +61,18 @@ TEST(Process, DestructionKillsAndReapsTheChild)
     }
     // The pid is gone (reaped), not a zombie waiting for us.
     EXPECT_EQ(::kill(pid, 0), -1);
+}
+
+TEST(Process, OutputFileCollectsStdoutAndStderrOfADetachedChild)
+{
+    auto file = std::filesystem::temp_directory_path() / ("hydra-process-test-" + std::to_string(::getpid()));
+    std::filesystem::remove(file);
+    auto p = Process::spawn(
+        {.argv = {"sh", "-c", "echo out; echo err >&2"}, .outputFile = file.string(), .newSession = true});
+    auto status = p.wait();
+    EXPECT_TRUE(exitedOk(status));
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(text, "out\nerr\n");
+    std::filesystem::remove(file);
 }
