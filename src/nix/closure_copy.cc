@@ -11,22 +11,6 @@ namespace hydra::nix {
 
 namespace {
 
-// Counts the bytes passing through, to report them and to hold a NAR to its recorded size.
-class CountingSink : public Sink {
-public:
-    explicit CountingSink(Sink& to) : to_(to) {}
-    void write(std::string_view data) override
-    {
-        to_.write(data);
-        count_ += data.size();
-    }
-    uint64_t count() const { return count_; }
-
-private:
-    Sink& to_;
-    uint64_t count_ = 0;
-};
-
 std::set<std::string> minus(const std::set<std::string>& a, const std::set<std::string>& b)
 {
     std::set<std::string> out;

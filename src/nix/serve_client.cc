@@ -4,26 +4,6 @@
 
 namespace hydra::nix::serve {
 
-namespace {
-
-// Counts what passes through, to hold a writer to the size it promised.
-class CountingSink : public Sink {
-public:
-    explicit CountingSink(Sink& to) : to_(to) {}
-    void write(std::string_view data) override
-    {
-        to_.write(data);
-        count_ += data.size();
-    }
-    uint64_t count() const { return count_; }
-
-private:
-    Sink& to_;
-    uint64_t count_ = 0;
-};
-
-} // namespace
-
 template <typename F> auto ServeClient::command(F&& f)
 {
     if (broken_)

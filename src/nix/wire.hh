@@ -33,6 +33,24 @@ public:
     virtual void flush() {}
 };
 
+/// Passes writes on to another sink and counts the bytes, to report them or to hold a writer
+/// to the size it promised.
+class CountingSink : public Sink {
+public:
+    explicit CountingSink(Sink& to) : to_(to) {}
+    void write(std::string_view data) override
+    {
+        to_.write(data);
+        count_ += data.size();
+    }
+    void flush() override { to_.flush(); }
+    uint64_t count() const { return count_; }
+
+private:
+    Sink& to_;
+    uint64_t count_ = 0;
+};
+
 /// Buffered reads from a file descriptor; every read that waits longer than the timeout
 /// throws TimeoutError, so a silent peer cannot hang its reader.
 class FdSource : public Source {
