@@ -1,6 +1,8 @@
 #include "util/config_file.hh"
 #include "util/error.hh"
 
+#include "support/temp_files.hh"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -13,24 +15,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // A private directory of configuration files, removed afterwards.
-class ConfigFileTest : public ::testing::Test {
+class ConfigFileTest : public hydra::test::TempFilesTest {
 protected:
-    void SetUp() override
-    {
-        std::string tmpl = (fs::temp_directory_path() / "hydra-config-test-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir = tmpl;
-    }
-    void TearDown() override { fs::remove_all(dir); }
-
-    std::string write(const std::string& name, const std::string& text)
-    {
-        auto path = dir / name;
-        fs::create_directories(path.parent_path());
-        std::ofstream(path) << text;
-        return path.string();
-    }
-
     std::string errorOf(const std::string& path)
     {
         try {
@@ -40,8 +26,6 @@ protected:
         }
         return "(no error)";
     }
-
-    fs::path dir;
 };
 
 ConfigSection parse(const std::string& text)

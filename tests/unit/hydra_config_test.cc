@@ -1,6 +1,8 @@
 #include "util/error.hh"
 #include "util/hydra_config.hh"
 
+#include "support/temp_files.hh"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -34,24 +36,8 @@ std::string dataDir()
 }
 
 // A private directory for configuration files, removed afterwards.
-class HydraConfigFiles : public ::testing::Test {
+class HydraConfigFiles : public hydra::test::TempFilesTest {
 protected:
-    void SetUp() override
-    {
-        std::string tmpl = (fs::temp_directory_path() / "hydra-conf-test-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir = tmpl;
-    }
-    void TearDown() override { fs::remove_all(dir); }
-
-    std::string write(const std::string& name, const std::string& text)
-    {
-        auto path = dir / name;
-        fs::create_directories(path.parent_path());
-        std::ofstream(path) << text;
-        return path.string();
-    }
-
     EnvLookup env(std::map<std::string, std::string> vars)
     {
         return [vars](std::string_view name) -> std::optional<std::string> {
@@ -59,8 +45,6 @@ protected:
             return i == vars.end() ? std::nullopt : std::optional<std::string>(i->second);
         };
     }
-
-    fs::path dir;
 };
 
 } // namespace
