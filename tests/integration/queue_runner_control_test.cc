@@ -1,0 +1,185 @@
+// hydra-queue-runner under control of the database and the operator: cancel and bump take effect
+// while running, unsupported systems fail, --status answers; the real binary and real parts.
+
+#include "harness/nix_graph.hh"
+#include "harness/pg_fixture.hh"
+#include "harness/queue_runner_fixture.hh"
+
+#include <cerrno>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+using namespace hydra;
+using namespace hydra::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using QueueRunnerControlTest = QueueRunnerFixture;
+
+/// Whether process `pid` still exists (a zombie counts as gone: it no longer runs).
+bool processAlive(pid_t pid)
+{
+    if (::kill(pid, 0) != 0) return errno != ESRCH;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
+/// A directory any build user may write into (builders run as nixbld users or root).
+std::string sharedDir()
+{
+    auto dir = makeTempDir("hydra-qr-pids");
+    std::filesystem::permissions(dir, std::filesystem::perms::all);
+    return dir;
+}
+
+/// A derivation for `system`, written by hand (NixGraph derivations are for this machine).
+NixDrv foreignDerivation(const std::string& system, const std::string& dir)
+{
+    NixGraph nonceSource;
+    std::string expr = "derivation { name = \"foreign\"; system = " + nixStringLiteral(system) +
+                       "; builder = \"/bin/sh\"; args = [ \"-c\" \"echo > $out\" ]; nonce = " +
+                       nixStringLiteral(nonceSource.nonce()) + "; }";
+    std::ofstream(dir + "/foreign.nix") << expr << "\n";
+    auto inst = run({.argv = {"nix-instantiate", dir + "/foreign.nix"}, .setEnv = nixTestEnv()});
+    EXPECT_TRUE(exitedOk(inst.status)) << inst.err;
+    NixDrv d{.drvPath = inst.out.substr(0, inst.out.find('\n'))};
+    auto q = run({.argv = {"nix-store", "--query", "--outputs", d.drvPath}, .setEnv = nixTestEnv()});
+    EXPECT_TRUE(exitedOk(q.status)) << q.err;
+    d.outputs["out"] = q.out.substr(0, q.out.find('\n'));
+    return d;
+}
+
+} // namespace
+
+TEST_F(QueueRunnerControlTest, CancellingARunningBuildStopsItsBuilderAndLeavesNothingBusy)
+{
+    auto pids = sharedDir();
+    NixGraph g;
+    g.add("long").script = "echo $$ > " + pids + "/builder.pid; exec /bin/sleep 60; echo > \"$out\"";
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto id = rows_->queueBuild(js, "long", drvs.at("long").drvPath, drvs.at("long").out());
+    startRunner();
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(id), 1);
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    pid_t builder = 0;
+    while (builder == 0) {
+        std::ifstream(pids + "/builder.pid") >> builder;
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the builder never wrote its pid";
+        std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(processAlive(builder));
+
+    // What Hydra's web interface does to cancel a build.
+    exec("UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
+         "stopTime = extract(epoch from now())::bigint WHERE id = " +
+         std::to_string(id));
+    deadline = std::chrono::steady_clock::now() + 30s;
+    while (processAlive(builder)) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+            << "builder " << builder << " still runs after the cancel; runner log:\n"
+            << runnerLog();
+        std::this_thread::sleep_for(100ms);
+    }
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy != 0 OR stopTime IS NULL", 0, 30s);
+    // Hydra marks a step stopped because no build needs it any more as cancelled (4), not aborted.
+    EXPECT_EQ(query1<int>("SELECT status FROM BuildSteps WHERE build = " + std::to_string(id)), 4)
+        << runnerLog();
+    EXPECT_EQ(buildStatus(id), 4) << "the runner must not overwrite the cancellation";
+    EXPECT_FALSE(validLocally(drvs.at("long").out()));
+    EXPECT_EQ(stopRunner(), 0);
+    std::filesystem::remove_all(pids);
+}
+
+TEST_F(QueueRunnerControlTest, BumpedBuildIsTheNextOneBuiltOnASingleSlot)
+{
+    NixGraph g;
+    g.add("blocker").script = scripts::sleeping(5);
+    for (auto name : {"a", "b", "c"}) g.add(name);
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto blocker = rows_->queueBuild(js, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out());
+    std::map<std::string, long long> ids;
+    for (auto name : {"a", "b", "c"})
+        ids[name] = rows_->queueBuild(js, name, drvs.at(name).drvPath, drvs.at(name).out());
+    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(blocker), 1);
+    // Without the bump, c (the highest id) would be built last.
+    exec("UPDATE Builds SET globalPriority = 10 WHERE id = " + std::to_string(ids["c"]));
+    waitForFinished({blocker, ids["a"], ids["b"], ids["c"]}, 120s);
+    for (auto& [name, id] : ids) EXPECT_EQ(buildStatus(id), 0) << name;
+
+    std::vector<long long> started;
+    for (auto& p : payloads("step_started")) started.push_back(std::stoll(p.substr(0, p.find('\t'))));
+    ASSERT_EQ(started.size(), 4u) << runnerLog();
+    EXPECT_EQ(started[0], blocker);
+    EXPECT_EQ(started[1], ids["c"]) << "the bumped build is built right after the running one";
+    EXPECT_LE(query1<long long>("SELECT startTime FROM BuildSteps WHERE build = " + std::to_string(ids["c"])),
+              query1<long long>("SELECT min(startTime) FROM BuildSteps WHERE build IN (" +
+                                std::to_string(ids["a"]) + "," + std::to_string(ids["b"]) + ")"));
+    // One slot: never two steps at once.
+    EXPECT_EQ(
+        query1<long long>("SELECT count(*) FROM BuildSteps s1 JOIN BuildSteps s2 ON s1.build < s2.build "
+                          "AND s1.startTime < s2.stopTime AND s2.startTime < s1.stopTime"),
+        0);
+}
+
+TEST_F(QueueRunnerControlTest, StepForASystemNoMachineSupportsFailsAsUnsupported)
+{
+    auto d = foreignDerivation("aarch64-linux", state_);
+    int js = rows_->jobset();
+    auto id = rows_->queueBuild(js, "foreign", d.drvPath, d.out());
+    exec("UPDATE Builds SET system = 'aarch64-linux' WHERE id = " + std::to_string(id));
+    startRunner();
+    waitForFinished({id}, 60s);
+    EXPECT_EQ(buildStatus(id), 9) << runnerLog();
+    // One step row says why (as Hydra records it), not one per code path that noticed.
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE build = " + std::to_string(id)), 1)
+        << query1<std::string>("SELECT string_agg(stepnr || ':' || status, ' ') FROM BuildSteps");
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE status = 9 AND drvPath = '" +
+                                d.drvPath + "' AND build = " + std::to_string(id)),
+              1);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE busy != 0"), 0);
+    EXPECT_FALSE(validLocally(d.out()));
+}
+
+TEST_F(QueueRunnerControlTest, StatusPrintsTheQueueFiguresAndStoresThemInSystemStatus)
+{
+    NixGraph g;
+    g.add("slow").script = scripts::sleeping(30);
+    g.add("waiting", {"slow"});
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto id = rows_->queueBuild(js, "waiting", drvs.at("waiting").drvPath, drvs.at("waiting").out());
+    startRunner();
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30", 1);
+
+    auto env = runnerEnv();
+    auto r = run({.argv = {queueRunnerBinary(), "--status"}, .setEnv = env}, {}, std::chrono::seconds(30));
+    ASSERT_TRUE(exitedOk(r.status)) << r.err;
+    auto status = nlohmann::json::parse(r.out);
+    EXPECT_EQ(status.at("status"), "up");
+    EXPECT_EQ(status.at("nrQueuedBuilds"), 1) << r.out;
+    EXPECT_EQ(status.at("nrUnfinishedSteps"), 2) << r.out;
+    EXPECT_TRUE(status.at("machines").contains("localhost")) << r.out;
+    EXPECT_EQ(status.at("nrActiveSteps"), 1) << r.out;
+    EXPECT_TRUE(status.at("activeSteps").contains(drvs.at("slow").drvPath)) << r.out;
+    auto stored = nlohmann::json::parse(
+        query1<std::string>("SELECT status::text FROM SystemStatus WHERE what = 'queue-runner'"));
+    EXPECT_EQ(stored.at("nrQueuedBuilds"), 1);
+    EXPECT_EQ(stored.at("pid"), status.at("pid"));
+
+    EXPECT_EQ(stopRunner(), 0);
+    // With no runner, --status says so instead of printing stale figures.
+    auto none = run({.argv = {queueRunnerBinary(), "--status"}, .setEnv = env}, {}, std::chrono::seconds(60));
+    EXPECT_FALSE(exitedOk(none.status)) << none.out;
+    EXPECT_NE(none.err.find("queue runner"), std::string::npos) << none.err;
+    (void) id;
+}
