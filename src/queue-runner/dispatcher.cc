@@ -46,15 +46,21 @@ std::chrono::milliseconds Dispatcher::nextWait() const
 
 void Dispatcher::dispatchOnce()
 {
-    auto views = machines_.available();
+    // Machines backing off after failures are passed too, with their back-off: they take no
+    // step now, but still support their steps, which must wait for them rather than fail as
+    // unsupported.
+    auto views = machines_.snapshot();
     std::vector<DispatchMachine> ms;
     ms.reserve(views.size());
-    for (const auto& v : views)
+    for (const auto& v : views) {
+        if (v.removed) continue;
         ms.push_back({.name = v.name,
                       .machine = v.machine.get(),
                       .inUse = v.slotsInUse,
                       .maxJobs = v.machine->maxJobs,
-                      .speedFactor = v.machine->speedFactor});
+                      .speedFactor = v.machine->speedFactor,
+                      .disabledUntil = v.disabled ? std::optional(v.disabledUntil) : std::nullopt});
+    }
     auto result = queue_.dispatch(ms);
     for (const auto& drv : result.unsupported) runner_->failUnsupported(drv);
     for (const auto& a : result.assignments) {
