@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -175,6 +176,35 @@ TEST_F(QueueRunnerFaultsTest, HostWithWrongHostKeyIsNamedAndTheBuildRunsOnTheWor
     auto log = runnerLog();
     EXPECT_NE(log.find(impostor.storeUri()), std::string::npos) << log;
     EXPECT_NE(log.find("Host key verification failed"), std::string::npos) << log;
+    expectNothingBusy();
+}
+
+TEST_F(QueueRunnerFaultsTest, HostWithoutNixStoreIsNamedAndTheBuildRunsOnTheWorkingMachine)
+{
+    BuildHost good, broken;
+    // Inside the broken host's own mount namespace only (checked first: never the machine's
+    // /usr/bin), /usr/bin becomes a copy made of symlinks that lacks nix-store.
+    auto bins = (broken.dir() / "bins").string();
+    broken.runChecked(fmt::format("set -e; [ \"$(readlink /proc/self/ns/mnt)\" = '{0}' ]; "
+                                  "mkdir -p {1}/real {1}/fake; mount --bind /usr/bin {1}/real; "
+                                  "cp -as {1}/real/. {1}/fake/; rm {1}/fake/nix-store; "
+                                  "mount --bind {1}/fake /usr/bin",
+                                  broken.mountNamespace(), bins));
+    ASSERT_FALSE(exitedOk(broken.run("command -v nix-store").status));
+    NixGraph g;
+    g.add("one");
+    auto drvs = g.derivations();
+    auto id = queueNode(drvs, "one");
+    writeMachines({editedLine(broken, 10), editedLine(good, 1)});
+    startRunner(machinesFile());
+
+    waitForFinished({id}, 120s);
+    EXPECT_EQ(buildStatus(id), success) << runnerLog();
+    EXPECT_EQ(query1<std::string>("SELECT machine FROM BuildSteps WHERE status = 0"), good.storeUri())
+        << runnerLog();
+    auto log = runnerLog();
+    EXPECT_NE(log.find(broken.storeUri()), std::string::npos) << log;
+    EXPECT_NE(log.find("nix-store: command not found"), std::string::npos) << log;
     expectNothingBusy();
 }
 
