@@ -1,6 +1,7 @@
 // hydra-queue-runner under control of the database and the operator: cancel and bump take effect
 // while running, unsupported systems fail, --status answers; the real binary and real parts.
 
+#include "harness/build_host.hh"
 #include "harness/nix_graph.hh"
 #include "harness/pg_fixture.hh"
 #include "harness/queue_runner_fixture.hh"
@@ -39,6 +40,24 @@ std::string sharedDir()
     return dir;
 }
 
+/// A builder that writes its pid to dir/builder.pid, then sleeps for a minute.
+std::string pidWritingSleeper(const std::string& dir)
+{
+    return "echo $$ > " + dir + "/builder.pid; exec /bin/sleep 60; echo > \"$out\"";
+}
+
+/// The pid the builder wrote (waits up to 30 s for it).
+pid_t builderPid(const std::string& dir)
+{
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    pid_t pid = 0;
+    while (pid == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::ifstream(dir + "/builder.pid") >> pid;
+        if (pid == 0) std::this_thread::sleep_for(100ms);
+    }
+    return pid;
+}
+
 /// A derivation for `system`, written by hand (NixGraph derivations are for this machine).
 NixDrv foreignDerivation(const std::string& system, const std::string& dir)
 {
@@ -62,26 +81,21 @@ TEST_F(QueueRunnerControlTest, CancellingARunningBuildStopsItsBuilderAndLeavesNo
 {
     auto pids = sharedDir();
     NixGraph g;
-    g.add("long").script = "echo $$ > " + pids + "/builder.pid; exec /bin/sleep 60; echo > \"$out\"";
+    g.add("long").script = pidWritingSleeper(pids);
     auto drvs = g.derivations();
     int js = rows_->jobset();
     auto id = rows_->queueBuild(js, "long", drvs.at("long").drvPath, drvs.at("long").out());
     startRunner();
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(id), 1);
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    pid_t builder = 0;
-    while (builder == 0) {
-        std::ifstream(pids + "/builder.pid") >> builder;
-        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the builder never wrote its pid";
-        std::this_thread::sleep_for(100ms);
-    }
+    pid_t builder = builderPid(pids);
+    ASSERT_NE(builder, 0) << "the builder never wrote its pid";
     ASSERT_TRUE(processAlive(builder));
 
     // What Hydra's web interface does to cancel a build.
     exec("UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
          "stopTime = extract(epoch from now())::bigint WHERE id = " +
          std::to_string(id));
-    deadline = std::chrono::steady_clock::now() + 30s;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
     while (processAlive(builder)) {
         ASSERT_LT(std::chrono::steady_clock::now(), deadline)
             << "builder " << builder << " still runs after the cancel; runner log:\n"
@@ -102,7 +116,10 @@ TEST_F(QueueRunnerControlTest, BumpedBuildIsTheNextOneBuiltOnASingleSlot)
 {
     NixGraph g;
     g.add("blocker").script = scripts::sleeping(5);
-    for (auto name : {"a", "b", "c"}) g.add(name);
+    g.add("a");
+    g.add("b");
+    g.add("cdep");
+    g.add("c", {"cdep"}); // the bump must raise every step of the build, not only the top one
     auto drvs = g.derivations();
     int js = rows_->jobset();
     auto blocker = rows_->queueBuild(js, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out());
@@ -118,12 +135,14 @@ TEST_F(QueueRunnerControlTest, BumpedBuildIsTheNextOneBuiltOnASingleSlot)
 
     std::vector<long long> started;
     for (auto& p : payloads("step_started")) started.push_back(std::stoll(p.substr(0, p.find('\t'))));
-    ASSERT_EQ(started.size(), 4u) << runnerLog();
+    ASSERT_EQ(started.size(), 5u) << runnerLog();
     EXPECT_EQ(started[0], blocker);
-    EXPECT_EQ(started[1], ids["c"]) << "the bumped build is built right after the running one";
-    EXPECT_LE(query1<long long>("SELECT startTime FROM BuildSteps WHERE build = " + std::to_string(ids["c"])),
-              query1<long long>("SELECT min(startTime) FROM BuildSteps WHERE build IN (" +
-                                std::to_string(ids["a"]) + "," + std::to_string(ids["b"]) + ")"));
+    EXPECT_EQ(started[1], ids["c"]) << "the bumped build's dependency is built right after the running step";
+    EXPECT_EQ(started[2], ids["c"]) << "then the bumped build itself";
+    EXPECT_LE(
+        query1<long long>("SELECT max(startTime) FROM BuildSteps WHERE build = " + std::to_string(ids["c"])),
+        query1<long long>("SELECT min(startTime) FROM BuildSteps WHERE build IN (" +
+                          std::to_string(ids["a"]) + "," + std::to_string(ids["b"]) + ")"));
     // One slot: never two steps at once.
     EXPECT_EQ(
         query1<long long>("SELECT count(*) FROM BuildSteps s1 JOIN BuildSteps s2 ON s1.build < s2.build "
@@ -143,7 +162,7 @@ TEST_F(QueueRunnerControlTest, StepForASystemNoMachineSupportsFailsAsUnsupported
     // One step row says why (as Hydra records it), not one per code path that noticed.
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE build = " + std::to_string(id)), 1)
         << query1<std::string>("SELECT string_agg(stepnr || ':' || status, ' ') FROM BuildSteps");
-    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE status = 9 AND drvPath = '" +
+    EXPECT_GE(query1<long long>("SELECT count(*) FROM BuildSteps WHERE status = 9 AND drvPath = '" +
                                 d.drvPath + "' AND build = " + std::to_string(id)),
               1);
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE busy != 0"), 0);
@@ -182,4 +201,119 @@ TEST_F(QueueRunnerControlTest, StatusPrintsTheQueueFiguresAndStoresThemInSystemS
     EXPECT_FALSE(exitedOk(none.status)) << none.out;
     EXPECT_NE(none.err.find("queue runner"), std::string::npos) << none.err;
     (void) id;
+}
+
+TEST_F(QueueRunnerControlTest, StepThatFailsTransientlyIsRetriedAndSucceedsOnceTheMachineIsBack)
+{
+    BuildHost host(HostNetwork::OwnNetns);
+    auto machines = state_ + "/machines";
+    std::ofstream(machines) << host.machinesLine("x86_64-linux", 1) << "\n";
+    NixGraph g;
+    g.add("retried");
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto id = rows_->queueBuild(js, "retried", drvs.at("retried").drvPath, drvs.at("retried").out());
+    host.cutLink();
+    startRunner(machines);
+    // The first attempt cannot reach the host: recorded as aborted, the build stays queued.
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE status = 3 AND busy = 0 AND build = " +
+                     std::to_string(id),
+                 1, 120s);
+    EXPECT_EQ(query1<int>("SELECT finished FROM Builds WHERE id = " + std::to_string(id)), 0);
+    host.restoreLink();
+    waitForFinished({id}, 240s);
+    EXPECT_EQ(buildStatus(id), 0) << runnerLog();
+    auto steps = std::to_string(id);
+    EXPECT_GE(query1<long long>("SELECT count(*) FROM BuildSteps WHERE build = " + steps), 2);
+    EXPECT_EQ(
+        query1<int>("SELECT status FROM BuildSteps WHERE build = " + steps + " ORDER BY stepnr DESC LIMIT 1"),
+        0);
+    EXPECT_EQ(query1<std::string>("SELECT string_agg(DISTINCT machine, ',') FROM BuildSteps WHERE build = " +
+                                  steps),
+              host.storeUri());
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE busy != 0"), 0);
+    EXPECT_TRUE(validLocally(drvs.at("retried").out()));
+}
+
+TEST_F(QueueRunnerControlTest, CancellingOneOfTwoBuildsKeepsTheSharedStepRunningForTheOther)
+{
+    NixGraph g;
+    g.add("shared").script = scripts::sleeping(5);
+    g.add("one", {"shared"});
+    g.add("two", {"shared"});
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto one = rows_->queueBuild(js, "one", drvs.at("one").drvPath, drvs.at("one").out());
+    auto two = rows_->queueBuild(js, "two", drvs.at("two").drvPath, drvs.at("two").out());
+    startRunner();
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30", 1);
+    exec("UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
+         "stopTime = extract(epoch from now())::bigint WHERE id = " +
+         std::to_string(one));
+    waitForFinished({two}, 120s);
+    EXPECT_EQ(buildStatus(two), 0) << runnerLog();
+    EXPECT_EQ(buildStatus(one), 4);
+    // The shared step ran once, to the end; the cancelled build's own step never ran.
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE drvPath = '" +
+                                drvs.at("shared").drvPath + "' AND status = 0"),
+              1);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE status != 0"), 0) << runnerLog();
+    EXPECT_EQ(
+        query1<long long>("SELECT count(*) FROM BuildSteps WHERE drvPath = '" + drvs.at("one").drvPath + "'"),
+        0);
+    EXPECT_FALSE(validLocally(drvs.at("one").out()));
+}
+
+TEST_F(QueueRunnerControlTest, DeletingARunningBuildStopsItsStep)
+{
+    NixGraph g;
+    auto pids = sharedDir();
+    g.add("doomed").script = pidWritingSleeper(pids);
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto id = rows_->queueBuild(js, "doomed", drvs.at("doomed").drvPath, drvs.at("doomed").out());
+    startRunner();
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30", 1);
+    pid_t builder = builderPid(pids);
+    ASSERT_NE(builder, 0) << "the builder never wrote its pid";
+    exec("DELETE FROM Builds WHERE id = " + std::to_string(id)); // cascades to its steps
+    // The runner stops the step rather than build for a minute for a build that is gone.
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (processAlive(builder)) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the builder still runs; log:\n"
+                                                              << runnerLog();
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_NE(runnerLog().find("stopping step " + drvs.at("doomed").drvPath), std::string::npos)
+        << runnerLog();
+    EXPECT_FALSE(validLocally(drvs.at("doomed").out()));
+    EXPECT_EQ(stopRunner(), 0);
+    std::filesystem::remove_all(pids);
+}
+
+TEST_F(QueueRunnerControlTest, ACancelledBuildThatIsRestartedIsBuilt)
+{
+    NixGraph g;
+    g.add("blocker").script = scripts::sleeping(3);
+    g.add("later");
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto blocker = rows_->queueBuild(js, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out());
+    auto later = rows_->queueBuild(js, "later", drvs.at("later").drvPath, drvs.at("later").out());
+    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(blocker), 1);
+    // Cancelled while it waits for the slot: it must not be built...
+    exec("UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
+         "stopTime = extract(epoch from now())::bigint WHERE id = " +
+         std::to_string(later));
+    waitForFinished({blocker}, 60s);
+    std::this_thread::sleep_for(2s);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE build = " + std::to_string(later)), 0);
+    EXPECT_EQ(buildStatus(later), 4);
+    // ...until it is restarted (builds_restarted), which the runner notices without a restart.
+    exec("UPDATE Builds SET finished = 0, buildStatus = NULL, startTime = NULL, stopTime = NULL WHERE id = " +
+         std::to_string(later));
+    waitForFinished({later}, 30s);
+    EXPECT_EQ(buildStatus(later), 0) << runnerLog();
+    EXPECT_TRUE(validLocally(drvs.at("later").out()));
 }
