@@ -317,3 +317,38 @@ TEST_F(QueueRunnerControlTest, ACancelledBuildThatIsRestartedIsBuilt)
     EXPECT_EQ(buildStatus(later), 0) << runnerLog();
     EXPECT_TRUE(validLocally(drvs.at("later").out()));
 }
+
+TEST_F(QueueRunnerControlTest, CancellingABuildStopsItsStepOnARemoteBuildHost)
+{
+    BuildHost host;
+    auto machines = state_ + "/machines";
+    std::ofstream(machines) << host.machinesLine("x86_64-linux", 1) << "\n";
+    auto pids = sharedDir();
+    NixGraph g;
+    g.add("remote").script = pidWritingSleeper(pids);
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto id = rows_->queueBuild(js, "remote", drvs.at("remote").drvPath, drvs.at("remote").out());
+    startRunner(machines);
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(id), 1,
+                 120s);
+    pid_t builder = builderPid(pids);
+    ASSERT_NE(builder, 0) << "the builder on the host never wrote its pid";
+    exec("UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
+         "stopTime = extract(epoch from now())::bigint WHERE id = " +
+         std::to_string(id));
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (processAlive(builder)) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+            << "builder " << builder << " still runs on the host after the cancel; runner log:\n"
+            << runnerLog();
+        std::this_thread::sleep_for(100ms);
+    }
+    waitForCount("SELECT count(*) FROM BuildSteps WHERE busy != 0 OR stopTime IS NULL", 0, 30s);
+    EXPECT_EQ(buildStatus(id), 4);
+    auto onHost = host.run("nix-store --check-validity " + drvs.at("remote").out());
+    EXPECT_FALSE(exitedOk(onHost.status)) << "the cancelled build's output must not appear on the host";
+    EXPECT_NE(onHost.err.find("is not valid"), std::string::npos) << onHost.err;
+    EXPECT_EQ(stopRunner(), 0);
+    std::filesystem::remove_all(pids);
+}
