@@ -90,6 +90,17 @@ protected:
     {
         EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE busy != 0"), 0) << runnerLog();
         EXPECT_EQ(query1<long long>("SELECT count(*) FROM Builds WHERE finished = 0"), 0) << runnerLog();
+        // The runner's own view: its step threads end (and release their slots) soon after.
+        auto deadline = std::chrono::steady_clock::now() + 20s;
+        for (;;) {
+            auto s = status();
+            bool idle = s.value("nrActiveSteps", -1) == 0;
+            auto machines = s.value("machines", nlohmann::json::object());
+            for (const auto& m : machines) idle = idle && m.value("currentJobs", -1) == 0;
+            if (idle) break;
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "still busy: " << s.dump();
+            std::this_thread::sleep_for(200ms);
+        }
     }
 
     /// The runner's status document (hydra-queue-runner --status).
@@ -98,7 +109,9 @@ protected:
         auto env = runnerEnv();
         auto r = run({.argv = {queueRunnerBinary(), "--status"}, .setEnv = env});
         EXPECT_TRUE(exitedOk(r.status)) << r.err;
-        return nlohmann::json::parse(r.out, nullptr, false);
+        auto j = nlohmann::json::parse(r.out, nullptr, false);
+        EXPECT_TRUE(j.is_object()) << "hydra-queue-runner --status printed: " << r.out << r.err;
+        return j.is_object() ? j : nlohmann::json::object();
     }
 
     int jobset_ = 0;
