@@ -308,8 +308,12 @@ void benchOnce(const std::string& binary, size_t n, size_t jobs)
     Dag dag(n);
     auto nixTime = timeNixBuild(instantiate(dag, dir.path, jobs), jobs);
     auto runnerTime = timeQueueRunner(binary, instantiate(dag, dir.path, jobs), dir.path, jobs);
-    fmt::print("{:>6} drvs ({:>3} builds)  -j{}  nix-build {:7.2f} s  queue-runner {:7.2f} s  ratio {:.2f}\n",
-               n, dag.sinks.size(), jobs, nixTime, runnerTime, runnerTime / nixTime);
+    // Slot time per derivation: what one step costs each side, whatever the DAG's width.
+    auto perStep = [&](double t) { return 1000 * t * static_cast<double>(jobs) / static_cast<double>(n); };
+    fmt::print("{:>6} drvs ({:>3} builds)  -j{}  nix-build {:7.2f} s  queue-runner {:7.2f} s  ratio {:.2f}  "
+               "(slot ms per drv: {:.1f} vs {:.1f})\n",
+               n, dag.sinks.size(), jobs, nixTime, runnerTime, runnerTime / nixTime, perStep(nixTime),
+               perStep(runnerTime));
     std::fflush(stdout);
 }
 
