@@ -171,6 +171,28 @@ TEST_F(QueueRunnerFaultsTest, LinkCutMidBuildOnTheOnlyHostAbortsAfterTheRetries)
     host.restoreLink();
 }
 
+TEST_F(QueueRunnerFaultsTest, LinkCutMidBuildFailsOverToLocalhost)
+{
+    BuildHost host(HostNetwork::OwnNetns);
+    NixGraph g;
+    g.add("slow").script = scripts::sleeping(10);
+    auto drvs = g.derivations();
+    auto id = queueNode(drvs, "slow");
+    writeMachines({host.machinesLine("x86_64-linux", 1)});
+    startRunner(machinesFile(), quickSshEnv());
+    waitForBusySteps(1);
+    writeMachines({host.machinesLine("x86_64-linux", 1), localhostLine});
+    host.cutLink();
+
+    waitForFinished({id}, 120s);
+    EXPECT_EQ(buildStatus(id), success) << runnerLog();
+    EXPECT_EQ(query1<std::string>("SELECT machine FROM BuildSteps WHERE stepnr = 1"), host.storeUri());
+    EXPECT_EQ(query1<int>("SELECT status FROM BuildSteps WHERE stepnr = 1"), aborted);
+    EXPECT_EQ(query1<std::string>("SELECT machine FROM BuildSteps WHERE status = 0"), "localhost");
+    expectNothingBusy();
+    host.restoreLink();
+}
+
 TEST_F(QueueRunnerFaultsTest, HostWithWrongHostKeyIsNamedAndTheBuildRunsOnTheWorkingMachine)
 {
     BuildHost good, impostor;
