@@ -195,12 +195,16 @@ void StepRunner::recordRetry(Attempt& a, const StepOutcome& outcome)
 
 void StepRunner::recordStopped(Attempt& a, const StepOutcome& outcome, const std::stop_token&)
 {
-    // Shut down, or no build needs the step any more: the row ends aborted, the builds (if
-    // any still want the step) stay queued and run it again later.
-    auto finish = finishOf(a, outcome, db::BuildStatus::Aborted);
-    if (finish.errorMsg.empty()) finish.errorMsg = "stopped before it finished";
+    // No build needs the step any more (cancelled, deleted): the row ends cancelled, as
+    // Hydra records it. Otherwise the runner is shutting down: the row ends aborted and the
+    // step stays queued for the next run.
+    bool wanted = queue_.containsStep(a.drvPath);
+    auto finish = finishOf(a, outcome, wanted ? db::BuildStatus::Aborted : db::BuildStatus::Cancelled);
+    if (finish.errorMsg.empty())
+        finish.errorMsg =
+            wanted ? "stopped: the queue runner is shutting down" : "stopped: no build needs it any more";
     pool_.withTransaction([&](pqxx::work& t) { db::finishBuildStep(t, a.work.build.id, a.stepNr, finish); });
-    queue_.requeue(a.drvPath);
+    if (wanted) queue_.requeue(a.drvPath);
 }
 
 void StepRunner::failUnsupported(const std::string& drvPath)
@@ -214,13 +218,7 @@ void StepRunner::failUnsupported(const std::string& drvPath)
     std::vector<db::DependentBuild> builds;
     for (const auto& b : finished.failed) builds.push_back({b.id, b.drvPath});
     pool_.withTransaction([&](pqxx::work& t) {
-        db::createBuildStep(t, db::NewStep{.build = work->build.id,
-                                           .drvPath = drvPath,
-                                           .system = work->drv.platform,
-                                           .status = db::BuildStatus::Unsupported,
-                                           .startTime = now,
-                                           .stopTime = now,
-                                           .errorMsg = why});
+        // failBuilds records the step row (status 9) for the build itself, as Hydra does.
         db::failBuilds(t,
                        db::StepFailure{.buildId = work->build.id,
                                        .drvPath = drvPath,
