@@ -84,10 +84,24 @@ void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::st
         auto outcome = builder_.run(job, connect, slot.state().sendLock(), progress, stop);
         record(a, outcome, slot.state(), stop);
     } catch (const std::exception& e) {
-        // The database is the likely culprit; the step goes back to the queue.
+        // The database is the likely culprit; the step goes back to the queue. Its row must
+        // not stay busy until the next start-up, if the database lets us say so now.
         log::event(log::Level::Error, contextOf(a.work.build.id, a.stepNr, a.machine), "step {} failed: {}",
                    drvPath, e.what());
+        abandonRow(a);
         queue_.retry(drvPath, opts_.retryInterval);
+    }
+}
+
+void StepRunner::abandonRow(const Attempt& a) noexcept
+{
+    if (a.stepNr == 0) return;
+    try {
+        pool_.withTransaction(
+            [&](pqxx::work& t) { db::abortBusyStep(t, a.work.build.id, a.stepNr, clock_.unixTime()); });
+    } catch (const std::exception& e) {
+        log::event(log::Level::Warn, contextOf(a.work.build.id, a.stepNr, a.machine),
+                   "step row stays busy until the next start-up: {}", e.what());
     }
 }
 

@@ -46,6 +46,8 @@ public:
 private:
     struct Attempt; // one run of a step: its work, row and timing
     int startRow(const StepWork& work, const std::string& drvPath, const std::string& machine, int64_t start);
+    /// After an error in the middle of a step: marks its row aborted, if it has one.
+    void abandonRow(const Attempt& a) noexcept;
     void record(Attempt& a, const StepOutcome& outcome, MachineState& machine, const std::stop_token& stop);
     void recordSuccess(Attempt& a, const StepOutcome& outcome);
     void recordFailure(Attempt& a, const StepOutcome& outcome, db::BuildStatus status);
