@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -46,6 +47,7 @@ std::vector<std::string> buildEnv(const ProcessOptions& opts)
         _exit(127);
     };
     if ((opts.newSession ? ::setsid() : ::setpgid(0, 0)) < 0) fail(errno);
+    if (opts.dieWithParent && ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);

@@ -24,6 +24,7 @@ struct ProcessOptions {
     bool stdoutToNull = false;   ///< when not piped
     std::string outputFile;      ///< when not piped: stdout and stderr appended to this file
     bool newSession = false;     ///< a session of its own (a daemon that outlives its parent)
+    bool dieWithParent = false;  ///< SIGKILL when the spawning thread's process dies
     bool stderrToStdout = false; ///< merge stderr into the stdout pipe
     std::optional<uid_t> uid;    ///< drop to this user (root only)
     std::optional<gid_t> gid;

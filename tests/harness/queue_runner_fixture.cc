@@ -75,8 +75,11 @@ void QueueRunnerFixture::startRunner(const std::string& machinesFile,
         unset.emplace_back("NIX_REMOTE_SYSTEMS");
     else
         all["NIX_REMOTE_SYSTEMS"] = machinesFile;
-    std::string cmd = "exec " + queueRunnerBinary() + " 2>>" + state_ + "/runner.log";
-    runner_ = Process::spawn({.argv = {"sh", "-c", cmd}, .setEnv = all, .unsetEnv = unset});
+    // Output goes to the log, not to ctest's pipe, and the runner dies with the test: a test
+    // process that crashes must not leave a runner holding the pipe until ctest's timeout.
+    std::string cmd = "exec " + queueRunnerBinary() + " >>" + state_ + "/runner.log 2>&1";
+    runner_ =
+        Process::spawn({.argv = {"sh", "-c", cmd}, .setEnv = all, .unsetEnv = unset, .dieWithParent = true});
 }
 
 int QueueRunnerFixture::stopRunner()

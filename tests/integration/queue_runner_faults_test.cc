@@ -259,6 +259,7 @@ TEST_F(QueueRunnerFaultsTest, PostgresRestartMidRunEveryBuildStillFinishes)
     conn_.reset(); // our own connection would not survive the restart
     PgCluster::get().cluster().restart();
     conn_ = std::make_unique<pqxx::connection>(conninfo_);
+    rows_ = std::make_unique<HydraRows>(*conn_); // it wrote through the old connection
 
     waitForFinished({top, bad}, 120s);
     EXPECT_EQ(buildStatus(top), success) << runnerLog();
