@@ -118,7 +118,7 @@ void Dispatcher::cancel(const std::vector<std::string>& drvPaths)
 nlohmann::json Dispatcher::statusJson() const
 {
     nlohmann::json active = nlohmann::json::object();
-    for (const auto& [drv, t] : *const_cast<Sync<std::multimap<std::string, StepThread>>&>(threads_).lock())
+    for (const auto& [drv, t] : *threads_.lock())
         if (!*t.done) active[drv] = t.machine;
     return active;
 }

@@ -45,7 +45,7 @@ private:
     MachineRegistry& machines_;
     const Clock& clock_;
     StepRunner* runner_ = nullptr;
-    Sync<std::multimap<std::string, StepThread>> threads_;
+    mutable Sync<std::multimap<std::string, StepThread>> threads_;
 };
 
 } // namespace hydra::qr
