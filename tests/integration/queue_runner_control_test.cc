@@ -19,7 +19,20 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using QueueRunnerControlTest = QueueRunnerFixture;
+/// The fixture, plus cancelling as Hydra's web interface does it.
+class QueueRunnerControlTest : public QueueRunnerFixture {
+protected:
+    void cancelBuild(long long id)
+    {
+        exec(
+            "UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
+            "stopTime = extract(epoch from now())::bigint WHERE id = " +
+            std::to_string(id));
+    }
+
+    /// The builder process must end within 30 s of the cancel.
+    void waitUntilGone(pid_t builder);
+};
 
 /// Whether process `pid` still exists (a zombie counts as gone: it no longer runs).
 bool processAlive(pid_t pid)
@@ -75,6 +88,17 @@ NixDrv foreignDerivation(const std::string& system, const std::string& dir)
     return d;
 }
 
+void QueueRunnerControlTest::waitUntilGone(pid_t builder)
+{
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (processAlive(builder)) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+            << "builder " << builder << " still runs after the cancel; runner log:\n"
+            << runnerLog();
+        std::this_thread::sleep_for(100ms);
+    }
+}
+
 } // namespace
 
 TEST_F(QueueRunnerControlTest, CancellingARunningBuildStopsItsBuilderAndLeavesNothingBusy)
@@ -92,16 +116,8 @@ TEST_F(QueueRunnerControlTest, CancellingARunningBuildStopsItsBuilderAndLeavesNo
     ASSERT_TRUE(processAlive(builder));
 
     // What Hydra's web interface does to cancel a build.
-    exec("UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
-         "stopTime = extract(epoch from now())::bigint WHERE id = " +
-         std::to_string(id));
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (processAlive(builder)) {
-        ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-            << "builder " << builder << " still runs after the cancel; runner log:\n"
-            << runnerLog();
-        std::this_thread::sleep_for(100ms);
-    }
+    cancelBuild(id);
+    ASSERT_NO_FATAL_FAILURE(waitUntilGone(builder));
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy != 0 OR stopTime IS NULL", 0, 30s);
     // Hydra marks a step stopped because no build needs it any more as cancelled (4), not aborted.
     EXPECT_EQ(query1<int>("SELECT status FROM BuildSteps WHERE build = " + std::to_string(id)), 4)
@@ -334,16 +350,8 @@ TEST_F(QueueRunnerControlTest, CancellingABuildStopsItsStepOnARemoteBuildHost)
                  120s);
     pid_t builder = builderPid(pids);
     ASSERT_NE(builder, 0) << "the builder on the host never wrote its pid";
-    exec("UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
-         "stopTime = extract(epoch from now())::bigint WHERE id = " +
-         std::to_string(id));
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (processAlive(builder)) {
-        ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-            << "builder " << builder << " still runs on the host after the cancel; runner log:\n"
-            << runnerLog();
-        std::this_thread::sleep_for(100ms);
-    }
+    cancelBuild(id);
+    ASSERT_NO_FATAL_FAILURE(waitUntilGone(builder));
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy != 0 OR stopTime IS NULL", 0, 30s);
     EXPECT_EQ(buildStatus(id), 4);
     auto onHost = host.run("nix-store --check-validity " + drvs.at("remote").out());
