@@ -86,6 +86,20 @@ protected:
         }
     }
 
+    /// The build succeeds on `good`, and the log names `bad` with what went wrong there.
+    void expectBuiltOnAfterNaming(long long id, const BuildHost& good, const BuildHost& bad,
+                                  const std::string& why)
+    {
+        waitForFinished({id}, 120s);
+        EXPECT_EQ(buildStatus(id), success) << runnerLog();
+        EXPECT_EQ(query1<std::string>("SELECT machine FROM BuildSteps WHERE status = 0"), good.storeUri())
+            << runnerLog();
+        auto log = runnerLog();
+        EXPECT_NE(log.find(bad.storeUri()), std::string::npos) << log;
+        EXPECT_NE(log.find(why), std::string::npos) << log;
+        expectNothingBusy();
+    }
+
     void expectNothingBusy()
     {
         EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps WHERE busy != 0"), 0) << runnerLog();
@@ -204,14 +218,7 @@ TEST_F(QueueRunnerFaultsTest, HostWithWrongHostKeyIsNamedAndTheBuildRunsOnTheWor
     writeMachines({editedLine(impostor, 10, good.publicHostKeyBase64()), editedLine(good, 1)});
     startRunner(machinesFile());
 
-    waitForFinished({id}, 120s);
-    EXPECT_EQ(buildStatus(id), success) << runnerLog();
-    EXPECT_EQ(query1<std::string>("SELECT machine FROM BuildSteps WHERE status = 0"), good.storeUri())
-        << runnerLog();
-    auto log = runnerLog();
-    EXPECT_NE(log.find(impostor.storeUri()), std::string::npos) << log;
-    EXPECT_NE(log.find("Host key verification failed"), std::string::npos) << log;
-    expectNothingBusy();
+    expectBuiltOnAfterNaming(id, good, impostor, "Host key verification failed");
 }
 
 TEST_F(QueueRunnerFaultsTest, HostWithoutNixStoreIsNamedAndTheBuildRunsOnTheWorkingMachine)
@@ -233,14 +240,7 @@ TEST_F(QueueRunnerFaultsTest, HostWithoutNixStoreIsNamedAndTheBuildRunsOnTheWork
     writeMachines({editedLine(broken, 10), editedLine(good, 1)});
     startRunner(machinesFile());
 
-    waitForFinished({id}, 120s);
-    EXPECT_EQ(buildStatus(id), success) << runnerLog();
-    EXPECT_EQ(query1<std::string>("SELECT machine FROM BuildSteps WHERE status = 0"), good.storeUri())
-        << runnerLog();
-    auto log = runnerLog();
-    EXPECT_NE(log.find(broken.storeUri()), std::string::npos) << log;
-    EXPECT_NE(log.find("nix-store: command not found"), std::string::npos) << log;
-    expectNothingBusy();
+    expectBuiltOnAfterNaming(id, good, broken, "nix-store: command not found");
 }
 
 TEST_F(QueueRunnerFaultsTest, PostgresRestartMidRunEveryBuildStillFinishes)
