@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <poll.h>
 #include <unistd.h>
 
 namespace hydra::nix {
@@ -104,6 +105,9 @@ public:
         }
         return k;
     }
+
+    /// Bytes read from the server but not yet consumed.
+    size_t buffered() const { return fd_.buffered(); }
 
     std::string describe() const override
     {
@@ -348,6 +352,26 @@ MachineConnection::ReadScope MachineConnection::expect(std::string what, std::ch
 MachineConnection::ReadScope::~ReadScope()
 {
     if (conn_.impl_) conn_.impl_->session.limits = std::move(saved_);
+}
+
+bool MachineConnection::reusable() const
+{
+    if (!impl_ || impl_->session.closed || !impl_->proc || !impl_->proc->running()) return false;
+    if (impl_->from->buffered() != 0) return false;
+    pollfd p{impl_->proc->out().get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+}
+
+void MachineConnection::reuse(LogSink log)
+{
+    if (!impl_ || !impl_->pump) throw Error("reuse() of a closed connection");
+    impl_->pump->setSink(std::move(log));
+    impl_->pump->clearTail();
+}
+
+void MachineConnection::drainLog(std::chrono::milliseconds quiet)
+{
+    if (impl_ && impl_->pump) impl_->pump->drain(quiet);
 }
 
 void MachineConnection::close() noexcept

@@ -86,6 +86,16 @@ public:
     [[nodiscard]] ReadScope expect(std::string what, std::chrono::milliseconds idle,
                                    std::optional<Deadline> until = std::nullopt);
 
+    /// Whether the session can serve another step: open, its server still running, and nothing
+    /// unread or announced on its output (an idle server that wrote, or hung up, is broken).
+    bool reusable() const;
+    /// Hands the session to a new user: stderr goes to `log` from now on and the remembered
+    /// stderr tail is forgotten.
+    void reuse(LogSink log);
+    /// Delivers the stderr already written to the current log sink; waits for `quiet` without
+    /// new bytes so the last lines still in flight (through ssh) arrive too.
+    void drainLog(std::chrono::milliseconds quiet);
+
     /// Ends the session: closes the server's input, waits closeGrace for it to exit, then
     /// kills it; reaps it, stops the log reader and removes temporary files. Idempotent.
     void close() noexcept;

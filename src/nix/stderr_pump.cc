@@ -3,6 +3,7 @@
 #include "util/logging.hh"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 #include <vector>
@@ -34,25 +35,73 @@ std::vector<std::string> nonEmptyLines(const std::string& text)
 
 } // namespace
 
+namespace {
+
+// Non-blocking, so that whoever reads (the thread or drain()) never blocks holding the lock
+// after the other one took the bytes that poll() announced.
+int nonBlocking(int fd)
+{
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    return fd;
+}
+
+} // namespace
+
 StderrPump::StderrPump(int fd, std::function<void(std::string_view)> sink)
-    : fd_(fd), sink_(std::move(sink)), thread_([this](const std::stop_token& st) { run(st); })
+    : fd_(nonBlocking(fd)), sink_(std::move(sink)), thread_([this](const std::stop_token& st) { run(st); })
 {}
+
+bool StderrPump::readAvailable()
+{
+    char buf[8192];
+    for (;;) {
+        ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return true;
+        if (n <= 0) return false;
+        record(std::string_view(buf, static_cast<size_t>(n)));
+    }
+}
 
 void StderrPump::run(const std::stop_token& stop)
 {
-    char buf[8192];
     while (!stop.stop_requested()) {
         pollfd p{fd_, POLLIN, 0};
         int r = ::poll(&p, 1, pollMillis);
         if (r == 0 || (r < 0 && errno == EINTR)) continue;
         if (r < 0) break;
-        ssize_t n = ::read(fd_, buf, sizeof buf);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (n <= 0) break;
-        record(std::string_view(buf, static_cast<size_t>(n)));
+        std::lock_guard lock(deliver_);
+        if (!readAvailable()) break;
     }
     state_.lock()->ended = true;
     endedCv_.notify_all();
+}
+
+void StderrPump::setSink(std::function<void(std::string_view)> sink)
+{
+    std::lock_guard lock(deliver_);
+    sink_ = std::move(sink);
+}
+
+void StderrPump::drain(std::chrono::milliseconds quiet)
+{
+    auto until = std::chrono::steady_clock::now() + 10 * quiet;
+    std::lock_guard lock(deliver_);
+    for (;;) {
+        if (!readAvailable()) return;
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return;
+        pollfd p{fd_, POLLIN, 0};
+        int r = ::poll(&p, 1, static_cast<int>(std::min(quiet, left).count()));
+        if (r <= 0 && !(r < 0 && errno == EINTR)) return;
+    }
+}
+
+void StderrPump::clearTail()
+{
+    state_.lock()->tail.clear();
 }
 
 void StderrPump::record(std::string_view chunk)

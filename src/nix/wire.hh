@@ -60,6 +60,8 @@ public:
     std::string describe() const override { return name_; }
     /// Changes the timeout for the following reads (a build may run silently for hours).
     void setReadTimeout(std::chrono::milliseconds t) { timeout_ = t; }
+    /// Bytes read from the descriptor and not yet handed out.
+    size_t buffered() const { return end_ - pos_; }
 
 private:
     int fd_;

@@ -23,6 +23,7 @@ void Dispatcher::run(const std::stop_token& stop)
         auto reload = machines_.reloadIfChanged();
         if (reload.error) log::warn("machines file: {}", *reload.error);
         reapFinished();
+        if (runner_) runner_->closeIdleSessions();
         dispatchOnce();
         queue_.waitForWork(stop, nextWait());
     }

@@ -66,9 +66,10 @@ uint64_t msSince(Steady::time_point t0)
 class StepRun {
 public:
     StepRun(const StepJob& job, const StepBuilderOptions& opts, const ConnectionFactory& connect,
-            std::mutex& sendLock, const ProgressCallback& progress, std::stop_token stop)
-        : job_(job), opts_(opts), connect_(connect), sendLock_(sendLock), progress_(progress),
-          stop_(std::move(stop)), ctx_{job.buildId, job.stepNr, job.machine}
+            std::mutex& sendLock, const ProgressCallback& progress, std::stop_token stop,
+            const ConnectionReturn& giveBack)
+        : job_(job), opts_(opts), connect_(connect), giveBack_(giveBack), sendLock_(sendLock),
+          progress_(progress), stop_(std::move(stop)), ctx_{job.buildId, job.stepNr, job.machine}
     {}
 
     StepOutcome run();
@@ -77,6 +78,8 @@ private:
     void stage(StepBusy b);
     void openSession();
     void closeSession();
+    /// The step is done with its session: its log is delivered, and it goes back for reuse.
+    void releaseSession();
     void sendInputs();
     ResultMapping build();
     ResultMapping buildDerivation();
@@ -94,6 +97,7 @@ private:
     const StepJob& job_;
     const StepBuilderOptions& opts_;
     const ConnectionFactory& connect_;
+    const ConnectionReturn& giveBack_;
     std::mutex& sendLock_;
     const ProgressCallback& progress_;
     std::stop_token stop_;
@@ -132,6 +136,15 @@ void StepRun::closeSession()
     pid_ = -1;
     if (conn_) conn_->close();
     conn_.reset();
+}
+
+void StepRun::releaseSession()
+{
+    if (!conn_) return;
+    conn_->drainLog(job_.sharedStore ? std::chrono::milliseconds(0) : opts_.remoteLogQuiet);
+    pid_ = -1;
+    if (giveBack_ && !stop_.stop_requested()) giveBack_(std::move(*conn_));
+    closeSession();
 }
 
 void StepRun::sendInputs()
@@ -296,7 +309,7 @@ void StepRun::finishBuilt(const ResultMapping& m)
         if (!receiveOutputs()) return; // too big: the outputs stay on the machine
     }
     measureSizes();
-    closeSession(); // also lets the log reader finish before the file closes
+    releaseSession(); // delivers the last of the log before the file closes
     log_->close();
     stage(StepBusy::PostProcessing);
     postProcess(m);
@@ -334,6 +347,7 @@ StepOutcome StepRun::run()
         auto m = build();
         if (!stop_.stop_requested() && m.outputsValid()) finishBuilt(m);
         if (stop_.stop_requested()) throw Error("step cancelled");
+        releaseSession(); // a failed build leaves a sound session too
     } catch (const std::exception& e) {
         fail(e);
     }
@@ -350,9 +364,10 @@ StepOutcome StepRun::run()
 } // namespace
 
 StepOutcome StepBuilder::run(const StepJob& job, const ConnectionFactory& connect, std::mutex& sendLock,
-                             const ProgressCallback& progress, std::stop_token stop) const
+                             const ProgressCallback& progress, std::stop_token stop,
+                             const ConnectionReturn& giveBack) const
 {
-    return StepRun(job, opts_, connect, sendLock, progress, std::move(stop)).run();
+    return StepRun(job, opts_, connect, sendLock, progress, std::move(stop), giveBack).run();
 }
 
 } // namespace hydra::qr

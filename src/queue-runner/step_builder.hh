@@ -73,6 +73,8 @@ struct StepOutcome {
 
 /// Opens a session with the step's machine whose stderr (the build log) goes to the sink.
 using ConnectionFactory = std::function<nix::MachineConnection(const nix::LogSink&)>;
+/// Takes back a session after a step that ended with it idle and sound (for the next step).
+using ConnectionReturn = std::function<void(nix::MachineConnection&&)>;
 /// Hears the busy stage (Connecting ... PostProcessing) as the step enters it.
 using ProgressCallback = std::function<void(db::StepBusy)>;
 
@@ -84,6 +86,9 @@ struct StepBuilderOptions {
     std::chrono::seconds resultMargin = std::chrono::minutes(10);
     /// How long to wait for the result of a build without a timeout.
     std::chrono::hours noTimeoutWait = std::chrono::hours(24 * 30);
+    /// After a remote build's result, how long its stderr must be quiet before the session is
+    /// given back: the last log lines travel through ssh separately from the result.
+    std::chrono::milliseconds remoteLogQuiet{50};
     /// Testing: behave as if the store refused BuildDerivation (the error an unprivileged
     /// user gets from the daemon), to exercise the BuildPaths fallback on a store that allows it.
     bool simulateBuildDerivationRefusal = false;
@@ -99,8 +104,10 @@ public:
     /// sends its outputs back unless they exceed job.maxOutputSize. The log streams into
     /// job.logPath. Never throws for trouble with the machine or the build: that is an Aborted,
     /// transient outcome naming the machine. A stop request kills the session: Cancelled.
+    /// A session that ends the step idle and sound goes to `giveBack` (if set), else is closed.
     StepOutcome run(const StepJob& job, const ConnectionFactory& connect, std::mutex& sendLock,
-                    const ProgressCallback& progress = {}, std::stop_token stop = {}) const;
+                    const ProgressCallback& progress = {}, std::stop_token stop = {},
+                    const ConnectionReturn& giveBack = {}) const;
 
 private:
     StepBuilderOptions opts_;

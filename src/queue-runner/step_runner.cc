@@ -32,7 +32,8 @@ log::Context contextOf(db::BuildId build, int step, const std::string& machine)
 StepRunner::StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const GcRoots& roots, const Clock& clock,
                        StepRunnerOptions opts, StepCanceller cancel)
     : pool_(pool), queue_(queue), roots_(roots), clock_(clock), opts_(std::move(opts)),
-      cancel_(std::move(cancel)), builder_(StepBuilderOptions{.local = opts_.connection})
+      cancel_(std::move(cancel)), builder_(StepBuilderOptions{.local = opts_.connection}),
+      sessions_({.connection = opts_.connection, .maxIdle = opts_.sessionMaxIdle}, clock)
 {}
 
 int StepRunner::startRow(const StepWork& work, const std::string& drvPath, const std::string& machine,
@@ -74,14 +75,15 @@ void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::st
                     .useSubstitutes = opts_.useSubstitutes,
                     .machine = a.machine};
         const nix::Machine& machine = slot.machine();
-        auto connect = [&](const nix::LogSink& sink) {
-            return nix::MachineConnection(machine, opts_.connection, sink);
-        };
+        auto connect = [&](const nix::LogSink& sink) { return sessions_.acquire(machine, sink); };
+        ConnectionReturn giveBack;
+        if (opts_.sessionMaxIdle.count() > 0)
+            giveBack = [&](nix::MachineConnection&& c) { sessions_.release(machine, std::move(c)); };
         auto progress = [&](db::StepBusy busy) {
             pool_.withTransaction(
                 [&](pqxx::work& t) { db::updateBuildStep(t, a.work.build.id, a.stepNr, busy); });
         };
-        auto outcome = builder_.run(job, connect, slot.state().sendLock(), progress, stop);
+        auto outcome = builder_.run(job, connect, slot.state().sendLock(), progress, stop, giveBack);
         record(a, outcome, slot.state(), stop);
     } catch (const std::exception& e) {
         // The database is the likely culprit; the step goes back to the queue. Its row must

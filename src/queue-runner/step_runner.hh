@@ -6,6 +6,7 @@
 #include "queue-runner/build_queue.hh"
 #include "queue-runner/gc_roots.hh"
 #include "queue-runner/machine_registry.hh"
+#include "queue-runner/session_pool.hh"
 #include "queue-runner/step_builder.hh"
 
 #include <filesystem>
@@ -24,6 +25,8 @@ struct StepRunnerOptions {
     std::chrono::seconds retryInterval{60};
     double retryBackoff = 3.0;
     nix::ConnectionOptions connection; ///< how machines are reached
+    /// How long a machine's session may sit unused before it is closed (0: never kept).
+    std::chrono::seconds sessionMaxIdle{60};
 };
 
 /// Stops running steps that no build needs any more (the dispatcher owns the step threads).
@@ -42,6 +45,9 @@ public:
 
     /// Fails a step no machine supports (status 9) and the builds that need it.
     void failUnsupported(const std::string& drvPath);
+
+    /// Closes machine sessions left unused for too long (called regularly by the dispatcher).
+    void closeIdleSessions() { sessions_.closeIdle(); }
 
 private:
     struct Attempt; // one run of a step: its work, row and timing
@@ -62,6 +68,7 @@ private:
     StepRunnerOptions opts_;
     StepCanceller cancel_;
     StepBuilder builder_;
+    SessionPool sessions_;
 };
 
 } // namespace hydra::qr

@@ -10,6 +10,7 @@
 #include "nix/machines.hh"
 #include "queue-runner/build_log.hh"
 #include "queue-runner/gc_roots.hh"
+#include "queue-runner/session_pool.hh"
 #include "queue-runner/step_builder.hh"
 #include "util/error.hh"
 #include "util/process.hh"
@@ -99,6 +100,44 @@ protected:
     }
 
     bool sawStage(StepBusy b) const { return std::find(stages_.begin(), stages_.end(), b) != stages_.end(); }
+
+    /// Runs a step with sessions from `pool`; returns the outcome and the pid that served it.
+    std::pair<StepOutcome, pid_t> runPooled(SessionPool& pool, const nix::Machine& m, const StepJob& j)
+    {
+        pid_t pid = -1;
+        auto factory = [&](const nix::LogSink& sink) {
+            auto c = pool.acquire(m, sink);
+            pid = c.pid();
+            return c;
+        };
+        ConnectionReturn giveBack = [&](nix::MachineConnection&& c) { pool.release(m, std::move(c)); };
+        return {StepBuilder(opts_).run(j, factory, sendLock_, {}, {}, giveBack), pid};
+    }
+
+    /// Two steps in a row through one pool: the second reuses the first one's session, and
+    /// each log holds its own builder's words only.
+    void expectSessionReusedWithSeparateLogs(const nix::Machine& m, bool shared)
+    {
+        NixGraph g;
+        g.add("first").script = "echo \"first-says-$nonce\" >&2; echo 1 > \"$out\"";
+        g.add("second").script = "echo \"second-says-$nonce\" >&2; echo 2 > \"$out\"";
+        auto drvs = g.derivations();
+        FakeClock clock;
+        SessionPool pool({.connection = testOptions()}, clock);
+        auto [o1, pid1] = runPooled(pool, m, job(drvs.at("first"), shared));
+        ASSERT_EQ(o1.status, BuildStatus::Success) << o1.errorMsg;
+        EXPECT_EQ(pool.idleCount(), 1u);
+        auto [o2, pid2] = runPooled(pool, m, job(drvs.at("second"), shared));
+        ASSERT_EQ(o2.status, BuildStatus::Success) << o2.errorMsg;
+        EXPECT_EQ(pid1, pid2);
+        EXPECT_GT(pid1, 0);
+        auto log1 = readFile(o1.logPath), log2 = readFile(o2.logPath);
+        EXPECT_NE(log1.find("first-says-" + g.nonce()), std::string::npos) << log1;
+        EXPECT_EQ(log1.find("second-says"), std::string::npos) << log1;
+        EXPECT_NE(log2.find("second-says-" + g.nonce()), std::string::npos) << log2;
+        EXPECT_EQ(log2.find("first-says"), std::string::npos) << log2;
+        EXPECT_TRUE(validLocally(drvs.at("second").out()));
+    }
 };
 
 } // namespace
@@ -281,6 +320,46 @@ TEST_F(RemoteStepTest, OutputOverMaxOutputSizeStaysThere)
     EXPECT_GT(o.size, 200000u);
     EXPECT_TRUE(exitedOk(host_.run("nix-store --check-validity " + d.out()).status));
     EXPECT_FALSE(validLocally(d.out())); // not copied
+}
+
+TEST_F(StepBuilderTest, ConsecutiveStepsOnLocalhostShareOneSessionWithSeparateLogs)
+{
+    expectSessionReusedWithSeparateLogs(localhost(), true);
+}
+
+TEST_F(RemoteStepTest, ConsecutiveStepsOnABuildHostShareOneSessionWithSeparateLogs)
+{
+    expectSessionReusedWithSeparateLogs(machine_, false);
+}
+
+TEST_F(StepBuilderTest, SessionPoolReplacesDeadSessionsAndClosesIdleOnes)
+{
+    FakeClock clock;
+    SessionPool pool({.connection = testOptions(), .maxIdle = 60s}, clock);
+    auto m = localhost();
+    m.maxJobs = 1;
+    auto a = pool.acquire(m, {});
+    auto b = pool.acquire(m, {});
+    pid_t pidA = a.pid(), pidB = b.pid();
+    pool.release(m, std::move(a));
+    pool.release(m, std::move(b)); // over maxJobs idle sessions: closed
+    EXPECT_EQ(pool.idleCount(), 1u);
+
+    // A server that died while idle is not handed out again.
+    ASSERT_EQ(::kill(pidA, SIGKILL), 0);
+    std::this_thread::sleep_for(200ms);
+    auto c = pool.acquire(m, {});
+    EXPECT_NE(c.pid(), pidA);
+    EXPECT_NE(c.pid(), pidB);
+    EXPECT_EQ(c.client().queryValidPaths({}).size(), 0u);
+    pool.release(m, std::move(c));
+
+    clock.advance(30s);
+    pool.closeIdle();
+    EXPECT_EQ(pool.idleCount(), 1u);
+    clock.advance(31s);
+    pool.closeIdle();
+    EXPECT_EQ(pool.idleCount(), 0u);
 }
 
 TEST_F(StepBuilderTest, StopRequestCancelsARunningBuild)

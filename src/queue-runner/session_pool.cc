@@ -1,0 +1,77 @@
+#include "queue-runner/session_pool.hh"
+
+#include <fmt/format.h>
+#include <optional>
+#include <vector>
+
+namespace hydra::qr {
+
+std::string SessionPool::keyOf(const nix::Machine& m)
+{
+    return fmt::format("{}\n{}\n{}\n{}\n{}\n{}", static_cast<int>(m.kind), m.storeUri, m.user, m.host, m.port,
+                       m.sshKey) +
+           "\n" + m.publicHostKey;
+}
+
+nix::MachineConnection SessionPool::acquire(const nix::Machine& machine, nix::LogSink log)
+{
+    auto key = keyOf(machine);
+    for (;;) {
+        std::optional<nix::MachineConnection> candidate;
+        {
+            auto idle = idle_.lock();
+            auto it = idle->find(key);
+            if (it == idle->end() || it->second.empty()) break;
+            candidate.emplace(std::move(it->second.back().conn));
+            it->second.pop_back();
+        }
+        // Closed outside the lock: closing waits for the server to exit.
+        if (!candidate->reusable()) continue;
+        candidate->reuse(std::move(log));
+        return std::move(*candidate);
+    }
+    return nix::MachineConnection(machine, opts_.connection, std::move(log));
+}
+
+void SessionPool::release(const nix::Machine& machine, nix::MachineConnection conn)
+{
+    conn.reuse({}); // the step's log is closing: nothing more goes there
+    if (!conn.reusable()) return;
+    auto idle = idle_.lock();
+    auto& list = (*idle)[keyOf(machine)];
+    if (list.size() >= machine.maxJobs) return;
+    list.push_back({std::move(conn), clock_.now()});
+}
+
+void SessionPool::closeIdle()
+{
+    std::vector<nix::MachineConnection> expired;
+    {
+        auto idle = idle_.lock();
+        auto oldest = clock_.now() - opts_.maxIdle;
+        for (auto& [key, list] : *idle) {
+            // The front is the least recently used: expiry goes front to back.
+            while (!list.empty() && list.front().since < oldest) {
+                expired.push_back(std::move(list.front().conn));
+                list.pop_front();
+            }
+        }
+    }
+    for (auto& c : expired) c.close();
+}
+
+void SessionPool::closeAll()
+{
+    std::map<std::string, std::deque<Idle>> all;
+    std::swap(all, *idle_.lock());
+    all.clear();
+}
+
+size_t SessionPool::idleCount() const
+{
+    size_t n = 0;
+    for (const auto& [key, list] : *idle_.lock()) n += list.size();
+    return n;
+}
+
+} // namespace hydra::qr

@@ -1,0 +1,57 @@
+#pragma once
+// SessionPool: serve sessions kept open between steps, so that a step on a machine does not
+// pay for starting nix-store (and logging in over ssh) again.
+
+#include "nix/machine_connection.hh"
+#include "util/clock.hh"
+#include "util/sync.hh"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <string>
+
+namespace hydra::qr {
+
+/// How sessions are opened and how long an unused one stays open.
+struct SessionPoolOptions {
+    nix::ConnectionOptions connection;
+    /// An idle session older than this is closed rather than reused: a machine whose sessions
+    /// sit unused should not keep processes and ssh logins around.
+    std::chrono::seconds maxIdle{60};
+};
+
+/// Idle sessions per machine, at most maxJobs of each; thread-safe.
+class SessionPool {
+public:
+    SessionPool(SessionPoolOptions opts, const Clock& clock) : opts_(std::move(opts)), clock_(clock) {}
+    SessionPool(const SessionPool&) = delete;
+    SessionPool& operator=(const SessionPool&) = delete;
+    ~SessionPool() { closeAll(); }
+
+    /// A session with `machine` whose stderr goes to `log`: the most recently used idle one
+    /// that is still sound, else a new one (which may throw, as MachineConnection does).
+    nix::MachineConnection acquire(const nix::Machine& machine, nix::LogSink log);
+    /// Takes back a session whose last command completed; closes it instead when it is
+    /// broken or the machine already has maxJobs idle sessions.
+    void release(const nix::Machine& machine, nix::MachineConnection conn);
+    /// Closes the sessions idle for longer than maxIdle.
+    void closeIdle();
+    void closeAll();
+    /// How many sessions are idle (status and tests).
+    size_t idleCount() const;
+
+private:
+    struct Idle {
+        nix::MachineConnection conn;
+        Clock::TimePoint since;
+    };
+    /// Sessions are shared only by machines reached the same way with the same credentials.
+    static std::string keyOf(const nix::Machine& m);
+
+    const SessionPoolOptions opts_;
+    const Clock& clock_;
+    mutable Sync<std::map<std::string, std::deque<Idle>>> idle_;
+};
+
+} // namespace hydra::qr
