@@ -252,7 +252,10 @@ void BuildHost::startSshd()
             port_ = freeLoopbackPort();
         }
         writeConfig();
-        sshd_ = Process::spawn({.argv = argv, .stdoutToNull = true});
+        // Its output goes to a file and it dies with the test: an sshd left holding the test's
+        // output pipe would keep ctest waiting for ever.
+        sshd_ = Process::spawn(
+            {.argv = argv, .outputFile = (dir_ / "sshd.output").string(), .dieWithParent = true});
         sshdPid_ = sshd_->pid();
         if (waitForSshd(30s)) return;
         sshd_.reset();
