@@ -338,7 +338,8 @@ StepOutcome StepRun::run()
         out_.logPath = job_.logPath;
         stage(StepBusy::Connecting);
         openSession();
-        stage(StepBusy::SendingInputs);
+        // A machine sharing our store receives nothing: no stage to show for it.
+        stage(job_.sharedStore ? StepBusy::Connecting : StepBusy::SendingInputs);
         sendInputs();
         log_->truncate(); // what the machine printed while receiving inputs is not the build's log
         stage(StepBusy::Building);

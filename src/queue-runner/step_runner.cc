@@ -79,7 +79,11 @@ void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::st
         ConnectionReturn giveBack;
         if (opts_.sessionMaxIdle.count() > 0)
             giveBack = [&](nix::MachineConnection&& c) { sessions_.release(machine, std::move(c)); };
+        // The row starts at Connecting (startRow): only a change of stage is written.
+        auto written = db::StepBusy::Connecting;
         auto progress = [&](db::StepBusy busy) {
+            if (busy == written) return;
+            written = busy;
             pool_.withTransaction(
                 [&](pqxx::work& t) { db::updateBuildStep(t, a.work.build.id, a.stepNr, busy); });
         };
