@@ -22,6 +22,16 @@ struct StepRunner::Attempt {
 
 namespace {
 
+/// The BuildStepOutputs rows a step starts with: the outputs whose path its .drv fixes (the
+/// table has no row without a path).
+std::vector<db::StepOutput> declaredOutputs(const nix::Derivation& drv)
+{
+    std::vector<db::StepOutput> out;
+    for (const auto& [name, o] : drv.outputs)
+        if (!o.path.empty()) out.push_back({name, o.path});
+    return out;
+}
+
 log::Context contextOf(db::BuildId build, int step, const std::string& machine)
 {
     return {.build = build, .step = step, .machine = machine};
@@ -45,7 +55,8 @@ int StepRunner::startRow(const StepWork& work, const std::string& drvPath, const
                                                     .system = work.drv.platform,
                                                     .machine = machine,
                                                     .busy = db::StepBusy::Connecting,
-                                                    .startTime = start});
+                                                    .startTime = start,
+                                                    .outputs = declaredOutputs(work.drv)});
         // The first step of a build is when the build starts, as far as the world can tell.
         if (nr == 1) db::notifyBuildStarted(t, work.build.id);
         return nr;
