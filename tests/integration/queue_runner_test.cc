@@ -108,28 +108,35 @@ TEST_F(QueueRunnerTest, FailureFailsDependentsAndLaterBuildsOfItFailAtOnce)
 TEST_F(QueueRunnerTest, BuildsCommittedOutOfOrderAreFoundFromTheLowestAnnouncedId)
 {
     NixGraph g;
-    g.add("first");
-    g.add("second");
+    for (int i = 0; i < 6; ++i) g.add("job" + std::to_string(i));
     auto drvs = g.derivations();
     int js = rows_->jobset();
     startRunner();
-    // Two evaluations: the one with the lower id commits last.
-    pqxx::connection other(conninfo_);
-    pqxx::work slow(other);
-    auto low = slow.exec_params1(
-                       "INSERT INTO Builds (finished, timestamp, jobset_id, job, nixName, drvPath, system) "
-                       "VALUES (0, 1, $1, 'first', 'first', $2, 'x86_64-linux') RETURNING id",
-                       js, drvs.at("first").drvPath)[0]
-                   .as<long long>();
-    auto high = rows_->queueBuild(js, "second", drvs.at("second").drvPath, drvs.at("second").out());
-    rows_->announceAdded(high);
-    waitForFinished({high}, 60s);
-    slow.exec_params("SELECT pg_notify('builds_added', $1)", std::to_string(low));
-    slow.commit();
-    // Well before the monitor's periodic 30 s look: only the announced lowest id finds it.
-    waitForFinished({low}, 20s);
-    EXPECT_EQ(buildStatus(low), 0);
-    EXPECT_EQ(buildStatus(high), 0);
+    // Two evaluations insert in turn, so their ids interleave; each announces its lowest id
+    // when it commits. The one holding the lowest ids commits last.
+    pqxx::connection connA(conninfo_), connB(conninfo_);
+    pqxx::work evalA(connA), evalB(connB);
+    std::vector<long long> idsA, idsB;
+    for (int i = 0; i < 6; ++i) {
+        auto name = "job" + std::to_string(i);
+        auto& t = i % 2 ? evalB : evalA;
+        auto id = t.exec_params1("INSERT INTO Builds (finished, timestamp, jobset_id, job, nixName, drvPath, "
+                                 "system) VALUES (0, 1, $1, $2, $2, $3, 'x86_64-linux') RETURNING id",
+                                 js, name, drvs.at(name).drvPath)[0]
+                      .as<long long>();
+        (i % 2 ? idsB : idsA).push_back(id);
+    }
+    ASSERT_LT(idsA.front(), idsB.front());
+    ASSERT_LT(idsB.front(), idsA.back()); // interleaved
+    evalB.exec_params("SELECT pg_notify('builds_added', $1)", std::to_string(idsB.front()));
+    evalB.commit();
+    waitForFinished(idsB, 60s);
+    evalA.exec_params("SELECT pg_notify('builds_added', $1)", std::to_string(idsA.front()));
+    evalA.commit();
+    // Well before the monitor's periodic 30 s look: only the announced lowest id finds them.
+    waitForFinished(idsA, 20s);
+    for (auto id : idsA) EXPECT_EQ(buildStatus(id), 0);
+    for (auto id : idsB) EXPECT_EQ(buildStatus(id), 0);
 }
 
 TEST_F(QueueRunnerTest, MissingDerivationAbortsTheBuildWithAClearMessage)
