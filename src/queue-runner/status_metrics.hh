@@ -1,0 +1,16 @@
+#pragma once
+// statusMetrics: the queue runner's status document (the JSON of `hydra-queue-runner
+// --status`) as Prometheus metric families, so both views always show the same figures.
+// Pure: no I/O.
+
+#include "queue-runner/prometheus_text.hh"
+
+#include <nlohmann/json_fwd.hpp>
+#include <vector>
+
+namespace hydra::qr {
+
+/// The families served on GET /metrics, read from `status` (fields missing count as 0).
+std::vector<MetricFamily> statusMetrics(const nlohmann::json& status);
+
+} // namespace hydra::qr
