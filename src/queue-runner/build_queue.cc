@@ -132,6 +132,7 @@ FinishedBuilds BuildQueue::collect(State& s, const std::vector<BuildId>& ok, con
     };
     for (BuildId id : ok) take(id, out.succeeded);
     for (BuildId id : bad) take(id, out.failed);
+    s.buildsDone += out.succeeded.size() + out.failed.size();
     for (const auto& o : orphans)
         if (o.wasRunning) out.orphanedRunning.push_back(o.drvPath);
     forget(s, orphans);
@@ -146,6 +147,7 @@ FinishedBuilds BuildQueue::succeeded(const std::string& drvPath, std::chrono::se
         auto r = s->scheduler.stepSucceeded(drvPath, duration);
         out = collect(*s, r.finishedBuilds, {}, r.orphaned);
         forget(*s, {Orphan{drvPath}});
+        ++s->stepsDone;
         ++s->wakeups;
     }
     wake_.notify_all();
@@ -162,6 +164,7 @@ FinishedBuilds BuildQueue::failed(const std::string& drvPath, std::chrono::secon
         all.insert(all.end(), r.depFailedBuilds.begin(), r.depFailedBuilds.end());
         out = collect(*s, {}, all, r.orphaned);
         forget(*s, {Orphan{drvPath}});
+        ++s->stepsDone;
         ++s->wakeups;
     }
     wake_.notify_all();
@@ -173,6 +176,7 @@ void BuildQueue::retry(const std::string& drvPath, Clock::Duration delay)
     {
         auto s = state_.lock();
         ++s->tries[drvPath];
+        ++s->retries;
         s->scheduler.requeueStep(drvPath, delay);
         ++s->wakeups;
     }
@@ -193,10 +197,17 @@ nlohmann::json BuildQueue::statusJson() const
 {
     auto s = state_.lock();
     nlohmann::json types = nlohmann::json::object();
-    for (const auto& t : s->scheduler.typeStatus()) types[t.name] = {{"runnable", t.runnable}};
+    for (const auto& t : s->scheduler.typeStatus())
+        types[t.name] = {{"runnable", t.runnable},
+                         {"waitTime", std::chrono::duration_cast<std::chrono::seconds>(t.waited).count()}};
+    // The run queue holds only steps not handed to a machine: runnable and waiting are one.
     return {{"nrQueuedBuilds", s->builds.size()},
             {"nrUnfinishedSteps", s->scheduler.graph().stepCount()},
             {"nrRunnableSteps", s->scheduler.runnableCount()},
+            {"nrStepsWaiting", s->scheduler.runnableCount()},
+            {"nrBuildsDone", s->buildsDone},
+            {"nrStepsDone", s->stepsDone},
+            {"nrRetries", s->retries},
             {"machineTypes", types}};
 }
 

@@ -59,7 +59,10 @@ public:
     /// The step did not run (no slot after all, or stopped): back to the queue, not counted.
     void requeue(const std::string& drvPath);
 
-    /// Queue figures for the status JSON.
+    /// Queue figures for the status JSON: nrQueuedBuilds, nrUnfinishedSteps, nrRunnableSteps,
+    /// nrStepsWaiting (runnable, not running), the counters nrBuildsDone (finished by a step's
+    /// end), nrStepsDone (steps that succeeded or failed for good), nrRetries, and per step type
+    /// under machineTypes: runnable and waitTime (seconds its runnable steps have waited, summed).
     nlohmann::json statusJson() const;
 
     /// Sleeps until notify() or `timeout`; used by the dispatcher.
@@ -74,6 +77,9 @@ private:
         std::unordered_map<std::string, nix::Derivation> derivations;
         std::unordered_map<std::string, unsigned> tries;
         uint64_t wakeups = 0;
+        uint64_t buildsDone = 0;
+        uint64_t stepsDone = 0;
+        uint64_t retries = 0;
     };
     static const db::QueuedBuild* buildFor(const State& s, StepIndex index);
     static FinishedBuilds collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,

@@ -85,7 +85,9 @@ void Dispatcher::start(const Assignment& a, MachineSlot slot)
             *done = true;
             queue_.notify(); // the loop reaps the thread and reuses the slot
         });
-    threads_.lock()->emplace(a.drvPath, StepThread{a.machineName, std::move(done), std::move(thread)});
+    (*lastActive_.lock())[a.stepType] = clock_.unixTime();
+    threads_.lock()->emplace(a.drvPath,
+                             StepThread{a.machineName, a.stepType, std::move(done), std::move(thread)});
 }
 
 void Dispatcher::reapFinished()
@@ -122,6 +124,18 @@ nlohmann::json Dispatcher::statusJson() const
     for (const auto& [drv, t] : *threads_.lock())
         if (!*t.done) active[drv] = t.machine;
     return active;
+}
+
+nlohmann::json Dispatcher::typeStatusJson() const
+{
+    nlohmann::json types = nlohmann::json::object();
+    for (const auto& [type, when] : *lastActive_.lock()) types[type] = {{"running", 0}, {"lastActive", when}};
+    for (const auto& [drv, t] : *threads_.lock()) {
+        if (*t.done) continue;
+        auto& entry = types[t.stepType];
+        entry["running"] = entry.value("running", 0) + 1;
+    }
+    return types;
 }
 
 } // namespace hydra::qr

@@ -28,11 +28,15 @@ public:
     void cancel(const std::vector<std::string>& drvPaths);
     /// {"<drv>": "<machine>"} for the status JSON's active steps.
     nlohmann::json statusJson() const;
+    /// Per step type ever started: {"<type>": {"running": n, "lastActive": unix time a step of
+    /// the type last started}}, for the status JSON's machineTypes.
+    nlohmann::json typeStatusJson() const;
 
 private:
     /// A step thread and whether it has ended (so the loop can join it).
     struct StepThread {
         std::string machine;
+        std::string stepType;
         std::shared_ptr<std::atomic<bool>> done;
         std::jthread thread;
     };
@@ -46,6 +50,7 @@ private:
     const Clock& clock_;
     StepRunner* runner_ = nullptr;
     mutable Sync<std::multimap<std::string, StepThread>> threads_;
+    mutable Sync<std::map<std::string, long long>> lastActive_; ///< step type -> unix time of its last start
 };
 
 } // namespace hydra::qr

@@ -9,8 +9,12 @@
 #include "queue-runner/dispatcher.hh"
 #include "queue-runner/local_store.hh"
 #include "queue-runner/machine_registry.hh"
+#include "queue-runner/metrics_server.hh"
+#include "queue-runner/prometheus_text.hh"
 #include "queue-runner/queue_monitor.hh"
+#include "queue-runner/status_metrics.hh"
 #include "queue-runner/step_runner.hh"
+#include "queue-runner/step_stages.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
 
@@ -42,18 +46,21 @@ MachineRegistryOptions machineOptions(const QueueRunnerSettings& s)
     return o;
 }
 
-/// The status document of `hydra-queue-runner --status`, with Hydra's field names.
+/// The status document of `hydra-queue-runner --status` (with Hydra's field names), which is
+/// also what the Prometheus metrics are read from.
 class StatusReporter {
 public:
     StatusReporter(db::ConnectionPool& pool, const BuildQueue& queue, const MachineRegistry& machines,
-                   const Dispatcher& dispatcher, const Clock& clock)
-        : pool_(pool), queue_(queue), machines_(machines), dispatcher_(dispatcher), clock_(clock),
-          started_(clock.unixTime())
+                   const Dispatcher& dispatcher, const StepStages& stages, const Clock& clock)
+        : pool_(pool), queue_(queue), machines_(machines), dispatcher_(dispatcher), stages_(stages),
+          clock_(clock), started_(clock.unixTime())
     {}
 
-    void dump()
+    /// The document of this moment; no I/O.
+    nlohmann::json document() const
     {
         auto json = queue_.statusJson();
+        json.update(stages_.statusJson());
         auto now = clock_.unixTime();
         json["status"] = "up";
         json["time"] = now;
@@ -62,15 +69,38 @@ public:
         json["machines"] = machines_.statusJson();
         json["activeSteps"] = dispatcher_.statusJson();
         json["nrActiveSteps"] = json["activeSteps"].size();
+        json["machineTypes"] = machineTypes(json["machineTypes"], dispatcher_.typeStatusJson());
         json["dbConnections"] = {{"open", pool_.size()}, {"max", pool_.max()}};
-        pool_.withTransaction([&](pqxx::work& t) { db::writeQueueRunnerStatus(t, json.dump()); });
+        return json;
+    }
+
+    /// Writes the document to SystemStatus (answering dump_status).
+    void dump()
+    {
+        auto text = document().dump();
+        pool_.withTransaction([&](pqxx::work& t) { db::writeQueueRunnerStatus(t, text); });
     }
 
 private:
+    /// The queue's runnable/waitTime and the dispatcher's running/lastActive per step type,
+    /// every field present for every type either knows.
+    static nlohmann::json machineTypes(const nlohmann::json& queued, const nlohmann::json& running)
+    {
+        nlohmann::json out = nlohmann::json::object();
+        auto blank = nlohmann::json{{"runnable", 0}, {"running", 0}, {"waitTime", 0}, {"lastActive", 0}};
+        for (const auto* part : {&queued, &running})
+            for (const auto& [type, fields] : part->items()) {
+                if (!out.contains(type)) out[type] = blank;
+                out[type].update(fields);
+            }
+        return out;
+    }
+
     db::ConnectionPool& pool_;
     const BuildQueue& queue_;
     const MachineRegistry& machines_;
     const Dispatcher& dispatcher_;
+    const StepStages& stages_;
     const Clock& clock_;
     int64_t started_;
 };
@@ -98,7 +128,11 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     QueueMonitor monitor(
         pool, queue, StepDiscovery([&](const std::set<std::string>& p) { return local.queryValid(p); }),
         roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
-    StatusReporter status(pool, queue, machines, dispatcher, clock);
+    StepStages stages; // running steps by busy stage, bytes copied
+    StatusReporter status(pool, queue, machines, dispatcher, stages, clock);
+    // Declared after what its scrapes read: it stops before that goes away.
+    MetricsServer metrics(q.metricsAddress,
+                          [&] { return renderPrometheusText(statusMetrics(status.document())); });
 
     auto channels = QueueMonitor::channels();
     channels.push_back("dump_status");
@@ -121,6 +155,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     });
     monitorThread.join();
     dispatcherThread.join();
+    metrics.stop();
     listener.stop();
     log::info("hydra-queue-runner stopped");
 }

@@ -4,6 +4,16 @@
 
 namespace hydra::qr {
 
+namespace {
+
+// Milliseconds fit a sum over millions of steps in 64 bits; the steady clock counts from boot.
+int64_t sinceMs(Clock::TimePoint t)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+} // namespace
+
 bool RunQueue::Key::operator<(const Key& o) const
 {
     return std::tie(o.localPriority, o.criticalPath, lowestBuildId, step) <
@@ -33,6 +43,7 @@ void RunQueue::enqueue(StepIndex index, const Step& step)
     auto& level = q.levels[e.globalPriority];
     for (JobsetId j : e.jobsets) level[j].insert(e.key);
     q.bySince.emplace(e.since, index);
+    q.sinceMsSum += sinceMs(e.since);
     ++q.size;
     ++total_;
 }
@@ -50,6 +61,7 @@ void RunQueue::dequeue(StepIndex index)
     }
     if (level->second.empty()) q.levels.erase(level);
     q.bySince.erase({e.since, index});
+    q.sinceMsSum -= sinceMs(e.since);
     e.queued = false;
     e.jobsets.clear();
     --q.size;
@@ -79,6 +91,13 @@ void RunQueue::forEachOldest(TypeId type, const std::function<bool(StepIndex, Cl
 size_t RunQueue::size(TypeId type) const
 {
     return type < types_.size() ? types_[type].size : 0;
+}
+
+std::chrono::milliseconds RunQueue::waited(TypeId type, Clock::TimePoint now) const
+{
+    if (type >= types_.size()) return {};
+    const auto& q = types_[type];
+    return std::chrono::milliseconds(static_cast<int64_t>(q.size) * sinceMs(now) - q.sinceMsSum);
 }
 
 } // namespace hydra::qr

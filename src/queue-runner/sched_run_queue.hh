@@ -54,6 +54,9 @@ public:
     void forEachOldest(TypeId type, const std::function<bool(StepIndex, Clock::TimePoint)>& f) const;
 
     size_t size(TypeId type) const;
+    /// How long the runnable steps of `type` have waited at `now` (since they became runnable),
+    /// summed; O(1).
+    std::chrono::milliseconds waited(TypeId type, Clock::TimePoint now) const;
     size_t size() const { return total_; }
     /// Types that have had runnable steps (indices < this have a queue).
     size_t typeSlots() const { return types_.size(); }
@@ -64,6 +67,7 @@ private:
         std::map<int, Level, std::greater<>> levels;
         std::set<std::pair<Clock::TimePoint, StepIndex>> bySince;
         size_t size = 0;
+        int64_t sinceMsSum = 0; ///< runnableSince of the queued steps, in ms of the clock, summed
     };
     struct Entry {
         bool queued = false;

@@ -165,7 +165,9 @@ void Scheduler::refreshSupport(const std::vector<DispatchMachine>& machines)
 std::vector<TypeStatus> Scheduler::typeStatus() const
 {
     std::vector<TypeStatus> out;
-    for (TypeId t = 0; t < graph_.typeCount(); ++t) out.push_back({graph_.type(t).name(), queue_.size(t)});
+    auto now = clock_.now();
+    for (TypeId t = 0; t < graph_.typeCount(); ++t)
+        out.push_back({graph_.type(t).name(), queue_.size(t), queue_.waited(t, now)});
     return out;
 }
 

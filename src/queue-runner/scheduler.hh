@@ -61,6 +61,7 @@ struct DispatchResult {
 struct TypeStatus {
     std::string name;
     size_t runnable = 0;
+    std::chrono::milliseconds waited{}; ///< how long its runnable steps have waited, summed
 };
 
 /// Decides which runnable step runs on which machine; see the file comment.
