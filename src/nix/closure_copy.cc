@@ -120,20 +120,43 @@ CopyStats copyClosure(serve::ServeClient& src, serve::ServeClient& dest, const s
     return wanted.empty() ? CopyStats{} : copyMissing(src, dest, wanted, substitute);
 }
 
+namespace {
+
+/// Runs `copy` with a local session: lent by opts.sessions (and given back unless the copy
+/// threw, which leaves the session in an unknown state), or started for this copy alone.
+template <typename F> auto withLocalSession(const CopyOptions& opts, F&& copy)
+{
+    if (!opts.sessions) {
+        MachineConnection local(localStore(), opts.local);
+        return copy(local.client());
+    }
+    auto local = opts.sessions->take();
+    auto result = copy(local.client());
+    opts.sessions->giveBack(std::move(local));
+    return result;
+}
+
+} // namespace
+
 CopyStats copyClosureTo(serve::ServeClient& dest, const std::set<std::string>& paths, const CopyOptions& opts)
 {
-    // Ask first: when the machine has everything, no local session is started at all.
+    // Ask first: when the machine has everything, no local session is needed at all.
     auto wanted = missingPaths(dest, paths, opts.substitute);
     if (wanted.empty()) return {};
-    MachineConnection local(localStore(), opts.local);
-    return copyMissing(local.client(), dest, wanted, opts.substitute);
+    return withLocalSession(
+        opts, [&](serve::ServeClient& local) { return copyMissing(local, dest, wanted, opts.substitute); });
+}
+
+std::set<std::string> localClosureOf(const std::set<std::string>& paths, const CopyOptions& opts)
+{
+    return withLocalSession(opts, [&](serve::ServeClient& local) { return closureOf(local, paths); });
 }
 
 CopyStats copyClosureFrom(serve::ServeClient& src, const std::set<std::string>& paths,
                           const CopyOptions& opts)
 {
-    MachineConnection local(localStore(), opts.local);
-    return copyClosure(src, local.client(), paths, opts.substitute);
+    return withLocalSession(
+        opts, [&](serve::ServeClient& local) { return copyClosure(src, local, paths, opts.substitute); });
 }
 
 } // namespace hydra::nix

@@ -26,6 +26,16 @@ struct CopyStats {
     uint64_t narBytes = 0;
 };
 
+/// Lends open sessions with the local store, so that copies do not start a nix-store each.
+class LocalStoreSessions {
+public:
+    virtual ~LocalStoreSessions() = default;
+    /// An open `nix-store --serve --write` session with the local store.
+    virtual MachineConnection take() = 0;
+    /// Takes back a session whose last command completed.
+    virtual void giveBack(MachineConnection&& conn) = 0;
+};
+
 /// How to copy.
 struct CopyOptions {
     /// Let the destination substitute missing paths before anything is sent. Downloads can
@@ -34,6 +44,8 @@ struct CopyOptions {
     bool substitute = false;
     /// How to start the local `nix-store --serve --write` (copyClosureTo/From only).
     ConnectionOptions local;
+    /// Where local sessions come from instead, if set (copyClosureTo/From only).
+    LocalStoreSessions* sessions = nullptr;
 };
 
 /// The closure of `paths` in the store behind `src` (every path they reference, directly or
@@ -66,6 +78,9 @@ CopyStats copyClosure(serve::ServeClient& src, serve::ServeClient& dest, const s
 /// copyClosure from the local store to `dest` (a build machine's inputs).
 CopyStats copyClosureTo(serve::ServeClient& dest, const std::set<std::string>& paths,
                         const CopyOptions& opts = {});
+
+/// closureOf `paths` in the local store, through a session of opts (`local` or `sessions`).
+std::set<std::string> localClosureOf(const std::set<std::string>& paths, const CopyOptions& opts = {});
 
 /// copyClosure from `src` into the local store (a build's outputs).
 CopyStats copyClosureFrom(serve::ServeClient& src, const std::set<std::string>& paths,

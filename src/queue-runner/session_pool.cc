@@ -67,6 +67,10 @@ void SessionPool::closeAll()
     all.clear();
 }
 
+LocalSessions::LocalSessions(SessionPool& pool, unsigned maxIdle)
+    : pool_(pool), machine_{.storeUri = "localhost", .kind = nix::MachineKind::Localhost, .maxJobs = maxIdle}
+{}
+
 size_t SessionPool::idleCount() const
 {
     size_t n = 0;

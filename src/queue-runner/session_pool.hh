@@ -2,6 +2,7 @@
 // SessionPool: serve sessions kept open between steps, so that a step on a machine does not
 // pay for starting nix-store (and logging in over ssh) again.
 
+#include "nix/closure_copy.hh"
 #include "nix/machine_connection.hh"
 #include "util/clock.hh"
 #include "util/sync.hh"
@@ -52,6 +53,20 @@ private:
     const SessionPoolOptions opts_;
     const Clock& clock_;
     mutable Sync<std::map<std::string, std::deque<Idle>>> idle_;
+};
+
+/// Lends sessions with this machine's own store out of a SessionPool, for copies to and from
+/// build machines.
+class LocalSessions final : public nix::LocalStoreSessions {
+public:
+    /// Keeps at most `maxIdle` local sessions open between copies.
+    LocalSessions(SessionPool& pool, unsigned maxIdle);
+    nix::MachineConnection take() override { return pool_.acquire(machine_, {}); }
+    void giveBack(nix::MachineConnection&& conn) override { pool_.release(machine_, std::move(conn)); }
+
+private:
+    SessionPool& pool_;
+    nix::Machine machine_;
 };
 
 } // namespace hydra::qr

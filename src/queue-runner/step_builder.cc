@@ -92,6 +92,7 @@ private:
     void apply(const ResultMapping& m, std::string msg);
     void fail(const std::exception& e);
     nix::serve::BuildOptions buildOptions() const;
+    nix::CopyOptions copyOptions() const;
     std::chrono::milliseconds resultWait() const;
 
     const StepJob& job_;
@@ -156,17 +157,18 @@ void StepRun::sendInputs()
 
     if (job_.useSubstitutes) {
         // Downloads may hang for long: never while holding the machine's send lock.
-        nix::Machine local{.storeUri = "localhost", .kind = nix::MachineKind::Localhost};
-        nix::MachineConnection here(local, opts_.local);
-        auto closure = nix::closureOf(here.client(), inputs);
-        here.close();
-        nix::substituteMissing(conn_->client(), closure);
+        nix::substituteMissing(conn_->client(), nix::localClosureOf(inputs, copyOptions()));
     }
     auto t0 = Steady::now();
     std::lock_guard lock(sendLock_);
-    auto stats = nix::copyClosureTo(conn_->client(), inputs, {.substitute = false, .local = opts_.local});
+    auto stats = nix::copyClosureTo(conn_->client(), inputs, copyOptions());
     out_.overheadMs += msSince(t0);
     log::event(log::Level::Debug, ctx_, "sent {} input paths ({} bytes)", stats.paths.size(), stats.narBytes);
+}
+
+nix::CopyOptions StepRun::copyOptions() const
+{
+    return {.substitute = false, .local = opts_.local, .sessions = opts_.localSessions};
 }
 
 nix::serve::BuildOptions StepRun::buildOptions() const
@@ -272,7 +274,7 @@ bool StepRun::receiveOutputs()
         out_.size = total;
         return false;
     }
-    nix::copyClosureFrom(conn_->client(), paths, {.substitute = false, .local = opts_.local});
+    nix::copyClosureFrom(conn_->client(), paths, copyOptions());
     out_.overheadMs += msSince(t0);
     return true;
 }

@@ -3,6 +3,7 @@
 // reading nix-support/ of the outputs. No SQL and no scheduling: the caller records the outcome.
 
 #include "db/build_status.hh"
+#include "nix/closure_copy.hh"
 #include "nix/derivation.hh"
 #include "nix/machine_connection.hh"
 #include "queue-runner/nix_support.hh"
@@ -82,6 +83,8 @@ using ProgressCallback = std::function<void(db::StepBusy)>;
 struct StepBuilderOptions {
     /// Local `nix-store --serve --write` sessions for copying to and from remote machines.
     nix::ConnectionOptions local;
+    /// Lends open local sessions instead of starting one per copy, if set.
+    nix::LocalStoreSessions* localSessions = nullptr;
     /// Added to a build's own timeout before the wait for its result gives up.
     std::chrono::seconds resultMargin = std::chrono::minutes(10);
     /// How long to wait for the result of a build without a timeout.

@@ -42,8 +42,12 @@ log::Context contextOf(db::BuildId build, int step, const std::string& machine)
 StepRunner::StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const GcRoots& roots, const Clock& clock,
                        StepRunnerOptions opts, StepCanceller cancel)
     : pool_(pool), queue_(queue), roots_(roots), clock_(clock), opts_(std::move(opts)),
-      cancel_(std::move(cancel)), builder_(StepBuilderOptions{.local = opts_.connection}),
-      sessions_({.connection = opts_.connection, .maxIdle = opts_.sessionMaxIdle}, clock)
+      cancel_(std::move(cancel)),
+      sessions_({.connection = opts_.connection, .maxIdle = opts_.sessionMaxIdle}, clock),
+      localSessions_(sessions_, opts_.localSessionsKept),
+      builder_(
+          StepBuilderOptions{.local = opts_.connection,
+                             .localSessions = opts_.sessionMaxIdle.count() > 0 ? &localSessions_ : nullptr})
 {}
 
 int StepRunner::startRow(const StepWork& work, const std::string& drvPath, const std::string& machine,

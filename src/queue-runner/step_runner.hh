@@ -27,6 +27,8 @@ struct StepRunnerOptions {
     nix::ConnectionOptions connection; ///< how machines are reached
     /// How long a machine's session may sit unused before it is closed (0: never kept).
     std::chrono::seconds sessionMaxIdle{60};
+    /// How many sessions with the local store stay open for copies between steps.
+    unsigned localSessionsKept = 4;
 };
 
 /// Stops running steps that no build needs any more (the dispatcher owns the step threads).
@@ -67,8 +69,9 @@ private:
     const Clock& clock_;
     StepRunnerOptions opts_;
     StepCanceller cancel_;
+    SessionPool sessions_;        // before its users below
+    LocalSessions localSessions_; // copies to and from build machines
     StepBuilder builder_;
-    SessionPool sessions_;
 };
 
 } // namespace hydra::qr

@@ -124,13 +124,17 @@ protected:
         auto drvs = g.derivations();
         FakeClock clock;
         SessionPool pool({.connection = testOptions()}, clock);
+        LocalSessions local(pool, 1);
+        opts_.localSessions = &local;
         auto [o1, pid1] = runPooled(pool, m, job(drvs.at("first"), shared));
         ASSERT_EQ(o1.status, BuildStatus::Success) << o1.errorMsg;
-        EXPECT_EQ(pool.idleCount(), 1u);
+        // The machine's session, and for a build host the local one its output came through.
+        EXPECT_EQ(pool.idleCount(), shared ? 1u : 2u);
         auto [o2, pid2] = runPooled(pool, m, job(drvs.at("second"), shared));
         ASSERT_EQ(o2.status, BuildStatus::Success) << o2.errorMsg;
         EXPECT_EQ(pid1, pid2);
         EXPECT_GT(pid1, 0);
+        EXPECT_EQ(pool.idleCount(), shared ? 1u : 2u); // nothing new was started
         auto log1 = readFile(o1.logPath), log2 = readFile(o2.logPath);
         EXPECT_NE(log1.find("first-says-" + g.nonce()), std::string::npos) << log1;
         EXPECT_EQ(log1.find("second-says"), std::string::npos) << log1;
