@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -193,6 +194,7 @@ TEST_F(QueueRunnerControlTest, StatusPrintsTheQueueFiguresAndStoresThemInSystemS
     auto drvs = g.derivations();
     int js = rows_->jobset();
     auto id = rows_->queueBuild(js, "waiting", drvs.at("waiting").drvPath, drvs.at("waiting").out());
+    auto started = static_cast<long long>(std::time(nullptr));
     startRunner();
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30", 1);
 
@@ -206,6 +208,20 @@ TEST_F(QueueRunnerControlTest, StatusPrintsTheQueueFiguresAndStoresThemInSystemS
     EXPECT_TRUE(status.at("machines").contains("localhost")) << r.out;
     EXPECT_EQ(status.at("nrActiveSteps"), 1) << r.out;
     EXPECT_TRUE(status.at("activeSteps").contains(drvs.at("slow").drvPath)) << r.out;
+    // "waiting" waits for "slow": nothing is runnable, one step of the type runs, none is done.
+    EXPECT_EQ(status.at("nrRunnableSteps"), 0) << r.out;
+    EXPECT_EQ(status.at("nrStepsWaiting"), 0) << r.out;
+    EXPECT_EQ(status.at("nrStepsDone"), 0) << r.out;
+    EXPECT_EQ(status.at("nrBuildsDone"), 0) << r.out;
+    EXPECT_EQ(status.at("nrRetries"), 0) << r.out;
+    ASSERT_EQ(status.at("machineTypes").size(), 1U) << r.out;
+    const auto& type = status.at("machineTypes").begin().value();
+    EXPECT_EQ(type.at("running"), 1) << r.out;
+    EXPECT_EQ(type.at("runnable"), 0) << r.out;
+    EXPECT_EQ(type.at("waitTime"), 0) << r.out;
+    EXPECT_GE(type.at("lastActive").get<long long>(), started) << r.out;
+    EXPECT_LE(type.at("lastActive").get<long long>(), status.at("time").get<long long>()) << r.out;
+    EXPECT_EQ(status.at("dbConnections").at("max"), 8) << r.out;
     auto stored = nlohmann::json::parse(
         query1<std::string>("SELECT status::text FROM SystemStatus WHERE what = 'queue-runner'"));
     EXPECT_EQ(stored.at("nrQueuedBuilds"), 1);
