@@ -40,6 +40,15 @@ std::vector<std::string> QueueMonitor::channels()
             "builds_deleted", "builds_bumped",    "jobset_shares_changed"};
 }
 
+void QueueMonitor::useSubstitutes(SubstituterOptions opts)
+{
+    substituter_ = std::make_unique<SubstitutionWorker>(pool_, clock_, std::move(opts),
+                                                        [this](const db::QueuedBuild& b) {
+                                                            events_.lock()->substituted.push_back(b);
+                                                            wake_.notify_all();
+                                                        });
+}
+
 void QueueMonitor::onNotification(const std::string& channel, const std::string& payload)
 {
     {
@@ -83,15 +92,19 @@ MonitorEvents QueueMonitor::waitForEvents(const std::stop_token& stop)
     // database under us without a gap being noticed).
     e.waitFor(wake_, std::chrono::seconds(30), [&](const MonitorEvents& ev) {
         return stop.stop_requested() || ev.rescan || ev.lowestAdded || ev.reconcile || ev.bumped ||
-               ev.sharesChanged;
+               ev.sharesChanged || !ev.substituted.empty();
     });
-    MonitorEvents taken = *e;
-    *e = MonitorEvents{.rescan = false, .count = e->count};
+    MonitorEvents taken = std::move(*e);
+    *e = MonitorEvents{.rescan = false, .count = taken.count};
     return taken;
 }
 
 void QueueMonitor::run(const std::stop_token& stop)
 {
+    std::jthread substitutions;
+    if (substituter_)
+        substitutions = std::jthread([this](const std::stop_token& st) { substituter_->run(st); });
+    std::stop_callback stopSubstitutions(stop, [&] { substitutions.request_stop(); });
     while (!stop.stop_requested()) {
         auto events = waitForEvents(stop);
         if (stop.stop_requested()) break;
@@ -107,6 +120,7 @@ void QueueMonitor::run(const std::stop_token& stop)
 
 void QueueMonitor::handle(const MonitorEvents& e, const std::stop_token& stop)
 {
+    if (!e.substituted.empty()) resumeSubstituted(e.substituted);
     if (e.sharesChanged) applyShares();
     if (e.reconcile || e.rescan) reconcile();
     if (e.rescan)
@@ -123,7 +137,7 @@ void QueueMonitor::loadFrom(db::BuildId from, const std::stop_token& stop)
             pool_.withTransaction([&](pqxx::work& t) { return db::loadQueuedBuilds(t, from, pageSize); });
         for (const auto& b : page) {
             if (stop.stop_requested()) return;
-            if (!queue_.containsBuild(b.id)) process(b);
+            if (!queue_.containsBuild(b.id) && !substituting_.contains(b.id)) process(b);
             nextId_ = std::max(nextId_, b.id + 1);
         }
         if (page.size() < pageSize) return;
@@ -131,7 +145,7 @@ void QueueMonitor::loadFrom(db::BuildId from, const std::stop_token& stop)
     }
 }
 
-void QueueMonitor::process(const db::QueuedBuild& build)
+void QueueMonitor::process(const db::QueuedBuild& build, bool trySubstitutes)
 {
     Discovery d;
     try {
@@ -145,6 +159,14 @@ void QueueMonitor::process(const db::QueuedBuild& build)
     }
     if (finishedFromCache(build, d)) return;
     if (d.steps.empty()) return finishCachedSuccess(build, d);
+    // A top-level derivation the queue already has is being built: nothing to fetch.
+    if (trySubstitutes && substituter_ && !queue_.containsStep(build.drvPath)) {
+        substituting_.insert(build.id);
+        log::event(log::Level::Info, {.build = build.id}, "trying substituters for {} missing derivations",
+                   d.steps.size());
+        substituter_->submit({.build = build, .discovery = std::move(d)});
+        return;
+    }
     size_t steps = d.steps.size();
     queue_.add(build, std::move(d));
     log::event(log::Level::Info, {.build = build.id}, "queued {} with {} missing derivations", build.drvPath,
@@ -207,6 +229,24 @@ void QueueMonitor::finishCachedSuccess(const db::QueuedBuild& build, const Disco
     });
     log::event(log::Level::Info, {.build = build.id}, "cached success: all outputs of {} are valid",
                build.drvPath);
+}
+
+void QueueMonitor::resumeSubstituted(const std::vector<db::QueuedBuild>& builds)
+{
+    // Out of `substituting_` first: should anything below throw, the rescan that follows an
+    // error finds these builds again.
+    std::vector<db::BuildId> ids;
+    for (const auto& b : builds) {
+        substituting_.erase(b.id);
+        ids.push_back(b.id);
+    }
+    // Cancelled or deleted while their outputs were fetched: nothing more to do.
+    auto states = pool_.withTransaction([&](pqxx::work& t) { return db::buildStates(t, ids); });
+    std::set<db::BuildId> stillQueued;
+    for (const auto& s : states)
+        if (!s.finished) stillQueued.insert(s.id);
+    for (const auto& b : builds)
+        if (stillQueued.contains(b.id) && !queue_.containsBuild(b.id)) process(b, false);
 }
 
 void QueueMonitor::reconcile()

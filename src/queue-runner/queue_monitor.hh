@@ -5,22 +5,26 @@
 #include "queue-runner/build_queue.hh"
 #include "queue-runner/gc_roots.hh"
 #include "queue-runner/step_discovery.hh"
+#include "queue-runner/substitution_worker.hh"
 #include "util/clock.hh"
 
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <set>
 #include <stop_token>
 
 namespace hydra::qr {
 
 /// What the notifications asked the monitor to do; coalesced between rounds.
 struct MonitorEvents {
-    std::optional<db::BuildId> lowestAdded; ///< builds_added: look again from this id
-    bool rescan = true;                     ///< all queued builds (start, restart, lost notifications)
-    bool reconcile = false;                 ///< builds_cancelled / builds_deleted
-    bool bumped = false;                    ///< builds_bumped
-    bool sharesChanged = false;             ///< jobset_shares_changed
+    std::optional<db::BuildId> lowestAdded;   ///< builds_added: look again from this id
+    bool rescan = true;                       ///< all queued builds (start, restart, lost notifications)
+    bool reconcile = false;                   ///< builds_cancelled / builds_deleted
+    bool bumped = false;                      ///< builds_bumped
+    bool sharesChanged = false;               ///< jobset_shares_changed
+    std::vector<db::QueuedBuild> substituted; ///< back from the substitution worker
     uint64_t count = 0;
 };
 
@@ -28,11 +32,16 @@ struct MonitorEvents {
 /// the lowest new id, so builds committed out of order by concurrent evaluations are found by
 /// looking again from that id. Each new build is checked (missing .drv: aborted; an output in
 /// FailedPaths: cached failure; all outputs valid: cached success) or its missing derivations
-/// go to the BuildQueue as steps.
+/// go to the BuildQueue as steps. With use-substitutes, a build with missing derivations first
+/// goes to a SubstitutionWorker (its own thread) and comes back to be discovered again.
 class QueueMonitor {
 public:
     QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDiscovery discovery, const GcRoots& roots,
                  const Clock& clock, std::function<void(const std::vector<std::string>&)> cancelSteps);
+
+    /// use-substitutes: missing outputs are fetched from the substituters before they become
+    /// steps. Call before run().
+    void useSubstitutes(SubstituterOptions opts);
 
     /// Delivered by the listener (on its thread).
     void onNotification(const std::string& channel, const std::string& payload);
@@ -48,7 +57,8 @@ private:
     MonitorEvents waitForEvents(const std::stop_token& stop);
     void handle(const MonitorEvents& e, const std::stop_token& stop);
     void loadFrom(db::BuildId from, const std::stop_token& stop);
-    void process(const db::QueuedBuild& build);
+    void process(const db::QueuedBuild& build, bool trySubstitutes = true);
+    void resumeSubstituted(const std::vector<db::QueuedBuild>& builds);
     bool finishedFromCache(const db::QueuedBuild& build, const Discovery& d);
     void finishCachedSuccess(const db::QueuedBuild& build, const Discovery& d);
     void reconcile();
@@ -63,7 +73,9 @@ private:
     std::function<void(const std::vector<std::string>&)> cancelSteps_;
     Sync<MonitorEvents> events_;
     std::condition_variable wake_;
-    db::BuildId nextId_ = 0; ///< one past the highest build id loaded
+    db::BuildId nextId_ = 0;                          ///< one past the highest build id loaded
+    std::unique_ptr<SubstitutionWorker> substituter_; ///< set with use-substitutes
+    std::set<db::BuildId> substituting_;              ///< builds with the worker (monitor thread only)
 };
 
 } // namespace hydra::qr
