@@ -6,13 +6,45 @@
 #include "harness/nix_graph.hh"
 #include "harness/queue_runner_fixture.hh"
 
+#include <arpa/inet.h>
+#include <chrono>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
 
 using namespace hydra;
 using namespace hydra::test;
+using namespace std::chrono_literals;
 
 namespace {
+
+/// A TCP port on 127.0.0.1 that accepts connections and never answers: a binary cache that hangs.
+class SilentServer {
+public:
+    SilentServer() : fd_(::socket(AF_INET, SOCK_STREAM, 0))
+    {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        auto* sa = reinterpret_cast<sockaddr*>(&a); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        if (fd_ < 0 || ::bind(fd_, sa, len) != 0 || ::listen(fd_, 64) != 0 ||
+            ::getsockname(fd_, sa, &len) != 0)
+            throw std::runtime_error("cannot listen on 127.0.0.1");
+        port_ = ntohs(a.sin_port);
+    }
+    ~SilentServer() { ::close(fd_); }
+    SilentServer(const SilentServer&) = delete;
+    SilentServer& operator=(const SilentServer&) = delete;
+    std::string uri() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    int fd_;
+    int port_ = 0;
+};
 
 class QueueRunnerSubstitutesTest : public QueueRunnerFixture {
 protected:
@@ -131,4 +163,28 @@ TEST_F(QueueRunnerSubstitutesTest, FailedSubstitutionFallsBackToBuilding)
     EXPECT_EQ(steps(a.drvPath, 0), 1) << runnerLog();
     EXPECT_TRUE(validLocally(a.out()));
     EXPECT_EQ(stopRunner(), 0);
+}
+
+TEST_F(QueueRunnerSubstitutesTest, SigtermStopsAHangingSubstitutionAndTheBuildStaysQueued)
+{
+    SilentServer hanging;
+    NixGraph g;
+    g.add("a");
+    auto drvs = g.derivations();
+    const auto& a = drvs.at("a");
+    auto id = rows_->queueBuild(rows_->jobset(), "a", a.drvPath, a.out());
+    addConfig("use-substitutes = 1");
+    startRunner(
+        "", {{"NIX_CONFIG", "substituters = " + hanging.uri() + "\nrequire-sigs = false\nsandbox = false"}});
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (runnerLog().find("trying substituters") == std::string::npos) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << runnerLog();
+        std::this_thread::sleep_for(100ms);
+    }
+    std::this_thread::sleep_for(1s); // the download is under way (and hangs)
+
+    EXPECT_EQ(stopRunner(), 0) << runnerLog();
+    EXPECT_EQ(query1<int>("SELECT finished FROM Builds WHERE id = " + std::to_string(id)), 0);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildSteps"), 0) << runnerLog();
+    EXPECT_FALSE(validLocally(a.out()));
 }
