@@ -121,6 +121,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     MachineRegistry machines(machineOptions(s), clock);
     BuildQueue queue(clock, SchedulerConfig{.maxUnsupportedTime = q.maxUnsupportedTime});
     Dispatcher dispatcher(queue, machines, clock);
+    StepStages stages; // running steps by busy stage, bytes copied
     StepRunner runner(pool, queue, roots, clock, stepOptions(s),
                       [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
     dispatcher.setRunner(&runner);
@@ -128,7 +129,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     QueueMonitor monitor(
         pool, queue, StepDiscovery([&](const std::set<std::string>& p) { return local.queryValid(p); }),
         roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
-    StepStages stages; // running steps by busy stage, bytes copied
+    runner.setStages(&stages);
     StatusReporter status(pool, queue, machines, dispatcher, stages, clock);
     // Declared after what its scrapes read: it stops before that goes away.
     MetricsServer metrics(q.metricsAddress,

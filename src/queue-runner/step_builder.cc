@@ -162,6 +162,7 @@ void StepRun::sendInputs()
     auto t0 = Steady::now();
     std::lock_guard lock(sendLock_);
     auto stats = nix::copyClosureTo(conn_->client(), inputs, copyOptions());
+    out_.bytesSent += stats.narBytes;
     out_.overheadMs += msSince(t0);
     log::event(log::Level::Debug, ctx_, "sent {} input paths ({} bytes)", stats.paths.size(), stats.narBytes);
 }
@@ -274,7 +275,7 @@ bool StepRun::receiveOutputs()
         out_.size = total;
         return false;
     }
-    nix::copyClosureFrom(conn_->client(), paths, copyOptions());
+    out_.bytesReceived += nix::copyClosureFrom(conn_->client(), paths, copyOptions()).narBytes;
     out_.overheadMs += msSince(t0);
     return true;
 }

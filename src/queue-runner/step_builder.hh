@@ -63,6 +63,8 @@ struct StepOutcome {
     std::map<std::string, uint64_t> narSizes; ///< output path -> NAR size
     uint64_t size = 0;                        ///< NAR bytes of the outputs (Builds.size)
     uint64_t closureSize = 0;                 ///< NAR bytes of their closure (Builds.closureSize)
+    uint64_t bytesSent = 0;                   ///< NAR bytes of inputs copied to the machine
+    uint64_t bytesReceived = 0;               ///< NAR bytes of outputs copied back from it
     std::filesystem::path logPath;            ///< empty when no log was kept (nothing built)
 
     /// Success or FailedWithOutput: the outputs are valid in the local store.

@@ -8,6 +8,7 @@
 #include "util/logging.hh"
 
 #include <cmath>
+#include <optional>
 
 namespace hydra::qr {
 
@@ -74,6 +75,8 @@ void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::st
     Attempt a{.drvPath = drvPath, .work = std::move(*work), .machine = slot.name()};
     a.began = clock_.now();
     a.start = clock_.unixTime();
+    std::optional<StepStages::Entry> stage;
+    if (stages_) stage.emplace(stages_->begin());
     try {
         a.stepNr = startRow(a.work, drvPath, a.machine, a.start);
         log::event(log::Level::Info, contextOf(a.work.build.id, a.stepNr, a.machine), "building {}", drvPath);
@@ -97,12 +100,14 @@ void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::st
         // The row starts at Connecting (startRow): only a change of stage is written.
         auto written = db::StepBusy::Connecting;
         auto progress = [&](db::StepBusy busy) {
+            if (stage) stage->set(busy);
             if (busy == written) return;
             written = busy;
             pool_.withTransaction(
                 [&](pqxx::work& t) { db::updateBuildStep(t, a.work.build.id, a.stepNr, busy); });
         };
         auto outcome = builder_.run(job, connect, slot.state().sendLock(), progress, stop, giveBack);
+        if (stages_) stages_->addBytes(outcome.bytesSent, outcome.bytesReceived);
         record(a, outcome, slot.state(), stop);
     } catch (const std::exception& e) {
         // The database is the likely culprit; the step goes back to the queue. Its row must

@@ -8,6 +8,7 @@
 #include "queue-runner/machine_registry.hh"
 #include "queue-runner/session_pool.hh"
 #include "queue-runner/step_builder.hh"
+#include "queue-runner/step_stages.hh"
 
 #include <filesystem>
 #include <functional>
@@ -51,6 +52,9 @@ public:
     /// Closes machine sessions left unused for too long (called regularly by the dispatcher).
     void closeIdleSessions() { sessions_.closeIdle(); }
 
+    /// Set once, before any step runs: where running steps' stages and copied bytes are told.
+    void setStages(StepStages* stages) { stages_ = stages; }
+
 private:
     struct Attempt; // one run of a step: its work, row and timing
     int startRow(const StepWork& work, const std::string& drvPath, const std::string& machine, int64_t start);
@@ -72,6 +76,7 @@ private:
     SessionPool sessions_;        // before its users below
     LocalSessions localSessions_; // copies to and from build machines
     StepBuilder builder_;
+    StepStages* stages_ = nullptr;
 };
 
 } // namespace hydra::qr

@@ -214,6 +214,9 @@ TEST_F(QueueRunnerControlTest, StatusPrintsTheQueueFiguresAndStoresThemInSystemS
     EXPECT_EQ(status.at("nrStepsDone"), 0) << r.out;
     EXPECT_EQ(status.at("nrBuildsDone"), 0) << r.out;
     EXPECT_EQ(status.at("nrRetries"), 0) << r.out;
+    EXPECT_EQ(status.at("nrStepsBuilding"), 1) << r.out;
+    EXPECT_EQ(status.at("activeStepsByStage").at("building"), 1) << r.out;
+    EXPECT_EQ(status.at("activeStepsByStage").at("connecting"), 0) << r.out;
     ASSERT_EQ(status.at("machineTypes").size(), 1U) << r.out;
     const auto& type = status.at("machineTypes").begin().value();
     EXPECT_EQ(type.at("running"), 1) << r.out;
