@@ -2,10 +2,12 @@
 // with a real HTTP client after a real run; a metrics port already taken does not stop the
 // runner from building.
 
+#include "harness/build_host.hh"
 #include "harness/nix_graph.hh"
 #include "harness/queue_runner_fixture.hh"
 #include "util/fd.hh"
 
+#include <fstream>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
@@ -51,6 +53,17 @@ std::optional<double> sample(const std::string& text, const std::string& nameAnd
     for (size_t at = 0; (at = text.find(prefix, at)) != std::string::npos; at += prefix.size())
         if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + prefix.size()));
     return std::nullopt;
+}
+
+/// A label value as the exposition text writes it.
+std::string escapeForLabel(const std::string& v)
+{
+    std::string out;
+    for (char c : v) {
+        if (c == '\\' || c == '"') out += '\\';
+        out += c;
+    }
+    return out;
 }
 
 httplib::Result get(int port, const std::string& path)
@@ -134,5 +147,37 @@ TEST_F(QueueRunnerMetricsTest, ATakenMetricsPortIsNamedAndTheRunnerStillBuilds)
     EXPECT_EQ(buildStatus(id), 0);
     auto log = runnerLog();
     EXPECT_NE(log.find("cannot listen on " + address), std::string::npos) << log;
+    EXPECT_EQ(stopRunner(), 0);
+}
+
+TEST_F(QueueRunnerMetricsTest, BytesCopiedToAndFromARemoteMachineAreCounted)
+{
+    BuildHost host;
+    int port = freePort();
+    addConfig("queue_runner_metrics_address = 127.0.0.1:" + std::to_string(port) + "\n");
+    auto machines = state_ + "/machines";
+    std::ofstream(machines) << host.machinesLine("x86_64-linux", 1) << "\n";
+    NixGraph g;
+    g.add("remote-input");
+    g.add("remote-top", {"remote-input"});
+    // The input is built here first: the host gets it sent, then builds remote-top.
+    auto drvs = g.build({"remote-input"});
+    ASSERT_TRUE(validLocally(drvs.at("remote-input").out()));
+    auto id = rows_->queueBuild(rows_->jobset(), "remote-top", drvs.at("remote-top").drvPath,
+                                drvs.at("remote-top").out());
+    startRunner(machines);
+    waitForFinished({id});
+    ASSERT_EQ(buildStatus(id), 0) << runnerLog();
+
+    auto res = get(port, "/metrics");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    const auto& text = res->body;
+    // remote-top needs remote-input's output sent, and its own output comes back.
+    EXPECT_GT(sample(text, "hydra_bytes_sent_total").value_or(0), 0) << text;
+    EXPECT_GT(sample(text, "hydra_bytes_received_total").value_or(0), 0) << text;
+    const auto m = "{machine=\"" + escapeForLabel(host.storeUri()) + "\"}";
+    EXPECT_EQ(sample(text, "hydra_machine_steps_done_total" + m), 1) << text;
+    EXPECT_EQ(sample(text, "hydra_machine_consecutive_failures" + m), 0) << text;
+    EXPECT_EQ(sample(text, "hydra_steps_done_total"), 1) << text;
     EXPECT_EQ(stopRunner(), 0);
 }
