@@ -1,5 +1,7 @@
 #include "queue-runner/session_pool.hh"
 
+#include "util/logging.hh"
+
 #include <fmt/format.h>
 #include <optional>
 #include <vector>
@@ -26,11 +28,24 @@ nix::MachineConnection SessionPool::acquire(const nix::Machine& machine, nix::Lo
             it->second.pop_back();
         }
         // Closed outside the lock: closing waits for the server to exit.
-        if (!candidate->reusable()) continue;
+        if (!sound(*candidate)) continue;
         candidate->reuse(std::move(log));
         return std::move(*candidate);
     }
     return nix::MachineConnection(machine, opts_.connection, std::move(log));
+}
+
+bool SessionPool::sound(nix::MachineConnection& conn) const
+{
+    if (!conn.reusable()) return false;
+    try {
+        auto scope = conn.expect("the reply to a check of an idle session", opts_.checkTimeout);
+        conn.client().queryValidPaths({});
+        return true;
+    } catch (const std::exception& e) {
+        log::warn("idle session with ‘{}’ is broken, starting another: {}", conn.machineName(), e.what());
+        return false;
+    }
 }
 
 void SessionPool::release(const nix::Machine& machine, nix::MachineConnection conn)

@@ -20,6 +20,8 @@ struct SessionPoolOptions {
     /// An idle session older than this is closed rather than reused: a machine whose sessions
     /// sit unused should not keep processes and ssh logins around.
     std::chrono::seconds maxIdle{60};
+    /// How long an idle session may take to answer the check made before it is reused.
+    std::chrono::milliseconds checkTimeout{10000};
 };
 
 /// Idle sessions per machine, at most maxJobs of each; thread-safe.
@@ -31,7 +33,9 @@ public:
     ~SessionPool() { closeAll(); }
 
     /// A session with `machine` whose stderr goes to `log`: the most recently used idle one
-    /// that is still sound, else a new one (which may throw, as MachineConnection does).
+    /// that still answers a cheap request, else a new one (which may throw, as
+    /// MachineConnection does). A session that died quietly (a dropped link) is never handed
+    /// out, so it cannot fail a step and disable a sound machine.
     nix::MachineConnection acquire(const nix::Machine& machine, nix::LogSink log);
     /// Takes back a session whose last command completed; closes it instead when it is
     /// broken or the machine already has maxJobs idle sessions.
@@ -49,6 +53,8 @@ private:
     };
     /// Sessions are shared only by machines reached the same way with the same credentials.
     static std::string keyOf(const nix::Machine& m);
+    /// Whether an idle session still serves: nothing pending on it, and it answers in time.
+    bool sound(nix::MachineConnection& conn) const;
 
     const SessionPoolOptions opts_;
     const Clock& clock_;

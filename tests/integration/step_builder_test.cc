@@ -339,7 +339,7 @@ TEST_F(RemoteStepTest, ConsecutiveStepsOnABuildHostShareOneSessionWithSeparateLo
 TEST_F(StepBuilderTest, SessionPoolReplacesDeadSessionsAndClosesIdleOnes)
 {
     FakeClock clock;
-    SessionPool pool({.connection = testOptions(), .maxIdle = 60s}, clock);
+    SessionPool pool({.connection = testOptions(), .maxIdle = 60s, .checkTimeout = 1s}, clock);
     auto m = localhost();
     m.maxJobs = 1;
     auto a = pool.acquire(m, {});
@@ -357,6 +357,19 @@ TEST_F(StepBuilderTest, SessionPoolReplacesDeadSessionsAndClosesIdleOnes)
     EXPECT_NE(c.pid(), pidB);
     EXPECT_EQ(c.client().queryValidPaths({}).size(), 0u);
     pool.release(m, std::move(c));
+
+    // A server that hangs while idle (a link that died without a word) fails the check.
+    pool.release(m, pool.acquire(m, {}));
+    ASSERT_EQ(pool.idleCount(), 1u);
+    auto hung = pool.acquire(m, {});
+    pid_t hungPid = hung.pid();
+    pool.release(m, std::move(hung));
+    ASSERT_EQ(::kill(hungPid, SIGSTOP), 0);
+    auto fresh = pool.acquire(m, {});
+    ::kill(hungPid, SIGCONT);
+    EXPECT_NE(fresh.pid(), hungPid);
+    EXPECT_EQ(fresh.client().queryValidPaths({}).size(), 0u);
+    pool.release(m, std::move(fresh));
 
     clock.advance(30s);
     pool.closeIdle();
