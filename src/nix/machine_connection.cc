@@ -207,6 +207,7 @@ struct MachineConnection::Impl {
     std::optional<ChildSource> from;
     std::optional<ChildSink> to;
     std::optional<serve::ServeClient> client;
+    Clock::time_point openedAt = Clock::now();
 
     Impl(const Machine& m, const ConnectionOptions& o) : machine(m), opts(o)
     {
@@ -328,6 +329,11 @@ const std::string& MachineConnection::machineName() const
 {
     static const std::string none = "(moved-from connection)";
     return impl_ ? impl_->session.machine : none;
+}
+
+std::chrono::steady_clock::time_point MachineConnection::openedAt() const
+{
+    return impl_ ? impl_->openedAt : Clock::time_point{};
 }
 
 pid_t MachineConnection::pid() const

@@ -56,6 +56,8 @@ public:
     serve::ServeClient& client();
     /// The machine's store URI, as errors name it.
     const std::string& machineName() const;
+    /// When the session's server was started (its age bounds how long a pooled session lives).
+    std::chrono::steady_clock::time_point openedAt() const;
     /// The child (nix-store or ssh) while it runs, else -1.
     pid_t pid() const;
     /// The last `lines` non-empty lines the child wrote to stderr, joined by "; ".

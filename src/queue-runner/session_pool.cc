@@ -35,9 +35,14 @@ nix::MachineConnection SessionPool::acquire(const nix::Machine& machine, nix::Lo
     return nix::MachineConnection(machine, opts_.connection, std::move(log));
 }
 
+bool SessionPool::young(const nix::MachineConnection& conn) const
+{
+    return std::chrono::steady_clock::now() - conn.openedAt() < opts_.maxAge;
+}
+
 bool SessionPool::sound(nix::MachineConnection& conn) const
 {
-    if (!conn.reusable()) return false;
+    if (!young(conn) || !conn.reusable()) return false;
     try {
         auto scope = conn.expect("the reply to a check of an idle session", opts_.checkTimeout);
         conn.client().queryValidPaths({});
@@ -51,7 +56,7 @@ bool SessionPool::sound(nix::MachineConnection& conn) const
 void SessionPool::release(const nix::Machine& machine, nix::MachineConnection conn)
 {
     conn.reuse({}); // the step's log is closing: nothing more goes there
-    if (!conn.reusable()) return;
+    if (!young(conn) || !conn.reusable()) return;
     auto idle = idle_.lock();
     auto& list = (*idle)[keyOf(machine)];
     if (list.size() >= machine.maxJobs) return;

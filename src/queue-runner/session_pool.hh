@@ -20,6 +20,10 @@ struct SessionPoolOptions {
     /// An idle session older than this is closed rather than reused: a machine whose sessions
     /// sit unused should not keep processes and ssh logins around.
     std::chrono::seconds maxIdle{60};
+    /// A session older than this is not reused: a Nix process keeps every path it built or
+    /// received as a temporary GC root until it exits, so a session living for ever would keep
+    /// nix-collect-garbage on the machine from freeing anything it ever touched.
+    std::chrono::seconds maxAge{600};
     /// How long an idle session may take to answer the check made before it is reused.
     std::chrono::milliseconds checkTimeout{10000};
 };
@@ -53,6 +57,8 @@ private:
     };
     /// Sessions are shared only by machines reached the same way with the same credentials.
     static std::string keyOf(const nix::Machine& m);
+    /// Whether a session is young enough to be kept (see maxAge; the process's real age).
+    bool young(const nix::MachineConnection& conn) const;
     /// Whether an idle session still serves: nothing pending on it, and it answers in time.
     bool sound(nix::MachineConnection& conn) const;
 

@@ -371,6 +371,18 @@ TEST_F(StepBuilderTest, SessionPoolReplacesDeadSessionsAndClosesIdleOnes)
     EXPECT_EQ(fresh.client().queryValidPaths({}).size(), 0u);
     pool.release(m, std::move(fresh));
 
+    // Past its maximum age a session is not reused, however busy the machine.
+    {
+        SessionPool young({.connection = testOptions(), .maxAge = 1s}, clock);
+        auto first = young.acquire(m, {});
+        pid_t firstPid = first.pid();
+        young.release(m, std::move(first));
+        EXPECT_EQ(young.idleCount(), 1u);
+        std::this_thread::sleep_for(1100ms);
+        auto second = young.acquire(m, {});
+        EXPECT_NE(second.pid(), firstPid);
+    }
+
     clock.advance(30s);
     pool.closeIdle();
     EXPECT_EQ(pool.idleCount(), 1u);
