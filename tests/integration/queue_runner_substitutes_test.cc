@@ -158,6 +158,7 @@ TEST_F(QueueRunnerSubstitutesTest, FailedSubstitutionFallsBackToBuilding)
     start(true);
     waitForFinished({id});
 
+    EXPECT_NE(runnerLog().find("trying substituters"), std::string::npos) << "it was tried: " << runnerLog();
     EXPECT_EQ(buildStatus(id), 0) << runnerLog();
     EXPECT_EQ(steps(a.drvPath, 1), 0) << runnerLog();
     EXPECT_EQ(steps(a.drvPath, 0), 1) << runnerLog();
