@@ -129,6 +129,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     QueueMonitor monitor(
         pool, queue, StepDiscovery([&](const std::set<std::string>& p) { return local.queryValid(p); }),
         roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
+    if (q.useSubstitutes) monitor.useSubstitutes({});
     runner.setStages(&stages);
     StatusReporter status(pool, queue, machines, dispatcher, stages, clock);
     // Declared after what its scrapes read: it stops before that goes away.
