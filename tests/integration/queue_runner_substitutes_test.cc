@@ -58,6 +58,20 @@ protected:
         }
     }
 
+    /// One derivation "a", built, then only in the cache; queued as a build. Returns it and the
+    /// build's id. `breakCache` leaves its .narinfo but removes its NAR: announced, undeliverable.
+    std::pair<NixDrv, long long> queueCachedDerivation(bool breakCache = false)
+    {
+        NixGraph g;
+        g.add("a");
+        auto built = g.build();
+        cacheOnly(built, {"a"});
+        if (breakCache)
+            std::filesystem::remove_all(cache_.uri().substr(std::string("file://").size()) + "/nar");
+        const auto& a = built.at("a");
+        return {a, rows_->queueBuild(rows_->jobset(), "a", a.drvPath, a.out())};
+    }
+
     void start(bool useSubstitutes)
     {
         addConfig(std::string("use-substitutes = ") + (useSubstitutes ? "1" : "0"));
@@ -77,12 +91,7 @@ protected:
 
 TEST_F(QueueRunnerSubstitutesTest, OutputInTheCacheIsSubstitutedNotBuilt)
 {
-    NixGraph g;
-    g.add("a");
-    auto built = g.build();
-    cacheOnly(built, {"a"});
-    const auto& a = built.at("a");
-    auto id = rows_->queueBuild(rows_->jobset(), "a", a.drvPath, a.out());
+    auto [a, id] = queueCachedDerivation();
     start(true);
     waitForFinished({id});
 
@@ -128,12 +137,7 @@ TEST_F(QueueRunnerSubstitutesTest, DependencyIsSubstitutedAndDependentBuiltOnTop
 
 TEST_F(QueueRunnerSubstitutesTest, WithoutUseSubstitutesTheOutputIsBuilt)
 {
-    NixGraph g;
-    g.add("a");
-    auto built = g.build();
-    cacheOnly(built, {"a"});
-    const auto& a = built.at("a");
-    auto id = rows_->queueBuild(rows_->jobset(), "a", a.drvPath, a.out());
+    auto [a, id] = queueCachedDerivation();
     start(false);
     waitForFinished({id});
 
@@ -146,15 +150,7 @@ TEST_F(QueueRunnerSubstitutesTest, WithoutUseSubstitutesTheOutputIsBuilt)
 
 TEST_F(QueueRunnerSubstitutesTest, FailedSubstitutionFallsBackToBuilding)
 {
-    NixGraph g;
-    g.add("a");
-    auto built = g.build();
-    cacheOnly(built, {"a"});
-    // The cache still announces the path (its .narinfo) but cannot deliver it.
-    auto dir = cache_.uri().substr(std::string("file://").size());
-    std::filesystem::remove_all(dir + "/nar");
-    const auto& a = built.at("a");
-    auto id = rows_->queueBuild(rows_->jobset(), "a", a.drvPath, a.out());
+    auto [a, id] = queueCachedDerivation(true);
     start(true);
     waitForFinished({id});
 
