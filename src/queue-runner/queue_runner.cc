@@ -5,12 +5,12 @@
 #include "db/connection_pool.hh"
 #include "db/listener.hh"
 #include "db/queue_notify.hh"
+#include "metrics/metrics_server.hh"
+#include "metrics/prometheus_text.hh"
 #include "queue-runner/build_queue.hh"
 #include "queue-runner/dispatcher.hh"
 #include "queue-runner/local_store.hh"
 #include "queue-runner/machine_registry.hh"
-#include "queue-runner/metrics_server.hh"
-#include "queue-runner/prometheus_text.hh"
 #include "queue-runner/queue_monitor.hh"
 #include "queue-runner/status_metrics.hh"
 #include "queue-runner/step_runner.hh"
@@ -133,8 +133,8 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     runner.setStages(&stages);
     StatusReporter status(pool, queue, machines, dispatcher, stages, clock);
     // Declared after what its scrapes read: it stops before that goes away.
-    MetricsServer metrics(q.metricsAddress,
-                          [&] { return renderPrometheusText(statusMetrics(status.document())); });
+    metrics::MetricsServer metricsServer(
+        q.metricsAddress, [&] { return metrics::renderPrometheusText(statusMetrics(status.document())); });
 
     auto channels = QueueMonitor::channels();
     channels.push_back("dump_status");
@@ -157,7 +157,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     });
     monitorThread.join();
     dispatcherThread.join();
-    metrics.stop();
+    metricsServer.stop();
     listener.stop();
     log::info("hydra-queue-runner stopped");
 }

@@ -5,6 +5,10 @@
 
 namespace hydra::qr {
 
+using metrics::MetricFamily;
+using metrics::MetricSample;
+using metrics::MetricType;
+
 namespace {
 
 double number(const nlohmann::json& j, const char* key)

@@ -3,7 +3,7 @@
 // --status`) as Prometheus metric families, so both views always show the same figures.
 // Pure: no I/O.
 
-#include "queue-runner/prometheus_text.hh"
+#include "metrics/prometheus_text.hh"
 
 #include <nlohmann/json_fwd.hpp>
 #include <vector>
@@ -11,6 +11,6 @@
 namespace hydra::qr {
 
 /// The families served on GET /metrics, read from `status` (fields missing count as 0).
-std::vector<MetricFamily> statusMetrics(const nlohmann::json& status);
+std::vector<metrics::MetricFamily> statusMetrics(const nlohmann::json& status);
 
 } // namespace hydra::qr

@@ -1,8 +1,8 @@
 // Prometheus exposition text: the format a scraper parses (HELP/TYPE lines, label escaping,
 // values) and the metrics read from the queue runner's status document; the metrics address.
 
-#include "queue-runner/metrics_server.hh"
-#include "queue-runner/prometheus_text.hh"
+#include "metrics/metrics_server.hh"
+#include "metrics/prometheus_text.hh"
 #include "queue-runner/status_metrics.hh"
 #include "util/error.hh"
 
@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 using namespace hydra;
+using namespace hydra::metrics;
 using namespace hydra::qr;
 
 namespace {

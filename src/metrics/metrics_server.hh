@@ -13,7 +13,7 @@ namespace httplib {
 class Server;
 }
 
-namespace hydra::qr {
+namespace hydra::metrics {
 
 /// Where to listen: "host:port" or "[ipv6]:port" split up.
 struct ListenAddress {
@@ -55,4 +55,4 @@ private:
     std::jthread thread_;
 };
 
-} // namespace hydra::qr
+} // namespace hydra::metrics

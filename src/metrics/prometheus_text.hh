@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace hydra::qr {
+namespace hydra::metrics {
 
 /// The Content-Type of the exposition text.
 inline constexpr std::string_view prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -40,4 +40,4 @@ std::string escapeHelp(std::string_view help);
 /// A sample value as the format spells it: integers without a fraction, NaN, +Inf, -Inf.
 std::string formatSampleValue(double value);
 
-} // namespace hydra::qr
+} // namespace hydra::metrics

@@ -3,14 +3,14 @@
 // label values escape \, " and line feed; HELP escapes \ and line feed; values are Go floats
 // with NaN, +Inf and -Inf spelled so.
 
-#include "queue-runner/prometheus_text.hh"
+#include "metrics/prometheus_text.hh"
 
 #include "util/error.hh"
 
 #include <cmath>
 #include <fmt/format.h>
 
-namespace hydra::qr {
+namespace hydra::metrics {
 
 namespace {
 
@@ -100,4 +100,4 @@ std::string renderPrometheusText(const std::vector<MetricFamily>& families)
     return out;
 }
 
-} // namespace hydra::qr
+} // namespace hydra::metrics

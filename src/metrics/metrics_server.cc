@@ -1,6 +1,6 @@
-#include "queue-runner/metrics_server.hh"
+#include "metrics/metrics_server.hh"
 
-#include "queue-runner/prometheus_text.hh"
+#include "metrics/prometheus_text.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
 
@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <system_error>
 
-namespace hydra::qr {
+namespace hydra::metrics {
 
 namespace {
 
@@ -104,4 +104,4 @@ void MetricsServer::stop()
     thread_.join();
 }
 
-} // namespace hydra::qr
+} // namespace hydra::metrics
