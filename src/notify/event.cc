@@ -1,0 +1,119 @@
+#include "notify/event.hh"
+
+#include "util/error.hh"
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+namespace hydra::notify {
+
+namespace {
+
+/// The payload layout of a channel: how many fields at least and at most,
+/// and which leading fields must be ids (positive integers).
+struct Layout {
+    size_t minFields;
+    size_t maxFields; ///< SIZE_MAX: any number (build_finished names any number of dependents)
+    size_t idFields;  ///< the first idFields fields are ids; for build_finished, all of them
+};
+
+const std::map<std::string, Layout, std::less<>>& layouts()
+{
+    static const std::map<std::string, Layout, std::less<>> all = {
+        {"build_queued", {1, 1, 1}},
+        {"build_started", {1, 1, 1}},
+        {"build_finished", {1, SIZE_MAX, SIZE_MAX}},
+        {"step_started", {2, 2, 2}},
+        {"step_finished", {2, 3, 2}},
+        {"cached_build_queued", {2, 2, 2}},
+        {"cached_build_finished", {2, 2, 2}},
+        {"eval_started", {2, 2, 0}},
+        {"eval_failed", {2, 2, 0}},
+        {"eval_added", {3, 3, 0}},
+        {"eval_cached", {3, 3, 0}},
+    };
+    return all;
+}
+
+std::vector<std::string> splitTabs(const std::string& s)
+{
+    std::vector<std::string> out;
+    size_t from = 0;
+    for (;;) {
+        auto tab = s.find('\t', from);
+        out.push_back(s.substr(from, tab == std::string::npos ? std::string::npos : tab - from));
+        if (tab == std::string::npos) return out;
+        from = tab + 1;
+    }
+}
+
+std::optional<int64_t> asId(const std::string& s)
+{
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || ptr != s.data() + s.size() || v <= 0) return std::nullopt;
+    return v;
+}
+
+int64_t idAt(const Event& e, size_t i)
+{
+    return i < e.fields.size() ? asId(e.fields[i]).value_or(0) : 0;
+}
+
+} // namespace
+
+Event Event::parse(std::string channel, std::string payload)
+{
+    auto it = layouts().find(channel);
+    if (it == layouts().end()) throw Error("notification on unknown channel ‘{}’", channel);
+    const Layout& l = it->second;
+    Event e{std::move(channel), std::move(payload), {}};
+    e.fields = splitTabs(e.payload);
+    bool fits = e.fields.size() >= l.minFields && e.fields.size() <= l.maxFields;
+    for (size_t i = 0; fits && i < std::min(l.idFields, e.fields.size()); ++i)
+        fits = asId(e.fields[i]).has_value();
+    if (!fits) throw Error("malformed payload ‘{}’ on channel ‘{}’", e.payload, e.channel);
+    return e;
+}
+
+int64_t Event::buildId() const
+{
+    if (channel.starts_with("cached_build_")) return idAt(*this, 1);
+    if (channel.starts_with("build_") || channel.starts_with("step_")) return idAt(*this, 0);
+    return 0;
+}
+
+std::vector<int64_t> Event::dependents() const
+{
+    std::vector<int64_t> out;
+    if (channel != "build_finished") return out;
+    for (size_t i = 1; i < fields.size(); ++i) out.push_back(idAt(*this, i));
+    return out;
+}
+
+int Event::stepNr() const
+{
+    if (!channel.starts_with("step_")) return 0;
+    return static_cast<int>(idAt(*this, 1));
+}
+
+std::string Event::logPath() const
+{
+    return channel == "step_finished" && fields.size() > 2 ? fields[2] : std::string();
+}
+
+const std::vector<std::string>& notifyChannels()
+{
+    static const std::vector<std::string> all = [] {
+        std::vector<std::string> v;
+        for (const auto& [name, layout] : layouts()) v.push_back(name);
+        return v;
+    }();
+    return all;
+}
+
+} // namespace hydra::notify
