@@ -1,0 +1,38 @@
+#include "db/notify_pending.hh"
+
+#include "db/sql_values.hh"
+
+#include <pqxx/pqxx>
+
+namespace hydra::db {
+
+std::vector<BuildId> pendingNotificationBuilds(pqxx::transaction_base& t)
+{
+    std::vector<BuildId> out;
+    for (auto row : t.exec("SELECT id FROM Builds WHERE notificationPendingSince IS NOT NULL ORDER BY id"))
+        out.push_back(row[0].as<BuildId>());
+    return out;
+}
+
+std::optional<int64_t> notificationPendingSince(pqxx::transaction_base& t, BuildId build)
+{
+    auto r = t.exec_params("SELECT notificationPendingSince FROM Builds WHERE id = $1", build);
+    if (r.empty()) return std::nullopt;
+    return sql::get<int64_t>(r[0][0]);
+}
+
+std::vector<BuildId> clearNotificationPending(pqxx::transaction_base& t, std::span<const BuildId> builds)
+{
+    std::vector<BuildId> out;
+    if (builds.empty()) return out;
+    for (auto row : t.exec_params(
+             "UPDATE Builds b SET notificationPendingSince = NULL "
+             "WHERE b.id = ANY($1::bigint[]) AND b.notificationPendingSince IS NOT NULL AND NOT EXISTS ("
+             "  SELECT 1 FROM TaskRetries r WHERE r.channel = 'build_finished' "
+             "  AND b.id::text = ANY(string_to_array(r.payload, E'\\t'))) RETURNING b.id",
+             sql::intArray(builds)))
+        out.push_back(row[0].as<BuildId>());
+    return out;
+}
+
+} // namespace hydra::db

@@ -1,0 +1,45 @@
+#include "db/run_command_logs.hh"
+
+#include "db/sql_values.hh"
+
+#include <pqxx/pqxx>
+
+namespace hydra::db {
+
+RunCommandLogRow createRunCommandLog(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
+                                     const std::string& command)
+{
+    auto r = t.exec_params1("INSERT INTO RunCommandLogs (job_matcher, build_id, command, uuid) "
+                            "VALUES ($1, $2, $3, gen_random_uuid()) RETURNING id, uuid::text",
+                            jobMatcher, build, command);
+    return {r[0].as<int64_t>(), r[1].as<std::string>()};
+}
+
+void markRunCommandStarted(pqxx::transaction_base& t, int64_t id, int64_t startTime)
+{
+    t.exec_params("UPDATE RunCommandLogs SET start_time = $2 WHERE id = $1", id, startTime);
+}
+
+void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommandOutcome& o)
+{
+    auto exitCode = sql::text(o.exitCode);
+    auto signal = sql::text(o.signal);
+    auto coreDumped = sql::text(o.coreDumped);
+    auto errorNumber = sql::text(o.errorNumber);
+    t.exec_params("UPDATE RunCommandLogs SET end_time = $2, exit_code = $3, signal = $4, core_dumped = $5, "
+                  "  error_number = $6 WHERE id = $1",
+                  id, o.endTime, sql::orNull(exitCode), sql::orNull(signal), sql::orNull(coreDumped),
+                  sql::orNull(errorNumber));
+}
+
+bool runCommandSucceededSince(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
+                              const std::string& command, int64_t since)
+{
+    auto r = t.exec_params("SELECT 1 FROM RunCommandLogs WHERE build_id = $1 AND job_matcher = $2 AND "
+                           "  command = $3 AND start_time >= $4 AND end_time IS NOT NULL AND exit_code = 0 "
+                           "LIMIT 1",
+                           build, jobMatcher, command, since);
+    return !r.empty();
+}
+
+} // namespace hydra::db

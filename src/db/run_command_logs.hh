@@ -1,0 +1,44 @@
+#pragma once
+// RunCommandLogs rows: one per RunCommand execution, created before the command starts and
+// completed when it ends, so a row without end_time is a run that was interrupted.
+
+#include "db/build_results.hh"
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/transaction_base>
+#include <string>
+
+namespace hydra::db {
+
+/// A created RunCommandLogs row: its id and the uuid naming its log file.
+struct RunCommandLogRow {
+    int64_t id = 0;
+    std::string uuid;
+};
+
+/// How a command ended; unset fields are stored as NULL.
+struct RunCommandOutcome {
+    int64_t endTime = 0;
+    std::optional<int> exitCode;
+    std::optional<int> signal;
+    std::optional<bool> coreDumped;
+    std::optional<int> errorNumber; ///< the command could not be started (errno)
+};
+
+/// Inserts a not yet started row (fresh uuid, no start_time).
+RunCommandLogRow createRunCommandLog(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
+                                     const std::string& command);
+
+/// Sets start_time.
+void markRunCommandStarted(pqxx::transaction_base& t, int64_t id, int64_t startTime);
+
+/// Sets end_time and how the command ended.
+void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommandOutcome& o);
+
+/// Whether `command` of block `jobMatcher` already ran to a successful end (exit 0) for
+/// `build` at or after `since`: the notification was handled before a crash.
+bool runCommandSucceededSince(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
+                              const std::string& command, int64_t since);
+
+} // namespace hydra::db

@@ -1,0 +1,335 @@
+#include "notify/notify_daemon.hh"
+
+#include "db/connection_pool.hh"
+#include "db/listener.hh"
+#include "db/notify_pending.hh"
+#include "db/task_retries.hh"
+#include "metrics/metrics_server.hh"
+#include "notify/notify_metrics.hh"
+#include "notify/serial_queues.hh"
+#include "util/error.hh"
+#include "util/logging.hh"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace hydra::notify {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t unixNow()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// One unit of work: an event and the plugins to call on it (one plugin for a retry).
+struct Task {
+    Event event;
+    std::vector<Plugin*> plugins;
+    std::optional<db::TaskRetry> retry;
+    Clock::time_point queuedAt;
+};
+
+std::vector<int64_t> buildsOf(const Event& e)
+{
+    std::vector<int64_t> ids{e.buildId()};
+    for (auto d : e.dependents()) ids.push_back(d);
+    return ids;
+}
+
+class Daemon {
+public:
+    explicit Daemon(NotifyDaemonSettings& s)
+        : s_(s),
+          pool_(db::PoolOptions{s.conninfo, s.maxDbConnections, std::chrono::seconds(30)}), ctx_{pool_,
+                                                                                                 s.config,
+                                                                                                 s.dataDir}
+    {}
+
+    void run(const std::stop_token& stop);
+
+private:
+    void onNotify(const std::string& channel, const std::string& payload);
+    std::vector<Plugin*> pluginsFor(const std::string& channel) const;
+    void enqueue(Event e, std::vector<Plugin*> plugins, std::optional<db::TaskRetry> retry);
+    void scanPending();
+    void pollRetries();
+    void takeRetry(const db::TaskRetry& r);
+    void worker(const std::stop_token& st);
+    void runTask(Task& t);
+    void callPlugin(const Task& t, Plugin& p);
+    void recordFailure(const Task& t, Plugin& p, const std::string& error);
+    void clearPending(const Event& e);
+    void waitForWorkers();
+
+    NotifyDaemonSettings& s_;
+    db::ConnectionPool pool_;
+    PluginContext ctx_;
+    SerialQueues<Task> queue_;
+    NotifyMetrics metrics_;
+    Sync<std::set<std::string>> queuedFinished_; ///< build_finished payloads queued, not taken yet
+    Sync<std::set<int64_t>> retriesInHand_;      ///< TaskRetries rows queued or running
+    std::atomic<int64_t> unorderedKeys_{0};
+    std::atomic<size_t> running_{0};
+    Sync<size_t> workersLeft_;
+    std::condition_variable workersCv_;
+};
+
+std::vector<Plugin*> Daemon::pluginsFor(const std::string& channel) const
+{
+    std::vector<Plugin*> out;
+    for (const auto& p : s_.plugins)
+        if (p->wants(channel)) out.push_back(p.get());
+    return out;
+}
+
+void Daemon::onNotify(const std::string& channel, const std::string& payload)
+{
+    metrics_.eventReceived(channel);
+    try {
+        auto e = Event::parse(channel, payload);
+        auto plugins = pluginsFor(channel);
+        if (plugins.empty() && channel != "build_finished") return;
+        enqueue(std::move(e), std::move(plugins), std::nullopt);
+    } catch (const std::exception& e) {
+        metrics_.malformedEvent();
+        log::error("ignoring a notification: {}", e.what());
+    }
+}
+
+void Daemon::enqueue(Event e, std::vector<Plugin*> plugins, std::optional<db::TaskRetry> retry)
+{
+    // A build_finished already waiting reads the same rows when it runs: one is enough.
+    if (e.channel == "build_finished" && !retry && !queuedFinished_.lock()->insert(e.payload).second) return;
+    int64_t key = e.buildId() > 0 ? e.buildId() : -++unorderedKeys_;
+    queue_.push(key, Task{std::move(e), std::move(plugins), std::move(retry), Clock::now()});
+}
+
+void Daemon::scanPending()
+{
+    try {
+        auto ids = pool_.withTransaction([](pqxx::work& t) { return db::pendingNotificationBuilds(t); });
+        size_t queued = 0;
+        for (auto id : ids) {
+            auto retrying =
+                pool_.withTransaction([&](pqxx::work& t) { return db::pluginsRetryingBuildFinished(t, id); });
+            auto plugins = pluginsFor("build_finished");
+            std::erase_if(plugins, [&](Plugin* p) {
+                return std::find(retrying.begin(), retrying.end(), p->name()) != retrying.end();
+            });
+            if (!retrying.empty() && plugins.empty()) continue; // its retries will clear it
+            enqueue(Event::parse("build_finished", std::to_string(id)), std::move(plugins), std::nullopt);
+            ++queued;
+        }
+        log::info("{} builds have a build_finished notification pending; {} queued", ids.size(), queued);
+    } catch (const std::exception& e) {
+        log::error("cannot look for builds with a pending notification: {}", e.what());
+    }
+}
+
+void Daemon::pollRetries()
+{
+    try {
+        auto due = pool_.withTransaction([](pqxx::work& t) { return db::dueTaskRetries(t, unixNow(), 100); });
+        for (const auto& r : due)
+            if (retriesInHand_.lock()->insert(r.id).second) takeRetry(r);
+    } catch (const std::exception& e) {
+        log::error("cannot read TaskRetries: {}", e.what());
+    }
+}
+
+void Daemon::takeRetry(const db::TaskRetry& r)
+{
+    auto it = std::find_if(s_.plugins.begin(), s_.plugins.end(),
+                           [&](const auto& p) { return p->name() == r.pluginName; });
+    std::optional<Event> e;
+    try {
+        e = Event::parse(r.channel, r.payload);
+    } catch (const std::exception& ex) {
+        log::error("TaskRetries row {}: {}; dropping it", r.id, ex.what());
+    }
+    if (e && it != s_.plugins.end()) {
+        enqueue(std::move(*e), {it->get()}, r);
+        return;
+    }
+    if (e)
+        log::warn("TaskRetries row {}: plugin {} is not configured any more; dropping it", r.id,
+                  r.pluginName);
+    pool_.withTransaction([&](pqxx::work& t) { db::deleteTaskRetry(t, r.id); });
+    retriesInHand_.lock()->erase(r.id);
+    if (e && e->channel == "build_finished") clearPending(*e);
+}
+
+void Daemon::worker(const std::stop_token& st)
+{
+    while (!st.stop_requested()) {
+        auto item = queue_.take(std::chrono::milliseconds(250));
+        if (!item) continue;
+        auto& [key, task] = *item;
+        if (task.event.channel == "build_finished" && !task.retry)
+            queuedFinished_.lock()->erase(task.event.payload);
+        ++running_;
+        runTask(task);
+        --running_;
+        queue_.done(key);
+    }
+    --*workersLeft_.lock();
+    workersCv_.notify_all();
+}
+
+void Daemon::runTask(Task& t)
+{
+    for (auto* p : t.plugins) callPlugin(t, *p);
+    try {
+        if (t.event.channel == "build_finished") clearPending(t.event);
+    } catch (const std::exception& e) {
+        log::error("cannot clear the pending notification of build_finished ‘{}’: {}", t.event.payload,
+                   e.what());
+    }
+    if (t.retry) retriesInHand_.lock()->erase(t.retry->id);
+}
+
+void Daemon::callPlugin(const Task& t, Plugin& p)
+{
+    auto start = Clock::now();
+    std::string error;
+    try {
+        p.handle(t.event, ctx_);
+    } catch (const std::exception& e) {
+        error = e.what();
+        if (error.empty()) error = "failed";
+    }
+    auto end = Clock::now();
+    metrics_.pluginCall(t.event.channel, std::string(p.name()), error.empty(), end - start, end - t.queuedAt);
+    try {
+        if (!error.empty())
+            recordFailure(t, p, error);
+        else if (t.retry) {
+            pool_.withTransaction([&](pqxx::work& tx) { db::deleteTaskRetry(tx, t.retry->id); });
+            log::info("{} handled {} ‘{}’ after {} failed attempts", p.name(), t.event.channel,
+                      t.event.payload, t.retry->attempts);
+        }
+    } catch (const std::exception& e) {
+        log::error("cannot record how {} handled {} ‘{}’: {}", p.name(), t.event.channel, t.event.payload,
+                   e.what());
+    }
+}
+
+void Daemon::recordFailure(const Task& t, Plugin& p, const std::string& error)
+{
+    int attempts = t.retry ? t.retry->attempts + 1 : 1;
+    if (attempts >= s_.retry.maxAttempts) {
+        log::error("{} failed on {} ‘{}’ {} times; giving up: {}", p.name(), t.event.channel, t.event.payload,
+                   attempts, error);
+        metrics_.retryGivenUp();
+        if (t.retry) pool_.withTransaction([&](pqxx::work& tx) { db::deleteTaskRetry(tx, t.retry->id); });
+        return;
+    }
+    auto delay = s_.retry.delaySeconds(attempts);
+    pool_.withTransaction([&](pqxx::work& tx) {
+        if (t.retry)
+            db::rescheduleTaskRetry(tx, t.retry->id, attempts, unixNow() + delay);
+        else
+            db::addTaskRetry(tx, t.event.channel, std::string(p.name()), t.event.payload, attempts,
+                             unixNow() + delay);
+    });
+    log::warn("{} failed on {} ‘{}’ (attempt {}): {}; trying again in {} s", p.name(), t.event.channel,
+              t.event.payload, attempts, error, delay);
+}
+
+void Daemon::clearPending(const Event& e)
+{
+    auto ids = buildsOf(e);
+    auto cleared = pool_.withTransaction([&](pqxx::work& t) { return db::clearNotificationPending(t, ids); });
+    for (auto id : cleared) log::debug("build {}: notification handled", id);
+}
+
+void Daemon::waitForWorkers()
+{
+    auto left = workersLeft_.lock();
+    if (left.waitFor(workersCv_, s_.stopGrace, [](size_t n) { return n == 0; })) return;
+    log::error("{} notifications still being handled after {} s; exiting without them (handled again at the "
+               "next start)",
+               *left, s_.stopGrace.count());
+    std::fflush(nullptr);
+    std::_Exit(0);
+}
+
+void Daemon::run(const std::stop_token& stop)
+{
+    std::optional<metrics::MetricsServer> server;
+    if (s_.metricsAddress)
+        server.emplace(*s_.metricsAddress, [this] {
+            return metrics::renderPrometheusText(metrics_.families(queue_.depth(), running_.load()));
+        });
+    // LISTEN before scanning: a build finished meanwhile is then seen by one or the other.
+    db::Listener listener(
+        s_.conninfo, notifyChannels(), [this](const std::string& c, const std::string& p) { onNotify(c, p); },
+        [this] { scanPending(); });
+    scanPending();
+    size_t n = std::max(1U, s_.config.notify.maxConcurrentNotifications);
+    *workersLeft_.lock() = n;
+    std::vector<std::jthread> workers;
+    for (size_t i = 0; i < n; ++i) workers.emplace_back([this](const std::stop_token& st) { worker(st); });
+    std::jthread poller([this](const std::stop_token& st) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        while (!st.stop_requested()) {
+            pollRetries();
+            std::unique_lock l(m);
+            cv.wait_for(l, st, std::chrono::milliseconds(500), [] { return false; });
+        }
+    });
+    log::info("hydra-notify: listening, {} workers, {} plugins", n, s_.plugins.size());
+    {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock l(m);
+        cv.wait(l, stop, [] { return false; });
+    }
+    log::info("hydra-notify: stopping; {} events queued are left for the next start", queue_.depth());
+    listener.stop();
+    poller.request_stop();
+    for (auto& w : workers) w.request_stop();
+    queue_.close();
+    waitForWorkers();
+    if (server) server->stop();
+}
+
+} // namespace
+
+std::optional<std::string> notifyMetricsAddress(const HydraConfig& config)
+{
+    const auto* notify = config.raw.block("hydra_notify");
+    const auto* prom = notify ? notify->block("prometheus") : nullptr;
+    if (!prom) return std::nullopt;
+    auto host = prom->get("listen_address").value_or("127.0.0.1");
+    auto port = prom->get("port");
+    int value = 0;
+    if (!port || std::from_chars(port->data(), port->data() + port->size(), value).ec != std::errc() ||
+        value <= 0 || value > 65535) {
+        log::warn("{}: <hydra_notify> <prometheus> needs a port (1-65535); metrics are not served",
+                  prom->loc.str());
+        return std::nullopt;
+    }
+    return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, value)
+                                               : fmt::format("{}:{}", host, value);
+}
+
+void runNotifyDaemon(NotifyDaemonSettings& settings, const std::stop_token& stop)
+{
+    Daemon(settings).run(stop);
+}
+
+} // namespace hydra::notify
