@@ -1,0 +1,229 @@
+// hydra-notify end to end with a real PostgreSQL: RunCommand's HYDRA_JSON and RunCommandLogs,
+// builds pending at start-up, a slow command that does not hold up other builds, retries with
+// back-off across a restart, kill -9 with 1,000 pending builds, bad input, SIGTERM.
+
+#include "harness/notify_fixture.hh"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <sys/wait.h>
+
+using namespace hydra;
+using namespace hydra::test;
+
+namespace {
+
+const bool sigpipeIgnored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+
+const std::string pendingSql = "SELECT count(*) FROM Builds WHERE notificationPendingSince IS NOT NULL";
+
+class NotifyDaemonTest : public NotifyFixture {
+protected:
+    // A <runcommand> block for every finished build running `command`.
+    void runCommand(const std::string& command, const std::string& job = "*:*:*")
+    {
+        addConfig("<runcommand>\n  job = " + job + "\n  command = " + command + "\n</runcommand>");
+    }
+
+    // The build ids a command appended to `file`, one a line, with how often each came.
+    std::map<long long, int> idsIn(const std::string& file)
+    {
+        std::map<long long, int> out;
+        std::istringstream in(readFile(file));
+        std::string line;
+        while (std::getline(in, line))
+            if (!line.empty()) ++out[std::stoll(line)];
+        return out;
+    }
+
+    size_t lines(const std::string& file)
+    {
+        auto text = readFile(file);
+        return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+    }
+
+    // Appends the build id of HYDRA_JSON to `file`.
+    static std::string appendBuildId(const std::string& file)
+    {
+        return "grep -o '\"build\":[0-9]*' \"$HYDRA_JSON\" | cut -d: -f2 >> " + file;
+    }
+};
+
+TEST_F(NotifyDaemonTest, RunCommandGetsHydraJsonAndIsLogged)
+{
+    runCommand("cp \"$HYDRA_JSON\" " + state_ + "/got.json; echo output-of-the-command", "p:js:*");
+    runCommand("touch " + state_ + "/other-jobset-ran", "p:other:*");
+    startNotify();
+    auto id = finishedBuild("hello");
+    waitForCount(pendingSql, 0);
+    auto j = nlohmann::json::parse(readFile(state_ + "/got.json"));
+    EXPECT_EQ(j["event"], "buildFinished");
+    EXPECT_EQ(j["build"], id);
+    EXPECT_EQ(j["finished"], true);
+    EXPECT_EQ(j["project"], "p");
+    EXPECT_EQ(j["jobset"], "js");
+    EXPECT_EQ(j["job"], "hello");
+    EXPECT_EQ(j["drvPath"], "/nix/store/aaaa-hello.drv");
+    EXPECT_EQ(j["startTime"], 1700000000);
+    EXPECT_EQ(j["stopTime"], 1700000010);
+    EXPECT_EQ(j["buildStatus"], 0);
+    EXPECT_EQ(j["nixName"], "hello");
+    EXPECT_EQ(j["system"], "x86_64-linux");
+    EXPECT_TRUE(j["homepage"].is_null());
+    EXPECT_TRUE(j["timestamp"].is_number_integer());
+    EXPECT_EQ(j["outputs"], nlohmann::json::parse(R"([{"name":"out","path":"/nix/store/bbbb-hello"}])"));
+    EXPECT_EQ(j["products"], nlohmann::json::parse(R"([{"productNr":1,"type":"file","subtype":"binary-dist",
+        "fileSize":5,"sha256hash":"abcd","path":"/nix/store/bbbb-hello/f","name":"f","defaultPath":""}])"));
+    EXPECT_EQ(j["metrics"], nlohmann::json::parse(R"([{"name":"lines","unit":null,"value":3.0}])"));
+    EXPECT_FALSE(std::filesystem::exists(state_ + "/other-jobset-ran"));
+
+    pqxx::read_transaction t(*conn_);
+    auto r = t.exec("SELECT job_matcher, build_id, start_time IS NOT NULL, end_time IS NOT NULL, exit_code, "
+                    "signal IS NULL, uuid::text FROM RunCommandLogs");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0][0].as<std::string>(), "p:js:*");
+    EXPECT_EQ(r[0][1].as<long long>(), id);
+    EXPECT_TRUE(r[0][2].as<bool>());
+    EXPECT_TRUE(r[0][3].as<bool>());
+    EXPECT_EQ(r[0][4].as<int>(), 0);
+    EXPECT_TRUE(r[0][5].as<bool>());
+    auto uuid = r[0][6].as<std::string>();
+    EXPECT_EQ(readFile(state_ + "/runcommand-logs/" + uuid.substr(0, 2) + "/" + uuid),
+              "output-of-the-command\n");
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+TEST_F(NotifyDaemonTest, BuildsPendingAtStartAreHandled)
+{
+    runCommand(appendBuildId(state_ + "/ids"));
+    auto a = finishedBuild("a");
+    auto b = finishedBuild("b");
+    auto c = finishedBuild("c");
+    ASSERT_EQ(count(pendingSql), 3);
+    startNotify();
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(idsIn(state_ + "/ids"), (std::map<long long, int>{{a, 1}, {b, 1}, {c, 1}}));
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+TEST_F(NotifyDaemonTest, SlowCommandDoesNotHoldUpOtherBuilds)
+{
+    addConfig("max_concurrent_notifications = 2");
+    // The slow build's command waits (bounded) until the test lets it go.
+    runCommand("for i in $(seq 600); do [ -e " + state_ + "/go ] && break; sleep 0.1; done; touch " + state_ +
+                   "/slow-done",
+               "p:js:slow");
+    runCommand(appendBuildId(state_ + "/ids"), "p:js:fast*");
+    startNotify();
+    auto slow = finishedBuild("slow");
+    waitForCount("SELECT count(*) FROM RunCommandLogs WHERE start_time IS NOT NULL", 1);
+    std::vector<long long> fast;
+    for (int i = 0; i < 4; ++i) fast.push_back(finishedBuild("fast" + std::to_string(i)));
+    waitForCount(
+        "SELECT count(*) FROM Builds WHERE job LIKE 'fast%' AND notificationPendingSince IS NOT NULL", 0);
+    // Every fast build was handled while the slow command still ran.
+    EXPECT_FALSE(std::filesystem::exists(state_ + "/slow-done"));
+    EXPECT_EQ(count("SELECT count(*) FROM RunCommandLogs WHERE build_id = " + std::to_string(slow) +
+                    " AND end_time IS NULL"),
+              1);
+    EXPECT_EQ(idsIn(state_ + "/ids").size(), 4u);
+    std::ofstream(state_ + "/go") << "";
+    waitForCount(pendingSql, 0);
+    EXPECT_TRUE(std::filesystem::exists(state_ + "/slow-done"));
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+TEST_F(NotifyDaemonTest, FailingCommandSucceedsOnFourthTryAcrossRestart)
+{
+    // Fails its first three runs, succeeds from the fourth on.
+    auto counter = state_ + "/tries";
+    runCommand("n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + counter +
+               "; [ $n -ge 4 ]");
+    std::map<std::string, std::string> env{{"HYDRA_NOTIFY_RETRY_BASE_MS", "300"}};
+    startNotify(env);
+    auto id = finishedBuild("flaky");
+    waitForCount(
+        "SELECT count(*) FROM TaskRetries WHERE channel = 'build_finished' AND pluginname = 'RunCommand' "
+        "AND attempts = 2",
+        1);
+    EXPECT_EQ(stopNotify(), 0);
+    EXPECT_EQ(count(pendingSql), 1) << "a build with a failing plugin stays pending";
+    EXPECT_EQ(count("SELECT count(*) FROM TaskRetries WHERE payload = '" + std::to_string(id) + "'"), 1);
+    startNotify(env);
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(count("SELECT count(*) FROM TaskRetries"), 0);
+    EXPECT_EQ(readFile(counter), "4\n");
+    pqxx::read_transaction t(*conn_);
+    auto r = t.exec("SELECT exit_code FROM RunCommandLogs ORDER BY id");
+    ASSERT_EQ(r.size(), 4u);
+    for (pqxx::result::size_type i = 0; i < 3; ++i) EXPECT_EQ(r[i][0].as<int>(), 1);
+    EXPECT_EQ(r[3][0].as<int>(), 0);
+    EXPECT_NE(notifyLog().find("RunCommand handled build_finished"), std::string::npos) << notifyLog();
+}
+
+TEST_F(NotifyDaemonTest, KillWithThousandPendingLosesNothing)
+{
+    auto file = state_ + "/ids";
+    runCommand(appendBuildId(file));
+    exec("INSERT INTO Builds (finished, timestamp, jobset_id, job, nixName, drvPath, system, startTime, "
+         "stopTime, "
+         "  buildStatus, notificationPendingSince) "
+         "SELECT 1, 1700000000, " +
+         std::to_string(jobsetId_) +
+         ", 'job' || n, 'job' || n, '/nix/store/x-job' || n || '.drv', 'x86_64-linux', 1700000000, "
+         "1700000001, 0, "
+         "  1700000001 FROM generate_series(1, 1000) n");
+    ASSERT_EQ(count(pendingSql), 1000);
+    startNotify();
+    waitFor([&] { return lines(file) >= 200; }, "200 commands ran", std::chrono::seconds(300));
+    killNotify();
+    auto before = count(pendingSql);
+    EXPECT_GT(before, 0) << "killed too late to test anything";
+    startNotify();
+    waitForCount(pendingSql, 0, std::chrono::seconds(600));
+    EXPECT_EQ(stopNotify(), 0);
+    auto ids = idsIn(file);
+    EXPECT_EQ(ids.size(), 1000u);
+    pqxx::read_transaction t(*conn_);
+    std::set<long long> interrupted;
+    for (auto row : t.exec("SELECT build_id FROM RunCommandLogs WHERE end_time IS NULL"))
+        interrupted.insert(row[0].as<long long>());
+    EXPECT_LE(interrupted.size(), 2u) << "at most one command per worker was running at the kill";
+    for (const auto& [id, n] : ids) {
+        if (n == 1) continue;
+        EXPECT_EQ(n, 2) << "build " << id;
+        EXPECT_TRUE(interrupted.contains(id)) << "build " << id << " ran twice without being interrupted";
+    }
+    EXPECT_EQ(t.exec1("SELECT count(*) FROM RunCommandLogs WHERE end_time IS NOT NULL AND exit_code = 0")[0]
+                  .as<long long>(),
+              1000);
+}
+
+TEST_F(NotifyDaemonTest, BadInputIsLoggedAndNothingStops)
+{
+    runCommand(appendBuildId(state_ + "/ids"));
+    addConfig("<runcommand>\n  job = *:*:*\n</runcommand>");
+    startNotify();
+    exec("SELECT pg_notify('build_finished', 'abc')");
+    exec("SELECT pg_notify('step_finished', '12')");
+    exec("SELECT pg_notify('build_finished', '999999')");
+    auto id = finishedBuild("after");
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(idsIn(state_ + "/ids"), (std::map<long long, int>{{id, 1}}));
+    auto log = notifyLog();
+    EXPECT_NE(log.find("malformed payload ‘abc’ on channel ‘build_finished’"), std::string::npos) << log;
+    EXPECT_NE(log.find("malformed payload ‘12’ on channel ‘step_finished’"), std::string::npos) << log;
+    EXPECT_NE(log.find("build 999999 of a buildFinished event no longer exists"), std::string::npos) << log;
+    EXPECT_NE(log.find("lacks a 'command' option"), std::string::npos) << log;
+    EXPECT_EQ(count("SELECT count(*) FROM TaskRetries"), 0);
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+} // namespace
