@@ -177,9 +177,11 @@ void RunCommand::handle(const Event& event, const PluginContext& ctx)
 void RunCommand::handleBuild(int64_t build, const std::string& event, const PluginContext& ctx,
                              std::vector<std::string>& failures)
 {
-    auto [desc, pendingSince] = ctx.db.withTransaction([&](pqxx::work& t) {
+    auto loaded = ctx.db.withTransaction([&](pqxx::work& t) {
         return std::pair(db::loadBuildDescription(t, build), db::notificationPendingSince(t, build));
     });
+    const auto& desc = loaded.first;
+    const auto& pendingSince = loaded.second;
     if (!desc) {
         log::warn("RunCommand: build {} of a {} event no longer exists; nothing to run", build, event);
         return;
