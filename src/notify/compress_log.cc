@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr size_t chunkSize = 256 * 1024;
+constexpr size_t chunkSize = size_t{256} * 1024;
 
 void writeFully(int fd, const char* data, size_t n, const fs::path& file)
 {

@@ -118,7 +118,7 @@ private:
                 buf_.erase(0, nl + 2);
                 return line;
             }
-            if (buf_.size() > 64 * 1024) throw Error("SMTP server {}: reply line too long", where_);
+            if (buf_.size() > size_t{64} * 1024) throw Error("SMTP server {}: reply line too long", where_);
             char chunk[4096];
             size_t n = readSome(fd_.get(), chunk, sizeof chunk, deadline(), "SMTP server " + where_);
             if (n == 0) throw Error("SMTP server {} closed the connection", where_);
