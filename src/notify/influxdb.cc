@@ -106,9 +106,12 @@ std::string influxLine(const db::BuildDescription& build, const db::BuildFigures
     std::string line = "hydra_build_status";
     for (auto& [k, v] : tags) line += fmt::format(",{}={}", k, influxEscapeTag(v));
     if (!host.empty()) line += ",host=" + influxEscapeTag(host);
-    std::vector<std::string> fieldSet;
-    for (auto& [k, v] : fields) fieldSet.push_back(k + "=" + v);
-    return fmt::format("{} {} {}", line, fmt::join(fieldSet, ","), stop);
+    char sep = ' ';
+    for (auto& [k, v] : fields) {
+        line += fmt::format("{}{}={}", sep, k, v);
+        sep = ',';
+    }
+    return fmt::format("{} {}", line, stop);
 }
 
 std::string influxWriteUrl(const InfluxDbConfig& conf)
