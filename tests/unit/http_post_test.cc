@@ -44,3 +44,17 @@ TEST(HttpPost, RefusedConnectionNamesTheUrl)
             << e.what();
     }
 }
+
+TEST(HttpPost, HttpsUrlsGetATlsClient)
+{
+    // Without TLS support the client for an https origin would be invalid; with it, the
+    // request fails only for want of a server.
+    try {
+        httpPost("https://127.0.0.1:1/statuses", {}, "{}", "application/json");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("POST https://127.0.0.1:1/statuses: no reply"),
+                  std::string::npos)
+            << e.what();
+    }
+}
