@@ -197,6 +197,7 @@ const std::set<std::string, std::less<>> untypedKnownKeys = {
     "github_client_id",
     "github_client_secret",
     "github_client_secret_file",
+    "github_endpoint", // read by the GitHubStatus plugin from the raw tree
     "queue_runner_endpoint",
     "ws_endpoint",
     "nar_buffer_size",
