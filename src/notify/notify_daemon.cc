@@ -315,10 +315,10 @@ std::optional<std::string> notifyMetricsAddress(const HydraConfig& config)
     const auto* prom = notify ? notify->block("prometheus") : nullptr;
     if (!prom) return std::nullopt;
     auto host = prom->get("listen_address").value_or("127.0.0.1");
-    auto port = prom->get("port");
+    const std::string port = prom->get("port").value_or("");
     int value = 0;
-    if (!port || std::from_chars(port->data(), port->data() + port->size(), value).ec != std::errc() ||
-        value <= 0 || value > 65535) {
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value <= 0 || value > 65535) {
         log::warn("{}: <hydra_notify> <prometheus> needs a port (1-65535); metrics are not served",
                   prom->loc.str());
         return std::nullopt;

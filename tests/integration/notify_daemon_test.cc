@@ -5,6 +5,10 @@
 #include "harness/notify_fixture.hh"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -223,6 +227,59 @@ TEST_F(NotifyDaemonTest, BadInputIsLoggedAndNothingStops)
     EXPECT_NE(log.find("build 999999 of a buildFinished event no longer exists"), std::string::npos) << log;
     EXPECT_NE(log.find("lacks a 'command' option"), std::string::npos) << log;
     EXPECT_EQ(count("SELECT count(*) FROM TaskRetries"), 0);
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+// A loopback port free at the time of asking.
+int freePort()
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+TEST_F(NotifyDaemonTest, PrometheusMetricsCountEventsAndFailures)
+{
+    int port = freePort();
+    addConfig("<hydra_notify>\n  <prometheus>\n    listen_address = 127.0.0.1\n    port = " +
+              std::to_string(port) + "\n  </prometheus>\n</hydra_notify>");
+    runCommand("grep -q '\"job\":\"bad\"' \"$HYDRA_JSON\" && exit 3; true");
+    startNotify({{"HYDRA_NOTIFY_RETRY_BASE_MS", "3600000"}});
+    finishedBuild("good");
+    finishedBuild("bad");
+    waitForCount("SELECT count(*) FROM TaskRetries", 1);
+    waitForCount(pendingSql, 1);
+    exec("SELECT pg_notify('build_queued', 'nope')");
+    httplib::Client client("127.0.0.1", port);
+    client.set_connection_timeout(std::chrono::seconds(5));
+    client.set_read_timeout(std::chrono::seconds(10));
+    std::string body;
+    waitFor(
+        [&] {
+            auto r = client.Get("/metrics");
+            body = r && r->status == 200 ? r->body : "";
+            return body.find("hydra_notify_events_malformed_total 1\n") != std::string::npos;
+        },
+        "the malformed event counted");
+    EXPECT_NE(body.find("hydra_notify_events_received_total{channel=\"build_finished\"} 2\n"),
+              std::string::npos)
+        << body;
+    EXPECT_NE(
+        body.find("hydra_notify_plugin_handled_total{channel=\"build_finished\",plugin=\"RunCommand\"} 1\n"),
+        std::string::npos)
+        << body;
+    EXPECT_NE(
+        body.find("hydra_notify_plugin_failures_total{channel=\"build_finished\",plugin=\"RunCommand\"} 1\n"),
+        std::string::npos)
+        << body;
+    EXPECT_NE(body.find("hydra_notify_queue_depth 0\n"), std::string::npos) << body;
+    EXPECT_NE(body.find("hydra_notify_plugin_seconds_total{"), std::string::npos) << body;
     EXPECT_EQ(stopNotify(), 0);
 }
 
