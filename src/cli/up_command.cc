@@ -7,7 +7,9 @@
 #include "util/error.hh"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 namespace hydra::cli {
 
@@ -22,6 +24,28 @@ void makeStateDirs(const Site& site)
     }
 }
 
+/// A first hydra.conf, so that a new site shows the whole pipeline: hydra-notify appends the
+/// description of every finished build to finished-builds.log in the state directory. An
+/// existing file (or HYDRA_CONFIG naming one) is never touched.
+void writeExampleConfig(const Site& site)
+{
+    const char* named = std::getenv("HYDRA_CONFIG"); // NOLINT(concurrency-mt-unsafe): start-up
+    std::filesystem::path path = named && *named ? named : site.dataDir() + "/hydra.conf";
+    if (std::filesystem::exists(path)) return;
+    auto log = site.dataDir() + "/finished-builds.log";
+    std::ofstream f(path);
+    f << "# Written by `hydra up` for a new site; edit freely (hydra.conf, as Hydra reads it).\n"
+      << "max_concurrent_notifications = 2\n"
+      << "\n"
+      << "# Every finished build's HYDRA_JSON, one document after another.\n"
+      << "<runcommand>\n"
+      << "  job = *:*:*\n"
+      << "  command = { cat \"$HYDRA_JSON\"; echo; } >> '" << log << "'\n"
+      << "</runcommand>\n";
+    if (!f) throw Error("cannot write the example configuration {}", path.string());
+    std::printf("configuration: wrote an example %s\n", path.c_str());
+}
+
 } // namespace
 
 int cmdUp(Args& args)
@@ -29,6 +53,7 @@ int cmdUp(Args& args)
     args.expectEnd();
     Site site = Site::fromEnvironment();
     makeStateDirs(site);
+    writeExampleConfig(site);
     auto conn = site.connect(/*startPrivate=*/true);
     auto schema = db::initSchema(*conn);
     std::printf("state directory: %s\n", site.dataDir().c_str());

@@ -2,6 +2,8 @@
 
 #include "db/connect.hh"
 #include "db/users.hh"
+#include "harness/hydra_rows.hh"
+#include "harness/nix_graph.hh"
 #include "harness/pg_fixture.hh"
 #include "util/password.hh"
 #include "util/process.hh"
@@ -9,8 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sstream>
+#include <thread>
 
 using namespace hydra;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -146,6 +151,8 @@ TEST_F(CliTest, UpStatusDownWithPrivateCluster)
     EXPECT_NE(up.out.find("schema: version 87"), std::string::npos) << up.out;
     EXPECT_NE(up.out.find("(private cluster)"), std::string::npos) << up.out;
     EXPECT_NE(up.out.find("hydra-queue-runner: started"), std::string::npos) << up.out;
+    EXPECT_NE(up.out.find("hydra-notify: started"), std::string::npos) << up.out;
+    EXPECT_TRUE(std::filesystem::exists(stateDir / "hydra.conf")) << up.out;
 
     // Running up again is harmless.
     ASSERT_EQ(exitCode(cli.run("hydra", {"up"})), 0);
@@ -158,7 +165,43 @@ TEST_F(CliTest, UpStatusDownWithPrivateCluster)
     auto down = cli.run("hydra", {"down"});
     ASSERT_EQ(exitCode(down), 0) << down.err;
     EXPECT_NE(down.out.find("hydra-queue-runner: stopped"), std::string::npos) << down.out;
+    EXPECT_NE(down.out.find("hydra-notify: stopped"), std::string::npos) << down.out;
     auto after = cli.run("hydra", {"status"});
     EXPECT_NE(exitCode(after), 0);
     EXPECT_NE(after.err.find("is not running; run `hydra up`"), std::string::npos) << after.err;
+}
+
+TEST_F(CliTest, UpBuildsAQueuedBuildAndTheExampleConfigRecordsItsNotification)
+{
+    // With the test's database (HYDRA_DBI): queue a build, and the daemons `hydra up` starts
+    // build it and run the example RunCommand, which appends the build's HYDRA_JSON.
+    cli.env["NIX_CONFIG"] = "substituters =\nsandbox = false";
+    auto up = cli.run("hydra", {"up"});
+    ASSERT_EQ(exitCode(up), 0) << up.err;
+    ASSERT_NE(up.out.find("wrote an example"), std::string::npos) << up.out;
+
+    test::NixGraph g;
+    g.add("hello");
+    auto d = g.derivations().at("hello");
+    pqxx::connection c(conninfo);
+    test::HydraRows rows(c);
+    auto id = rows.queueBuild(rows.jobset(), "hello", d.drvPath, d.out());
+    rows.announceAdded(id);
+
+    auto log = stateDir / "finished-builds.log";
+    std::string text;
+    for (auto deadline = std::chrono::steady_clock::now() + 120s; std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(200ms)) {
+        std::ifstream f(log);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        text = ss.str();
+        if (text.find("\"build\": " + std::to_string(id)) != std::string::npos ||
+            text.find("\"build\":" + std::to_string(id)) != std::string::npos)
+            break;
+    }
+    auto down = cli.run("hydra", {"down"});
+    EXPECT_EQ(exitCode(down), 0) << down.err;
+    EXPECT_NE(text.find(d.out()), std::string::npos) << "finished-builds.log: " << text;
+    EXPECT_NE(text.find("\"buildStatus\""), std::string::npos) << text;
 }
