@@ -2,7 +2,9 @@
 // builds pending at start-up, a slow command that does not hold up other builds, retries with
 // back-off across a restart, kill -9 with 1,000 pending builds, bad input, SIGTERM.
 
+#include "db/private_cluster.hh"
 #include "harness/notify_fixture.hh"
+#include "harness/pg_fixture.hh"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -284,3 +286,26 @@ TEST_F(NotifyDaemonTest, PrometheusMetricsCountEventsAndFailures)
 }
 
 } // namespace
+
+TEST_F(NotifyDaemonTest, BuildFinishedWhileTheConnectionWasLostIsHandledAfterReconnecting)
+{
+    runCommand(appendBuildId(state_ + "/ids"));
+    startNotify();
+    auto before = finishedBuild("before");
+    waitForCount(pendingSql, 0);
+
+    // Every connection drops; a build finishes whose build_finished the daemon cannot hear
+    // (made pending without a notification, as one sent while it was away).
+    conn_.reset();
+    PgCluster::get().cluster().restart();
+    conn_ = std::make_unique<pqxx::connection>(conninfo_);
+    rows_ = std::make_unique<HydraRows>(*conn_);
+    auto lost = rows_->queueBuild(jobsetId_, "lost", "/nix/store/aaaa-lost.drv", "/nix/store/bbbb-lost");
+    exec("UPDATE Builds SET finished = 1, buildStatus = 0, startTime = 1, stopTime = 2, "
+         "notificationPendingSince = 2 WHERE id = " +
+         std::to_string(lost));
+
+    waitForCount(pendingSql, 0, std::chrono::seconds(90));
+    EXPECT_EQ(idsIn(state_ + "/ids"), (std::map<long long, int>{{before, 1}, {lost, 1}})) << notifyLog();
+    EXPECT_EQ(stopNotify(), 0);
+}
