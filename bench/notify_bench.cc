@@ -1,0 +1,276 @@
+// notify_bench: how many build_finished events hydra-notify's daemon handles per second, with a
+// no-op plugin and with RunCommand running `true`, against starting one process per event (what
+// Hydra did before hydra-notify: a program started for every finished build).
+//
+// N finished builds are created in a private PostgreSQL before the daemon starts, with their
+// notificationPendingSince cleared. The daemon (runNotifyDaemon, in this process, hydra.conf's
+// default of 2 workers) is started and waited for until it LISTENs; then one transaction sets
+// notificationPendingSince of all N builds and sends build_finished for each, as the queue runner
+// does when it finishes a build. The time runs from that commit until no build is pending.
+// The reference starts /bin/true N times, one after another, with Process::spawn and wait.
+// Log level is Warn while measuring, so RunCommand's line per run does not flood the terminal.
+//
+// Environment: HYDRA_BENCH_NOTIFY_EVENTS (N, default 10000). Plain main: prints one line per
+// measurement and the ratios.
+
+#include "db/build_results.hh"
+#include "db/connect.hh"
+#include "db/private_cluster.hh"
+#include "db/schema.hh"
+#include "notify/notify_daemon.hh"
+#include "notify/plugins.hh"
+#include "util/config_file.hh"
+#include "util/error.hh"
+#include "util/logging.hh"
+#include "util/process.hh"
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace hydra;
+using namespace std::chrono_literals;
+using Wall = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+size_t envNumber(const char* name, size_t fallback)
+{
+    const char* v = std::getenv(name); // NOLINT(concurrency-mt-unsafe): read before any thread
+    if (!v || !*v) return fallback;
+    auto n = std::stoul(v);
+    if (n == 0) throw Error("{} must be a positive number, not '{}'", name, v);
+    return n;
+}
+
+double seconds(Wall::duration d)
+{
+    return std::chrono::duration<double>(d).count();
+}
+
+/// A temporary directory PostgreSQL (running as an unprivileged user) can enter; removed at the end.
+struct TempDir {
+    fs::path path;
+    TempDir()
+    {
+        auto tmpl = (fs::temp_directory_path() / "hydra-notify-bench-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) throwSysError("creating a directory from " + tmpl);
+        if (::chmod(tmpl.c_str(), 0755) != 0) throwSysError("chmod " + tmpl);
+        path = tmpl;
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir()
+    {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+/// A private PostgreSQL with the Hydra schema and N finished builds of job p:js:job-<i>.
+class Database {
+public:
+    Database(const fs::path& dir, size_t builds)
+        : cluster_(db::ClusterOptions{.dataDir = (dir / "postgres").string(), .unsafeFast = true})
+    {
+        cluster_.ensureRunning();
+        conn_ = db::connect(cluster_.conninfo());
+        db::initSchema(*conn_);
+        pqxx::work t(*conn_);
+        t.exec("INSERT INTO Users (userName, emailAddress, password) VALUES ('root', '', '!')");
+        t.exec("INSERT INTO Projects (name, displayName, owner) VALUES ('p', 'P', 'root')");
+        t.exec("INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride) "
+               "VALUES ('p', 'js', 'src', 'release.nix', '')");
+        for (size_t i = 0; i < builds; ++i) finishBuild(t, i);
+        // Nobody listens yet: these builds start with nothing pending, the benchmark sends the events.
+        t.exec("UPDATE Builds SET notificationPendingSince = NULL");
+        t.commit();
+    }
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+    ~Database()
+    {
+        conn_.reset();
+        try {
+            cluster_.stop();
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "stopping the benchmark's PostgreSQL: {}\n", e.what());
+        }
+    }
+
+    std::string conninfo() const { return cluster_.conninfo(); }
+
+    long long scalar(const std::string& sql)
+    {
+        pqxx::read_transaction t(*conn_);
+        return t.exec1(sql)[0].as<long long>();
+    }
+
+    /// Marks every build's notification pending and sends build_finished for each, in one commit.
+    void sendBuildFinished()
+    {
+        pqxx::work t(*conn_);
+        t.exec("UPDATE Builds SET notificationPendingSince = extract(epoch from now())::integer");
+        t.exec("SELECT pg_notify('build_finished', id::text) FROM Builds ORDER BY id");
+        t.commit();
+    }
+
+private:
+    static void finishBuild(pqxx::work& t, size_t i)
+    {
+        auto job = fmt::format("job-{}", i);
+        auto out = fmt::format("/nix/store/{:032}-{}", i, job);
+        auto id = t.exec_params1("INSERT INTO Builds (finished, timestamp, jobset_id, job, nixName, drvPath, "
+                                 "system, priority, globalPriority, maxsilent, timeout) VALUES (0, "
+                                 "extract(epoch from now())::bigint, (SELECT id FROM Jobsets), $1, $1, $2, "
+                                 "'x86_64-linux', 0, 0, 3600, 36000) RETURNING id",
+                                 job, out + ".drv")[0]
+                      .as<long long>();
+        t.exec_params("INSERT INTO BuildOutputs (build, name, path) VALUES ($1, 'out', $2)", id, out);
+        db::SucceededBuild b;
+        b.id = id;
+        b.startTime = 1700000000;
+        b.stopTime = 1700000010;
+        b.outputs = {{"out", out}};
+        if (!db::markSucceededBuild(t, b)) throw Error("build {} could not be marked succeeded", id);
+    }
+
+    db::PrivateCluster cluster_;
+    std::unique_ptr<pqxx::connection> conn_;
+};
+
+/// A plugin that does nothing but count (into a counter that outlives the daemon): the daemon's
+/// own cost per event.
+class NoopPlugin : public notify::Plugin {
+public:
+    explicit NoopPlugin(std::atomic<size_t>& calls) : calls_(calls) {}
+    std::string_view name() const override { return "Noop"; }
+    bool wants(const std::string& channel) const override { return channel == "build_finished"; }
+    void handle(const notify::Event& /*event*/, const notify::PluginContext& /*ctx*/) override { ++calls_; }
+
+private:
+    std::atomic<size_t>& calls_;
+};
+
+const std::string pendingSql = "SELECT count(*) FROM Builds WHERE notificationPendingSince IS NOT NULL";
+
+/// Waits until the daemon LISTENs and its start-up scan is done, so its start-up is not measured.
+void waitUntilListening(Database& db)
+{
+    auto deadline = Wall::now() + 60s;
+    while (db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'LISTEN %'") == 0) {
+        if (Wall::now() > deadline) throw Error("the notify daemon did not LISTEN within 60 s");
+        std::this_thread::sleep_for(20ms);
+    }
+    std::this_thread::sleep_for(500ms);
+}
+
+/// Seconds from sending N build_finished events to every build's notification handled.
+double timeDaemon(Database& db, const fs::path& dataDir, HydraConfig config, notify::PluginList plugins)
+{
+    notify::NotifyDaemonSettings s;
+    s.conninfo = db.conninfo();
+    s.dataDir = dataDir;
+    s.config = std::move(config);
+    s.plugins = std::move(plugins);
+    s.maxDbConnections = std::max(1U, s.config.notify.maxConcurrentNotifications) + 3;
+    std::exception_ptr failure;
+    std::jthread daemon([&](const std::stop_token& stop) {
+        try {
+            notify::runNotifyDaemon(s, stop);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    waitUntilListening(db);
+    auto start = Wall::now();
+    db.sendBuildFinished();
+    auto deadline = start + 30min;
+    while (db.scalar(pendingSql) > 0) {
+        if (Wall::now() > deadline) throw Error("notifications still pending after 30 min");
+        std::this_thread::sleep_for(10ms);
+    }
+    auto elapsed = Wall::now() - start;
+    daemon.request_stop();
+    daemon.join();
+    if (failure) std::rethrow_exception(failure);
+    return seconds(elapsed);
+}
+
+/// Seconds to start /bin/true `n` times, one after another, each waited for.
+double timeProcesses(size_t n)
+{
+    auto start = Wall::now();
+    for (size_t i = 0; i < n; ++i) {
+        auto p = Process::spawn({.argv = {"/bin/true"}});
+        if (auto status = p.wait(); !exitedOk(status)) throw Error("/bin/true {}", statusToString(status));
+    }
+    return seconds(Wall::now() - start);
+}
+
+HydraConfig runTrueConfig()
+{
+    auto tree =
+        parseConfigText("<runcommand>\n  job = *:*:*\n  command = true\n</runcommand>\n", "notify_bench");
+    return HydraConfig::fromTree(std::move(tree), "notify_bench");
+}
+
+void report(const char* what, size_t n, double secs)
+{
+    fmt::print("  {:<34} {:8.2f} s  {:9.0f} events/s\n", what, secs, static_cast<double>(n) / secs);
+    std::fflush(stdout);
+}
+
+void bench(size_t n)
+{
+    TempDir dir;
+    fs::create_directories(dir.path / "data");
+    Database db(dir.path, n);
+    fmt::print("notify_bench: {} build_finished events, {} workers\n", n,
+               HydraConfig{}.notify.maxConcurrentNotifications);
+
+    std::atomic<size_t> calls{0};
+    notify::PluginList noopList;
+    noopList.push_back(std::make_unique<NoopPlugin>(calls));
+    auto noopTime = timeDaemon(db, dir.path / "data", HydraConfig{}, std::move(noopList));
+    if (calls != n) throw Error("the no-op plugin ran {} times, not {}", calls.load(), n);
+    report("daemon, no-op plugin", n, noopTime);
+
+    auto config = runTrueConfig();
+    auto plugins = notify::makePlugins(config);
+    auto runTime = timeDaemon(db, dir.path / "data", config, std::move(plugins));
+    auto runs = db.scalar("SELECT count(*) FROM RunCommandLogs WHERE exit_code = 0");
+    if (runs != static_cast<long long>(n)) throw Error("RunCommand ran `true` {} times, not {}", runs, n);
+    report("daemon, RunCommand `true`", n, runTime);
+
+    auto procTime = timeProcesses(n);
+    report("reference: one /bin/true per event", n, procTime);
+
+    fmt::print("  ratio of events/s to the reference: no-op {:.1f}, RunCommand {:.2f}\n", procTime / noopTime,
+               procTime / runTime);
+}
+
+} // namespace
+
+int main()
+{
+    std::signal(SIGPIPE, SIG_IGN);
+    try {
+        auto n = envNumber("HYDRA_BENCH_NOTIFY_EVENTS", 10000);
+        log::setLevel(log::Level::Warn);
+        bench(n);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "notify_bench: {}\n", e.what());
+        return 1;
+    }
+    return 0;
+}
