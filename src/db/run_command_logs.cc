@@ -7,17 +7,12 @@
 namespace hydra::db {
 
 RunCommandLogRow createRunCommandLog(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
-                                     const std::string& command)
+                                     const std::string& command, int64_t startTime)
 {
-    auto r = t.exec_params1("INSERT INTO RunCommandLogs (job_matcher, build_id, command, uuid) "
-                            "VALUES ($1, $2, $3, gen_random_uuid()) RETURNING id, uuid::text",
-                            jobMatcher, build, command);
+    auto r = t.exec_params1("INSERT INTO RunCommandLogs (job_matcher, build_id, command, uuid, start_time) "
+                            "VALUES ($1, $2, $3, gen_random_uuid(), $4) RETURNING id, uuid::text",
+                            jobMatcher, build, command, startTime);
     return {r[0].as<int64_t>(), r[1].as<std::string>()};
-}
-
-void markRunCommandStarted(pqxx::transaction_base& t, int64_t id, int64_t startTime)
-{
-    t.exec_params("UPDATE RunCommandLogs SET start_time = $2 WHERE id = $1", id, startTime);
 }
 
 void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommandOutcome& o)

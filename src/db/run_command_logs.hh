@@ -26,12 +26,9 @@ struct RunCommandOutcome {
     std::optional<int> errorNumber; ///< the command could not be started (errno)
 };
 
-/// Inserts a not yet started row (fresh uuid, no start_time).
+/// Inserts the row of a command starting now (fresh uuid, start_time set, no end yet).
 RunCommandLogRow createRunCommandLog(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
-                                     const std::string& command);
-
-/// Sets start_time.
-void markRunCommandStarted(pqxx::transaction_base& t, int64_t id, int64_t startTime);
+                                     const std::string& command, int64_t startTime);
 
 /// Sets end_time and how the command ended.
 void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommandOutcome& o);

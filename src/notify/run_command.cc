@@ -108,16 +108,25 @@ std::vector<std::string> splitColons(std::string_view s)
     }
 }
 
-// One command for one build: a RunCommandLogs row before it starts, its end recorded after.
+// One command for one build: its RunCommandLogs row as it starts, its end recorded after. With
+// `succeededSince`, a command that already exited 0 for this notification (a restart after a
+// crash) is not run again: the check and the new row share one transaction.
 void runOne(const RunCommandConfig& block, int64_t build, const std::string& json, const PluginContext& ctx,
-            std::chrono::seconds timeout)
+            std::chrono::seconds timeout, std::optional<int64_t> succeededSince)
 {
-    auto row = ctx.db.withTransaction(
-        [&](pqxx::work& t) { return db::createRunCommandLog(t, build, block.job, block.command); });
-    auto logPath = logPathOf(ctx.dataDir, row.uuid);
+    auto row = ctx.db.withTransaction([&](pqxx::work& t) -> std::optional<db::RunCommandLogRow> {
+        if (succeededSince &&
+            db::runCommandSucceededSince(t, build, block.job, block.command, *succeededSince))
+            return std::nullopt;
+        return db::createRunCommandLog(t, build, block.job, block.command, now());
+    });
+    if (!row) {
+        log::info("RunCommand: ‘{}’ already ran for build {}; not running it again", block.command, build);
+        return;
+    }
+    auto logPath = logPathOf(ctx.dataDir, row->uuid);
     fs::create_directories(logPath.parent_path());
     JsonFile file(json);
-    ctx.db.withTransaction([&](pqxx::work& t) { db::markRunCommandStarted(t, row.id, now()); });
     int status = 0;
     try {
         status = runShell(block.command, file.path(), logPath, timeout);
@@ -125,10 +134,10 @@ void runOne(const RunCommandConfig& block, int64_t build, const std::string& jso
         db::RunCommandOutcome o;
         o.endTime = now();
         o.errorNumber = errno != 0 ? errno : ENOEXEC;
-        ctx.db.withTransaction([&](pqxx::work& t) { db::markRunCommandEnded(t, row.id, o); });
+        ctx.db.withTransaction([&](pqxx::work& t) { db::markRunCommandEnded(t, row->id, o); });
         throw Error("command ‘{}’ ({}): {}", block.command, block.loc.str(), e.what());
     }
-    ctx.db.withTransaction([&](pqxx::work& t) { db::markRunCommandEnded(t, row.id, outcomeOf(status)); });
+    ctx.db.withTransaction([&](pqxx::work& t) { db::markRunCommandEnded(t, row->id, outcomeOf(status)); });
     if (!exitedOk(status))
         throw Error("command ‘{}’ ({}) {}; its output is in {}", block.command, block.loc.str(),
                     statusToString(status), logPath.string());
@@ -190,15 +199,9 @@ void RunCommand::handleBuild(int64_t build, const std::string& event, const Plug
     for (const auto& block : blocks_) {
         if (std::find(block.events.begin(), block.events.end(), event) == block.events.end()) continue;
         if (!jobMatches(block.job, desc->project, desc->jobset, desc->job)) continue;
-        if (event == "buildFinished" && pendingSince && ctx.db.withTransaction([&](pqxx::work& t) {
-                return db::runCommandSucceededSince(t, build, block.job, block.command, *pendingSince);
-            })) {
-            log::info("RunCommand: ‘{}’ already ran for build {}; not running it again", block.command,
-                      build);
-            continue;
-        }
         try {
-            runOne(block, build, json, ctx, opts_.timeout);
+            runOne(block, build, json, ctx, opts_.timeout,
+                   event == "buildFinished" ? pendingSince : std::optional<int64_t>());
         } catch (const std::exception& e) {
             failures.push_back(fmt::format("build {}: {}", build, e.what()));
         }
