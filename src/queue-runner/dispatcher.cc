@@ -60,7 +60,8 @@ void Dispatcher::dispatchOnce()
                       .inUse = v.slotsInUse,
                       .maxJobs = v.machine->maxJobs,
                       .speedFactor = v.machine->speedFactor,
-                      .disabledUntil = v.disabled ? std::optional(v.disabledUntil) : std::nullopt});
+                      .disabledUntil = v.disabled ? std::optional(v.disabledUntil) : std::nullopt,
+                      .consecutiveFailures = v.consecutiveFailures});
     }
     auto result = queue_.dispatch(ms);
     for (const auto& drv : result.unsupported) runner_->failUnsupported(drv);

@@ -133,7 +133,9 @@ MachineView MachineRegistry::view(const Entry& e, Clock::TimePoint now) const
     v.name = e.machine->storeUri;
     v.machine = e.machine;
     v.slotsInUse = e.state->slotsInUse();
-    v.disabledUntil = e.state->failureInfo().disabledUntil;
+    auto failures = e.state->failureInfo();
+    v.disabledUntil = failures.disabledUntil;
+    v.consecutiveFailures = failures.consecutiveFailures;
     v.disabled = now < v.disabledUntil;
     v.removed = e.removed;
     v.state = e.state;

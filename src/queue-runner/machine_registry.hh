@@ -35,6 +35,7 @@ struct MachineView {
     bool disabled = false; ///< failing: no new steps before disabledUntil
     bool removed = false;  ///< gone from the machines file; kept for its statistics
     Clock::TimePoint disabledUntil{};
+    unsigned consecutiveFailures = 0;
     std::shared_ptr<MachineState> state;
 
     unsigned freeSlots() const { return slotsInUse < machine->maxJobs ? machine->maxJobs - slotsInUse : 0; }

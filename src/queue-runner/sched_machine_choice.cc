@@ -23,8 +23,10 @@ std::optional<size_t> chooseMachine(std::span<const DispatchMachine> machines,
         const auto& m = machines[i];
         double speed = m.speedFactor > 0 ? m.speedFactor : 1.0;
         long long freeSlots = static_cast<long long>(m.maxJobs) - static_cast<long long>(m.inUse);
-        return std::tuple<double, long long, const std::string&>(static_cast<double>(m.inUse + 1) / speed,
-                                                                 -freeSlots, m.name);
+        // Between equally loaded machines, one that failed lately comes last: its back-off may
+        // be over, but a sound machine is the better bet for the step.
+        return std::tuple<double, unsigned, long long, const std::string&>(
+            static_cast<double>(m.inUse + 1) / speed, m.consecutiveFailures, -freeSlots, m.name);
     };
     for (size_t i : candidates) {
         if (!hasFreeSlot(machines[i], now)) continue;

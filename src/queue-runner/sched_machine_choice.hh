@@ -21,6 +21,7 @@ struct DispatchMachine {
     unsigned maxJobs = 1;
     double speedFactor = 1;
     std::optional<Clock::TimePoint> disabledUntil; ///< back-off after failures
+    unsigned consecutiveFailures = 0;              ///< since its last success: sound machines first
 };
 
 /// True if the machine could ever run steps of this type (nix::Machine::supports, maxJobs > 0);

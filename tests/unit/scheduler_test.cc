@@ -209,6 +209,18 @@ TEST_F(SchedulerTest, LeastLoadedRelativeToSpeed)
     EXPECT_EQ(r.assignments[0].machineName, "b");
 }
 
+TEST_F(SchedulerTest, BetweenEquallyLoadedMachinesOneThatFailedLatelyComesLast)
+{
+    machines = {machine("a-failing", 1), machine("b-sound", 1)};
+    Scheduler s(clock);
+    s.addBuild(build(1, "x"), {step("x")});
+    auto ms = states();
+    ms[0].consecutiveFailures = 1; // its back-off is over, but it failed last time
+    auto r = s.dispatch(ms);
+    ASSERT_EQ(r.assignments.size(), 1U);
+    EXPECT_EQ(r.assignments[0].machineName, "b-sound");
+}
+
 TEST_F(SchedulerTest, RequiredAndMandatoryFeaturesChooseTheMachine)
 {
     machines = {machine("plain", 4), machine("kvm", 4, 1, {"x86_64-linux"}, {"kvm"}),
