@@ -13,6 +13,7 @@
 // Environment: HYDRA_BENCH_NOTIFY_EVENTS (N, default 10000). Plain main: prints one line per
 // measurement and the ratios.
 
+#include "bench_support.hh"
 #include "db/build_results.hh"
 #include "db/connect.hh"
 #include "db/private_cluster.hh"
@@ -51,30 +52,6 @@ size_t envNumber(const char* name, size_t fallback)
     if (n == 0) throw Error("{} must be a positive number, not '{}'", name, v);
     return n;
 }
-
-double seconds(Wall::duration d)
-{
-    return std::chrono::duration<double>(d).count();
-}
-
-/// A temporary directory PostgreSQL (running as an unprivileged user) can enter; removed at the end.
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        auto tmpl = (fs::temp_directory_path() / "hydra-notify-bench-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) throwSysError("creating a directory from " + tmpl);
-        if (::chmod(tmpl.c_str(), 0755) != 0) throwSysError("chmod " + tmpl);
-        path = tmpl;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 /// A private PostgreSQL with the Hydra schema and N finished builds of job p:js:job-<i>.
 class Database {
@@ -203,7 +180,7 @@ double timeDaemon(Database& db, const fs::path& dataDir, HydraConfig config, not
     daemon.request_stop();
     daemon.join();
     if (failure) std::rethrow_exception(failure);
-    return seconds(elapsed);
+    return bench::seconds(elapsed);
 }
 
 /// Seconds to start /bin/true `n` times, one after another, each waited for.
@@ -214,7 +191,7 @@ double timeProcesses(size_t n)
         auto p = Process::spawn({.argv = {"/bin/true"}});
         if (auto status = p.wait(); !exitedOk(status)) throw Error("/bin/true {}", statusToString(status));
     }
-    return seconds(Wall::now() - start);
+    return bench::seconds(Wall::now() - start);
 }
 
 HydraConfig runTrueConfig()
@@ -230,9 +207,9 @@ void report(const char* what, size_t n, double secs)
     std::fflush(stdout);
 }
 
-void bench(size_t n)
+void runBench(size_t n)
 {
-    TempDir dir;
+    bench::TempDir dir("hydra-notify-bench");
     fs::create_directories(dir.path / "data");
     Database db(dir.path, n);
     fmt::print("notify_bench: {} build_finished events, {} workers\n", n,
@@ -267,7 +244,7 @@ int main()
     try {
         auto n = envNumber("HYDRA_BENCH_NOTIFY_EVENTS", 10000);
         log::setLevel(log::Level::Warn);
-        bench(n);
+        runBench(n);
     } catch (const std::exception& e) {
         fmt::print(stderr, "notify_bench: {}\n", e.what());
         return 1;

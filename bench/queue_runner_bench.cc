@@ -6,6 +6,7 @@
 // default 2), HYDRA_BENCH_RUNS (repetitions, default 1), HYDRA_QUEUE_RUNNER (the binary; default
 // <dir of this program>/../bin/hydra-queue-runner). Plain main: prints one line per run.
 
+#include "bench_support.hh"
 #include "db/connect.hh"
 #include "db/private_cluster.hh"
 #include "db/schema.hh"
@@ -54,25 +55,6 @@ std::string randomNonce()
     std::random_device rd;
     return fmt::format("{:08x}{:08x}", rd(), rd());
 }
-
-/// A temporary directory PostgreSQL (running as an unprivileged user) can enter; removed at the end.
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        auto tmpl = (fs::temp_directory_path() / "hydra-qr-bench-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) throwSysError("creating a directory from " + tmpl);
-        if (::chmod(tmpl.c_str(), 0755) != 0) throwSysError("chmod " + tmpl);
-        path = tmpl;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 /// The layered DAG: node i of layer l depends on nodes i, i+1 (and i+2 for odd i) of layer l-1.
 struct Dag {
@@ -137,11 +119,6 @@ std::vector<Target> instantiate(const Dag& dag, const fs::path& dir, size_t jobs
     return out;
 }
 
-double seconds(Wall::duration d)
-{
-    return std::chrono::duration<double>(d).count();
-}
-
 /// Wall time of `nix-build -jJ` of every sink (evaluation excluded, as for the queue runner).
 double timeNixBuild(const std::vector<Target>& targets, size_t jobs)
 {
@@ -151,7 +128,7 @@ double timeNixBuild(const std::vector<Target>& targets, size_t jobs)
     auto r = run({.argv = argv, .setEnv = {{"NIX_CONFIG", nixConfig(jobs)}}}, {}, 30min);
     auto elapsed = Wall::now() - start;
     if (!exitedOk(r.status)) throw Error("nix-build {}: {}", statusToString(r.status), r.err);
-    return seconds(elapsed);
+    return bench::seconds(elapsed);
 }
 
 } // namespace
@@ -289,7 +266,7 @@ double timeQueueRunner(const std::string& binary, const std::vector<Target>& tar
     auto elapsed = Wall::now() - start;
     auto failed = db.scalar("SELECT count(*) FROM Builds WHERE buildStatus != 0");
     if (failed > 0) throw Error("{} builds failed; runner log:\n{}", failed, runner.log());
-    return seconds(elapsed);
+    return bench::seconds(elapsed);
 }
 
 std::string runnerBinary(const char* argv0)
@@ -304,7 +281,7 @@ std::string runnerBinary(const char* argv0)
 
 void benchOnce(const std::string& binary, size_t n, size_t jobs)
 {
-    TempDir dir;
+    bench::TempDir dir("hydra-qr-bench");
     Dag dag(n);
     auto nixTime = timeNixBuild(instantiate(dag, dir.path, jobs), jobs);
     auto runnerTime = timeQueueRunner(binary, instantiate(dag, dir.path, jobs), dir.path, jobs);

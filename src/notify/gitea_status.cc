@@ -58,16 +58,7 @@ std::optional<HttpPostRequest> evalRequest(const GiteaStatusSettings& settings,
 
 std::string giteaState(GiteaPhase phase, int buildStatus)
 {
-    if (phase != GiteaPhase::Finished) return "pending";
-    switch (buildStatus) {
-    case 0: return "success";
-    case 3:
-    case 4:
-    case 8:
-    case 10:
-    case 11: return "error";
-    default: return "failure";
-    }
+    return phase == GiteaPhase::Finished ? finishedCommitState(buildStatus) : "pending";
 }
 
 std::string hostOfGitUrl(std::string_view url)

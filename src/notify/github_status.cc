@@ -77,15 +77,7 @@ HttpPostRequest statusRequest(const GithubStatusSettings& settings, const Github
 
 std::string githubState(int buildStatus)
 {
-    switch (buildStatus) {
-    case 0: return "success";
-    case 3:
-    case 4:
-    case 8:
-    case 10:
-    case 11: return "error";
-    default: return "failure";
-    }
+    return finishedCommitState(buildStatus);
 }
 
 std::optional<GithubRepo> githubRepoFromUrl(std::string_view url)

@@ -68,4 +68,17 @@ void sendAll(const std::vector<HttpPostRequest>& posts, std::string_view plugin)
                 fmt::join(failures, "; "));
 }
 
+std::string finishedCommitState(int buildStatus)
+{
+    switch (buildStatus) {
+    case 0: return "success";
+    case 3:
+    case 4:
+    case 8:
+    case 10:
+    case 11: return "error";
+    default: return "failure";
+    }
+}
+
 } // namespace hydra::notify

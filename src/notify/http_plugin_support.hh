@@ -16,6 +16,11 @@ namespace hydra::notify {
 /// "project:jobset:job", as Hydra shows a build's job (showJobName).
 std::string jobName(const db::BuildDescription& build);
 
+/// The commit status state of a finished build, as GitHub and Gitea both name it: "success",
+/// "error" for builds that did not really run (aborted, cancelled, cached failure, log or output
+/// limit), "failure" otherwise.
+std::string finishedCommitState(int buildStatus);
+
 /// A `jobs` regular expression of a plugin block, matched against the whole job name as
 /// Hydra does (/^pattern$/).
 class JobPattern {

@@ -5,6 +5,7 @@
 #include "queue-runner/queue_runner.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
+#include "util/stop_signals.hh"
 
 #include <csignal>
 #include <cstdio>
@@ -18,51 +19,20 @@ using namespace hydra;
 
 namespace {
 
-std::string dataDir()
-{
-    const char* d = std::getenv("HYDRA_DATA"); // NOLINT(concurrency-mt-unsafe): before any thread
-    return d && *d ? d : "/var/lib/hydra";
-}
-
 qr::QueueRunnerSettings settingsFromEnvironment()
 {
     qr::QueueRunnerSettings s;
-    s.dataDir = dataDir();
+    s.dataDir = hydraDataDir();
     s.config = HydraConfig::fromEnvironment();
     s.conninfo = db::resolveDatabase(std::getenv("HYDRA_DBI"), s.dataDir, /*startPrivate=*/true); // NOLINT
     s.machinesFiles = nix::machinesFilePaths();
     return s;
 }
 
-// SIGTERM and SIGINT go to a thread that waits for them, so every other thread runs with them
-// blocked and shutdown happens through stop tokens.
 int runDaemon()
 {
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGTERM);
-    sigaddset(&stopSignals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
     auto settings = settingsFromEnvironment();
-    std::exception_ptr failure;
-    std::jthread daemon([&](const std::stop_token& stop) {
-        try {
-            qr::runQueueRunner(settings, stop);
-        } catch (...) {
-            failure = std::current_exception();
-        }
-    });
-    std::jthread waiter([&] {
-        int sig = 0;
-        sigwait(&stopSignals, &sig);
-        log::info("received signal {}: stopping", sig);
-        daemon.request_stop();
-    });
-    daemon.join();
-    // The daemon may have ended by itself (an error): wake the waiter so it can end too.
-    if (!daemon.get_stop_token().stop_requested()) ::kill(::getpid(), SIGTERM);
-    waiter.join();
-    if (failure) std::rethrow_exception(failure);
+    runUntilStopSignal([&](const std::stop_token& stop) { qr::runQueueRunner(settings, stop); });
     return 0;
 }
 

@@ -1,0 +1,48 @@
+#include "util/stop_signals.hh"
+
+#include "util/logging.hh"
+
+#include <csignal>
+#include <cstdlib>
+#include <exception>
+#include <pthread.h>
+#include <thread>
+#include <unistd.h>
+
+namespace hydra {
+
+void runUntilStopSignal(const std::function<void(const std::stop_token&)>& body)
+{
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    std::exception_ptr failure;
+    std::jthread work([&](const std::stop_token& stop) {
+        try {
+            body(stop);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    std::jthread waiter([&] {
+        int sig = 0;
+        sigwait(&stopSignals, &sig);
+        log::info("received signal {}: stopping", sig);
+        work.request_stop();
+    });
+    work.join();
+    // The work may have ended by itself (an error): wake the waiter so it can end too.
+    if (!work.get_stop_token().stop_requested()) ::kill(::getpid(), SIGTERM);
+    waiter.join();
+    if (failure) std::rethrow_exception(failure);
+}
+
+std::string hydraDataDir()
+{
+    const char* d = std::getenv("HYDRA_DATA"); // NOLINT(concurrency-mt-unsafe): read at start-up
+    return d && *d ? d : "/var/lib/hydra";
+}
+
+} // namespace hydra

@@ -1,0 +1,19 @@
+#pragma once
+// runUntilStopSignal: how every daemon runs its work until SIGTERM or SIGINT.
+
+#include <functional>
+#include <stop_token>
+#include <string>
+
+namespace hydra {
+
+/// Runs `body` on a thread of its own until it returns; the first SIGTERM or SIGINT asks it to
+/// stop through its stop token. The signals are blocked in every thread and taken by one that
+/// waits for them, so shutdown happens only through stop tokens. Rethrows what `body` threw.
+/// Call it before starting any other thread.
+void runUntilStopSignal(const std::function<void(const std::stop_token&)>& body);
+
+/// The state directory: HYDRA_DATA, or Hydra's default /var/lib/hydra.
+std::string hydraDataDir();
+
+} // namespace hydra
