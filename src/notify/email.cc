@@ -1,6 +1,7 @@
 #include "notify/email.hh"
 
 #include "notify/mail_text.hh"
+#include "notify/status_text.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
 
@@ -63,10 +64,10 @@ std::string mailBody(const db::EmailBuild& top, const std::vector<const db::Emai
     std::string s = "Hi,\n\nThe status of Hydra job ‘" + showJobName(top) + "’ ";
     if (showSystem) s += "(on " + top.system + ") ";
     if (top.previousStatus && *top.previousStatus != status)
-        s += fmt::format("has changed from \"{}\" to \"{}\"", statusText(*top.previousStatus),
-                         statusText(status));
+        s += fmt::format("has changed from \"{}\" to \"{}\"", showStatus(*top.previousStatus),
+                         showStatus(status));
     else
-        s += fmt::format("is \"{}\"", statusText(status));
+        s += fmt::format("is \"{}\"", showStatus(status));
     s += fmt::format(".  For details, see\n\n  {}/build/{}\n\n", baseUrl, top.id);
     if (!deps.empty()) {
         s += "The following dependent jobs also failed:\n\n";
@@ -89,7 +90,7 @@ MailMessage composeOne(const db::EmailBuild& top, const std::string& to,
         if (b->id != top.id) deps.push_back(b);
     // As Hydra: the system is shown unless the job's name already contains it.
     bool showSystem = top.job.find(top.system) == std::string::npos;
-    std::string subject = statusText(top.buildStatus.value_or(-1)) + ": Hydra job " + showJobName(top);
+    std::string subject = showStatus(top.buildStatus.value_or(-1)) + ": Hydra job " + showJobName(top);
     if (showSystem) subject += " on " + top.system;
     if (!deps.empty()) subject += fmt::format(" (and {} others)", deps.size());
 
@@ -115,17 +116,6 @@ std::string hostName()
 }
 
 } // namespace
-
-std::string statusText(int buildStatus)
-{
-    switch (buildStatus) {
-    case 0: return "Success";
-    case 2: return "Dependency failed";
-    case 4: return "Cancelled";
-    case 6: return "Failed with output";
-    default: return "Failed";
-    }
-}
 
 std::vector<MailMessage> composeEmails(const db::EmailBuild& top,
                                        const std::vector<db::EmailBuild>& dependents,

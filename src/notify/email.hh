@@ -20,10 +20,6 @@ struct EmailSettings {
     std::string baseUrl; ///< base_uri, else http://<host>:3000
 };
 
-/// Hydra's name for a build status: "Success", "Failed", "Dependency failed", "Cancelled",
-/// "Failed with output"; any other status reads "Failed".
-std::string statusText(int buildStatus);
-
 /// The mails Hydra sends for `top` finishing with `dependents`: one per address, listing the
 /// builds whose status changed (or that are the first of their job) in a jobset with e-mail on.
 std::vector<MailMessage> composeEmails(const db::EmailBuild& top,

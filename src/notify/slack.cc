@@ -1,6 +1,7 @@
 #include "notify/slack.hh"
 
 #include "db/build_figures.hh"
+#include "notify/status_text.hh"
 #include "util/logging.hh"
 
 #include <nlohmann/json.hpp>
@@ -31,17 +32,6 @@ std::string statusImage(int status)
 }
 
 } // namespace
-
-std::string showStatus(int buildStatus)
-{
-    switch (buildStatus) {
-    case 0: return "Success";
-    case 2: return "Dependency failed";
-    case 4: return "Cancelled";
-    case 6: return "Failed with output";
-    default: return "Failed";
-    }
-}
 
 std::string slackMessage(const db::BuildDescription& top, size_t others, const std::string& baseUrl)
 {

@@ -14,9 +14,6 @@
 
 namespace hydra::notify {
 
-/// Hydra's short wording of a build status (showStatus): "Success", "Failed", ...
-std::string showStatus(int buildStatus);
-
 /// A finished build with the status of its job's previous build, as the plugin judges it.
 struct SlackBuild {
     db::BuildDescription build;

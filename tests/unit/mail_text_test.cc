@@ -4,6 +4,7 @@
 #include "notify/email.hh"
 #include "notify/mail_text.hh"
 #include "notify/smtp_client.hh"
+#include "notify/status_text.hh"
 
 #include <gtest/gtest.h>
 
@@ -48,10 +49,10 @@ TEST(HeaderValue, AsciiStaysAndUtf8IsEncodedWithoutInjection)
 
 TEST(StatusText, HydrasNames)
 {
-    EXPECT_EQ(statusText(0), "Success");
-    EXPECT_EQ(statusText(1), "Failed");
-    EXPECT_EQ(statusText(2), "Dependency failed");
-    EXPECT_EQ(statusText(4), "Cancelled");
-    EXPECT_EQ(statusText(6), "Failed with output");
-    EXPECT_EQ(statusText(7), "Failed");
+    EXPECT_EQ(showStatus(0), "Success");
+    EXPECT_EQ(showStatus(1), "Failed");
+    EXPECT_EQ(showStatus(2), "Dependency failed");
+    EXPECT_EQ(showStatus(4), "Cancelled");
+    EXPECT_EQ(showStatus(6), "Failed with output");
+    EXPECT_EQ(showStatus(7), "Failed");
 }

@@ -1,6 +1,7 @@
 // Slack: which builds are reported to which webhook, and the message Hydra sends.
 
 #include "notify/slack.hh"
+#include "notify/status_text.hh"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
