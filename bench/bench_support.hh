@@ -1,11 +1,17 @@
 #pragma once
 // What the benchmarks share: a scratch directory a private PostgreSQL can use, and timing.
 
+#include "db/connect.hh"
+#include "db/private_cluster.hh"
+#include "db/schema.hh"
 #include "util/error.hh"
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fmt/format.h>
+#include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <sys/stat.h>
 
@@ -28,6 +34,49 @@ struct TempDir {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
     }
+};
+
+/// A private PostgreSQL under `dir` (fast, unsafe settings) with Hydra's schema and one
+/// project "p" with one jobset "js"; stopped at the end.
+class HydraDatabase {
+public:
+    explicit HydraDatabase(const std::filesystem::path& dir)
+        : cluster_(db::ClusterOptions{.dataDir = (dir / "postgres").string(), .unsafeFast = true})
+    {
+        cluster_.ensureRunning();
+        conn_ = db::connect(cluster_.conninfo());
+        db::initSchema(*conn_);
+        pqxx::work t(*conn_);
+        t.exec("INSERT INTO Users (userName, emailAddress, password) VALUES ('root', '', '!')");
+        t.exec("INSERT INTO Projects (name, displayName, owner) VALUES ('p', 'P', 'root')");
+        t.exec("INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride) "
+               "VALUES ('p', 'js', 'src', 'release.nix', '')");
+        t.commit();
+    }
+    HydraDatabase(const HydraDatabase&) = delete;
+    HydraDatabase& operator=(const HydraDatabase&) = delete;
+    ~HydraDatabase()
+    {
+        conn_.reset();
+        try {
+            cluster_.stop();
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "stopping the benchmark's PostgreSQL: {}\n", e.what());
+        }
+    }
+
+    std::string conninfo() const { return cluster_.conninfo(); }
+    pqxx::connection& conn() { return *conn_; }
+
+    long long scalar(const std::string& sql)
+    {
+        pqxx::read_transaction t(*conn_);
+        return t.exec1(sql)[0].as<long long>();
+    }
+
+protected:
+    db::PrivateCluster cluster_;
+    std::unique_ptr<pqxx::connection> conn_;
 };
 
 /// A wall-clock duration in seconds.

@@ -54,42 +54,15 @@ size_t envNumber(const char* name, size_t fallback)
 }
 
 /// A private PostgreSQL with the Hydra schema and N finished builds of job p:js:job-<i>.
-class Database {
+class Database : public bench::HydraDatabase {
 public:
-    Database(const fs::path& dir, size_t builds)
-        : cluster_(db::ClusterOptions{.dataDir = (dir / "postgres").string(), .unsafeFast = true})
+    Database(const fs::path& dir, size_t builds) : HydraDatabase(dir)
     {
-        cluster_.ensureRunning();
-        conn_ = db::connect(cluster_.conninfo());
-        db::initSchema(*conn_);
         pqxx::work t(*conn_);
-        t.exec("INSERT INTO Users (userName, emailAddress, password) VALUES ('root', '', '!')");
-        t.exec("INSERT INTO Projects (name, displayName, owner) VALUES ('p', 'P', 'root')");
-        t.exec("INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride) "
-               "VALUES ('p', 'js', 'src', 'release.nix', '')");
         for (size_t i = 0; i < builds; ++i) finishBuild(t, i);
         // Nobody listens yet: these builds start with nothing pending, the benchmark sends the events.
         t.exec("UPDATE Builds SET notificationPendingSince = NULL");
         t.commit();
-    }
-    Database(const Database&) = delete;
-    Database& operator=(const Database&) = delete;
-    ~Database()
-    {
-        conn_.reset();
-        try {
-            cluster_.stop();
-        } catch (const std::exception& e) {
-            fmt::print(stderr, "stopping the benchmark's PostgreSQL: {}\n", e.what());
-        }
-    }
-
-    std::string conninfo() const { return cluster_.conninfo(); }
-
-    long long scalar(const std::string& sql)
-    {
-        pqxx::read_transaction t(*conn_);
-        return t.exec1(sql)[0].as<long long>();
     }
 
     /// Marks every build's notification pending and sends build_finished for each, in one commit.
@@ -120,9 +93,6 @@ private:
         b.outputs = {{"out", out}};
         if (!db::markSucceededBuild(t, b)) throw Error("build {} could not be marked succeeded", id);
     }
-
-    db::PrivateCluster cluster_;
-    std::unique_ptr<pqxx::connection> conn_;
 };
 
 /// A plugin that does nothing but count (into a counter that outlives the daemon): the daemon's

@@ -136,41 +136,9 @@ double timeNixBuild(const std::vector<Target>& targets, size_t jobs)
 namespace {
 
 /// A private PostgreSQL with the Hydra schema, stopped when dropped.
-class Database {
+class Database : public bench::HydraDatabase {
 public:
-    explicit Database(const fs::path& dir)
-        : cluster_(db::ClusterOptions{.dataDir = (dir / "postgres").string(), .unsafeFast = true})
-    {
-        cluster_.ensureRunning();
-        conn_ = db::connect(cluster_.conninfo());
-        db::initSchema(*conn_);
-        pqxx::work t(*conn_);
-        t.exec("INSERT INTO Users (userName, emailAddress, password) VALUES ('root', '', '!')");
-        t.exec("INSERT INTO Projects (name, displayName, owner) VALUES ('p', 'P', 'root')");
-        t.exec("INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride) "
-               "VALUES ('p', 'js', 'src', 'release.nix', '')");
-        t.commit();
-    }
-    Database(const Database&) = delete;
-    Database& operator=(const Database&) = delete;
-    ~Database()
-    {
-        conn_.reset();
-        try {
-            cluster_.stop();
-        } catch (const std::exception& e) {
-            fmt::print(stderr, "stopping the benchmark's PostgreSQL: {}\n", e.what());
-        }
-    }
-
-    std::string conninfo() const { return cluster_.conninfo(); }
-    pqxx::connection& conn() { return *conn_; }
-
-    long long scalar(const std::string& sql)
-    {
-        pqxx::read_transaction t(*conn_);
-        return t.exec1(sql)[0].as<long long>();
-    }
+    using HydraDatabase::HydraDatabase;
 
     /// One build per target in a single transaction, then builds_added as an evaluator sends it.
     void queue(const std::vector<Target>& targets)
@@ -192,10 +160,6 @@ public:
         t.exec_params("SELECT pg_notify('builds_added', $1)", std::to_string(lowest));
         t.commit();
     }
-
-private:
-    db::PrivateCluster cluster_;
-    std::unique_ptr<pqxx::connection> conn_;
 };
 
 /// hydra-queue-runner on localhost only, with its own state directory; SIGTERM when dropped.
