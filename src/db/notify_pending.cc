@@ -6,11 +6,21 @@
 
 namespace hydra::db {
 
-std::vector<BuildId> pendingNotificationBuilds(pqxx::transaction_base& t)
+std::vector<PendingNotification> pendingNotifications(pqxx::transaction_base& t)
 {
-    std::vector<BuildId> out;
-    for (auto row : t.exec("SELECT id FROM Builds WHERE notificationPendingSince IS NOT NULL ORDER BY id"))
-        out.push_back(row[0].as<BuildId>());
+    std::vector<PendingNotification> out;
+    for (auto row : t.exec("SELECT b.id, r.pluginname FROM Builds b LEFT JOIN TaskRetries r "
+                           "ON r.channel = 'build_finished' "
+                           "AND b.id::text = ANY(string_to_array(r.payload, E'\\t')) "
+                           "WHERE b.notificationPendingSince IS NOT NULL ORDER BY b.id, r.pluginname")) {
+        auto id = row[0].as<BuildId>();
+        if (out.empty() || out.back().build != id) out.push_back({id, {}});
+        if (!row[1].is_null()) {
+            auto& plugins = out.back().retryingPlugins;
+            auto name = row[1].as<std::string>();
+            if (plugins.empty() || plugins.back() != name) plugins.push_back(std::move(name));
+        }
+    }
     return out;
 }
 

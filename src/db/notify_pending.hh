@@ -8,12 +8,20 @@
 #include <optional>
 #include <pqxx/transaction_base>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace hydra::db {
 
-/// Builds whose build_finished is not fully handled yet, by id.
-std::vector<BuildId> pendingNotificationBuilds(pqxx::transaction_base& t);
+/// A build whose build_finished is not fully handled yet.
+struct PendingNotification {
+    BuildId build = 0;
+    std::vector<std::string> retryingPlugins; ///< plugins with a TaskRetries row for it, by name
+};
+
+/// Every pending build, by id, with the plugins already retrying its build_finished: one
+/// query, however long the backlog after a long stop.
+std::vector<PendingNotification> pendingNotifications(pqxx::transaction_base& t);
 
 /// notificationPendingSince of `build` (nullopt: not pending, or no such build).
 std::optional<int64_t> notificationPendingSince(pqxx::transaction_base& t, BuildId build);

@@ -36,15 +36,4 @@ std::vector<TaskRetry> dueTaskRetries(pqxx::transaction_base& t, int64_t now, in
     return out;
 }
 
-std::vector<std::string> pluginsRetryingBuildFinished(pqxx::transaction_base& t, BuildId build)
-{
-    std::vector<std::string> out;
-    for (auto row :
-         t.exec_params("SELECT DISTINCT pluginname FROM TaskRetries WHERE channel = 'build_finished' "
-                       "AND $1::text = ANY(string_to_array(payload, E'\\t')) ORDER BY pluginname",
-                       build))
-        out.push_back(row[0].as<std::string>());
-    return out;
-}
-
 } // namespace hydra::db

@@ -34,7 +34,4 @@ void deleteTaskRetry(pqxx::transaction_base& t, int64_t id);
 /// Rows due at `now`, earliest first, at most `limit`.
 std::vector<TaskRetry> dueTaskRetries(pqxx::transaction_base& t, int64_t now, int limit);
 
-/// Plugins with a pending retry of a build_finished that names `build` (first or dependent).
-std::vector<std::string> pluginsRetryingBuildFinished(pqxx::transaction_base& t, BuildId build);
-
 } // namespace hydra::db

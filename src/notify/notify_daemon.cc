@@ -119,11 +119,9 @@ void Daemon::enqueue(Event e, std::vector<Plugin*> plugins, std::optional<db::Ta
 void Daemon::scanPending()
 {
     try {
-        auto ids = pool_.withTransaction([](pqxx::work& t) { return db::pendingNotificationBuilds(t); });
+        auto pending = pool_.withTransaction([](pqxx::work& t) { return db::pendingNotifications(t); });
         size_t queued = 0;
-        for (auto id : ids) {
-            auto retrying =
-                pool_.withTransaction([&](pqxx::work& t) { return db::pluginsRetryingBuildFinished(t, id); });
+        for (const auto& [id, retrying] : pending) {
             auto plugins = pluginsFor("build_finished");
             std::erase_if(plugins, [&](Plugin* p) {
                 return std::find(retrying.begin(), retrying.end(), p->name()) != retrying.end();
@@ -132,7 +130,7 @@ void Daemon::scanPending()
             enqueue(Event::parse("build_finished", std::to_string(id)), std::move(plugins), std::nullopt);
             ++queued;
         }
-        log::info("{} builds have a build_finished notification pending; {} queued", ids.size(), queued);
+        log::info("{} builds have a build_finished notification pending; {} queued", pending.size(), queued);
     } catch (const std::exception& e) {
         log::error("cannot look for builds with a pending notification: {}", e.what());
     }
