@@ -121,7 +121,10 @@ void Daemon::scanPending()
     try {
         auto pending = pool_.withTransaction([](pqxx::work& t) { return db::pendingNotifications(t); });
         size_t queued = 0;
-        for (const auto& [id, retrying] : pending) {
+        for (const auto& entry : pending) {
+            // Not a structured binding: Clang 14 cannot capture those in the lambda below.
+            const auto& retrying = entry.retryingPlugins;
+            auto id = entry.build;
             auto plugins = pluginsFor("build_finished");
             std::erase_if(plugins, [&](Plugin* p) {
                 return std::find(retrying.begin(), retrying.end(), p->name()) != retrying.end();
