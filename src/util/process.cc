@@ -211,7 +211,15 @@ class IoPump {
 public:
     IoPump(Process& p, std::string_view input, RunResult& res) : p_(p), input_(input), res_(res)
     {
-        if (input_.empty()) p_.in().close();
+        if (input_.empty()) {
+            p_.in().close();
+            return;
+        }
+        // Non-blocking: poll() says "writable" once a little room is free, and a blocking write
+        // of more would wait for the child, which may itself wait for us to read its output.
+        int flags = ::fcntl(p_.in().get(), F_GETFL);
+        if (flags < 0 || ::fcntl(p_.in().get(), F_SETFL, flags | O_NONBLOCK) < 0)
+            throwSysError("making the child's stdin non-blocking");
     }
 
     bool run(Deadline deadline)
