@@ -1,7 +1,6 @@
 // Slack: which builds are reported to which webhook, and the message Hydra sends.
 
 #include "notify/slack.hh"
-#include "notify/status_text.hh"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -33,16 +32,6 @@ SlackBlock block(const std::string& jobs, const std::string& url, bool force = f
 }
 
 } // namespace
-
-TEST(Slack, ShowStatus)
-{
-    EXPECT_EQ(showStatus(0), "Success");
-    EXPECT_EQ(showStatus(1), "Failed");
-    EXPECT_EQ(showStatus(2), "Dependency failed");
-    EXPECT_EQ(showStatus(4), "Cancelled");
-    EXPECT_EQ(showStatus(6), "Failed with output");
-    EXPECT_EQ(showStatus(7), "Failed");
-}
 
 TEST(Slack, MessageOfAFailedBuild)
 {
