@@ -23,7 +23,9 @@ std::pair<int, int64_t> urgency(const db::JobsetState& j)
 
 bool isDue(const db::JobsetState& j, int64_t now)
 {
-    if (j.mode == db::JobsetMode::Disabled || waitsForBuilds(j)) return false;
+    // startTime set: another evaluator (or `hydra eval`) holds it, or one that died did
+    // (hydra-evaluator --unlock frees those).
+    if (j.mode == db::JobsetMode::Disabled || waitsForBuilds(j) || j.startTime) return false;
     if (j.triggerTime) return true;
     if (j.checkInterval <= 0) return false;
     if (!j.lastCheckedTime) return true;
@@ -46,8 +48,8 @@ std::optional<int64_t> nextDueTime(const std::vector<db::JobsetState>& jobsets, 
 {
     std::optional<int64_t> next;
     for (const auto& j : jobsets) {
-        if (j.mode == db::JobsetMode::Disabled || waitsForBuilds(j) || j.triggerTime || j.checkInterval <= 0 ||
-            !j.lastCheckedTime)
+        if (j.mode == db::JobsetMode::Disabled || waitsForBuilds(j) || j.startTime || j.triggerTime ||
+            j.checkInterval <= 0 || !j.lastCheckedTime)
             continue;
         int64_t at = std::max(now, *j.lastCheckedTime + j.checkInterval);
         if (!next || at < *next) next = at;
