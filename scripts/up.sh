@@ -8,4 +8,6 @@ cd "$(dirname "$0")/.."
 if [ -z "${HYDRA_DATA:-}" ]; then
   if [ "$(id -u)" = 0 ]; then export HYDRA_DATA=/var/lib/hydra; else export HYDRA_DATA="$HOME/.local/share/hydra"; fi
 fi
+# With no arguments, also create the example project (examples/hello) so the whole pipeline runs.
+if [ $# -eq 0 ]; then set -- --example "$PWD/examples/hello"; fi
 exec ./build/bin/hydra up "$@"
