@@ -1,0 +1,152 @@
+#include "evaluator/worker_expr.hh"
+
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace hydra::evaluator {
+
+namespace {
+
+// What every worker expression shares: turning a value into a job, a set to descend into or
+// nothing. Meta fields become strings here so that --json never meets a function.
+// nix-instantiate --eval calls the expression's function only when given an argument: this one
+// is always given, and taken out again before the jobset's own arguments are passed on.
+constexpr const char* callMarker = "__hydraEvaluatorWorker";
+
+constexpr const char* helpers = R"nix(
+  isDrv = v: builtins.isAttrs v && (v.type or null) == "derivation";
+  hasDot = n: builtins.match ".*[.].*" n != null;
+  strOrNull = x: if builtins.isString x then x else null;
+  joinNonNull = xs:
+    let ys = builtins.filter (x: x != null) xs;
+    in if ys == [ ] then null else builtins.concatStringsSep ", " ys;
+  licenseName = l:
+    if builtins.isString l then l
+    else if builtins.isAttrs l then strOrNull (l.shortName or l.spdxId or l.fullName or null)
+    else null;
+  license = l: if builtins.isList l then joinNonNull (map licenseName l) else licenseName l;
+  homepage = h:
+    if builtins.isList h then (if h == [ ] then null else strOrNull (builtins.head h))
+    else strOrNull h;
+  maintainer = m:
+    if builtins.isString m then m
+    else if builtins.isAttrs m then strOrNull (m.email or null)
+    else null;
+  maintainers = ms: if builtins.isList ms then joinNonNull (map maintainer ms) else maintainer ms;
+  intOr = d: x: if builtins.isInt x then x else d;
+  constituent = c: if builtins.isString c then { job = c; } else { drv = c.drvPath; };
+  job = v:
+    let
+      meta = v.meta or { };
+      aggregate = (v._hydra_aggregate or false) == true;
+    in {
+      t = "job";
+      drvPath = v.drvPath;
+      name = v.name;
+      system = v.system;
+      outputs = builtins.listToAttrs
+        (map (o: { name = o; value = v.${o}.outPath; }) (v.outputs or [ "out" ]));
+      description = strOrNull (meta.description or null);
+      license = license (meta.license or null);
+      homepage = homepage (meta.homepage or null);
+      maintainers = maintainers (meta.maintainers or [ ]);
+      schedulingPriority = intOr 100 (meta.schedulingPriority or null);
+      timeout = intOr 36000 (meta.timeout or null);
+      maxSilent = intOr 7200 (meta.maxSilent or null);
+      isHydraChannel = (meta.isHydraChannel or false) == true;
+      inherit aggregate;
+      constituents = if aggregate then map constituent (v.constituents or [ ]) else [ ];
+    };
+  children = v: { t = "set"; names = builtins.filter (n: !(hasDot n)) (builtins.attrNames v); };
+  node = path: v:
+    if path == [ ] then
+      (if builtins.isAttrs v then children v
+       else throw "the jobset expression does not evaluate to an attribute set")
+    else if isDrv v then job v
+    else if builtins.isAttrs v && (recurseAll || (v.recurseForDerivations or false) == true) then children v
+    else { t = "skip"; };
+  at = path: builtins.foldl' (a: n: a.${n}) root path;
+  one = path:
+    let r = node path (at path);
+    in if catchErrors then
+      (let t = builtins.tryEval (builtins.deepSeq r r); in if t.success then t.value else { t = "failed"; })
+    else r;
+)nix";
+
+std::string rootExpression(const JobSource& src)
+{
+    if (src.isFlake())
+        return fmt::format("  flake = builtins.getFlake {};\n"
+                           "  root = flake.hydraJobs or flake.checks or {{ }};\n"
+                           "  recurseAll = true;\n",
+                           nixString(src.flakeRef));
+    // Called the way nix-build calls a file: with the arguments it names, or all of them when it
+    // names none ({ ... }: or a plain lambda).
+    return fmt::format("  file = import {};\n"
+                       "  fileArgs = builtins.functionArgs file;\n"
+                       "  root = if builtins.isFunction file\n"
+                       "    then file (if fileArgs == {{ }} then jobsetArgs else builtins.intersectAttrs "
+                       "fileArgs jobsetArgs)\n"
+                       "    else file;\n"
+                       "  recurseAll = false;\n",
+                       nixString(std::filesystem::absolute(src.nixFile).string()));
+}
+
+} // namespace
+
+std::string jobName(const AttrPath& path)
+{
+    std::string name;
+    for (auto& p : path) name += (name.empty() ? "" : ".") + p;
+    return name;
+}
+
+std::string nixString(const std::string& s)
+{
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '$': out += "\\$"; break; // keeps "${" from starting an antiquotation
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default: out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& paths, bool catchErrors)
+{
+    std::string list = "[\n";
+    for (auto& path : paths) {
+        list += "    [";
+        for (auto& name : path) list += " " + nixString(name);
+        list += " ]\n";
+    }
+    list += "  ]";
+    return fmt::format(
+        "{{ ... }}@workerArgs:\nlet\n  jobsetArgs = builtins.removeAttrs workerArgs [ \"{}\" ];\n{}"
+        "  catchErrors = {};\n{}  paths = {};\nin map one paths\n",
+        callMarker, rootExpression(src), catchErrors ? "true" : "false", helpers, list);
+}
+
+std::vector<std::string> workerCommand(const JobSource& src, const EvalWorkerOptions& opts)
+{
+    std::vector<std::string> argv = {"nix-instantiate", "--eval", "--strict", "--json", "--read-write-mode"};
+    auto option = [&](const char* name, const char* value) {
+        argv.insert(argv.end(), {"--option", name, value});
+    };
+    if (src.isFlake()) option("extra-experimental-features", "nix-command flakes");
+    if (!opts.allowImportFromDerivation) option("allow-import-from-derivation", "false");
+    if (opts.pureEval) option("pure-eval", "true");
+    argv.insert(argv.end(), {"-", "--arg", callMarker, "true"}); // the expression comes on stdin
+    if (!src.isFlake())
+        for (auto& a : src.args)
+            argv.insert(argv.end(), {a.kind == NixArg::Kind::String ? "--argstr" : "--arg", a.name, a.value});
+    return argv;
+}
+
+} // namespace hydra::evaluator

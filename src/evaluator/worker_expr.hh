@@ -1,0 +1,30 @@
+#pragma once
+// The Nix expression a worker process evaluates, and the nix-instantiate command that runs it.
+
+#include "evaluator/eval_workers.hh"
+#include "evaluator/job_source.hh"
+
+#include <string>
+#include <vector>
+
+namespace hydra::evaluator {
+
+/// An attribute path below the jobset's top level, e.g. {"tests", "foo"}; empty: the top level.
+using AttrPath = std::vector<std::string>;
+
+/// "tests.foo": how a job is named.
+std::string jobName(const AttrPath& path);
+
+/// The expression (fed on stdin) that evaluates `paths` of the jobset to a JSON list with one
+/// entry per path: {"t":"job",...}, {"t":"set","names":[...]}, {"t":"skip"} or, when
+/// `catchErrors` and the path threw, {"t":"failed"}.
+std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& paths, bool catchErrors);
+
+/// The nix-instantiate command line: read-write mode (the .drv files are written), the
+/// jobset's arguments and the options' Nix settings.
+std::vector<std::string> workerCommand(const JobSource& src, const EvalWorkerOptions& opts);
+
+/// A Nix string literal holding `s`.
+std::string nixString(const std::string& s);
+
+} // namespace hydra::evaluator
