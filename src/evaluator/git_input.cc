@@ -1,0 +1,162 @@
+#include "evaluator/git_input.hh"
+
+#include "evaluator/input_command.hh"
+#include "evaluator/input_store.hh"
+#include "nix/hash.hh"
+#include "util/fd.hh"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+#include <map>
+#include <sstream>
+#include <sys/file.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace hydra::evaluator {
+
+namespace fs = std::filesystem;
+
+GitSource parseGitValue(const std::string& value)
+{
+    std::istringstream in(value);
+    GitSource src;
+    in >> src.uri >> src.branch;
+    if (src.uri.empty()) throw Error("the value names no repository");
+    return src;
+}
+
+namespace {
+
+// Holds an exclusive flock on "<cache dir>.lock", so that two evaluations fetching the same
+// repository (threads or processes) take turns with its cache.
+class CacheLock {
+public:
+    CacheLock(const fs::path& file, std::chrono::seconds timeout, const std::stop_token& stop)
+        : fd_(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600))
+    {
+        if (!fd_) throwSysError(fmt::format("opening {}", file.string()));
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+            if (errno != EWOULDBLOCK && errno != EINTR)
+                throwSysError(fmt::format("locking {}", file.string()));
+            if (stop.stop_requested())
+                throw CommandInterrupted("waiting for the lock on {} was interrupted", file.string());
+            if (std::chrono::steady_clock::now() >= deadline)
+                throw TimeoutError("the git cache {} stayed locked for {} s", file.string(), timeout.count());
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+
+private:
+    AutoFd fd_; // closing it releases the lock
+};
+
+// A private temporary directory, removed with everything in it.
+class TempDir {
+public:
+    TempDir()
+    {
+        std::string tmpl = (fs::temp_directory_path() / "hydra-git-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) throwSysError("creating a temporary directory");
+        path_ = tmpl;
+    }
+    ~TempDir()
+    {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+// Runs git on one cache repository with the options every git command of the evaluator gets.
+class GitRunner {
+public:
+    GitRunner(fs::path gitDir, std::chrono::seconds timeout, const std::stop_token& stop)
+        : gitDir_(std::move(gitDir)), timeout_(timeout), stop_(stop)
+    {}
+
+    std::string operator()(const std::string& what, std::vector<std::string> args,
+                           std::map<std::string, std::string> env = {}) const
+    {
+        ProcessOptions opts;
+        opts.argv = {"git", "--git-dir=" + gitDir_.string()};
+        opts.argv.insert(opts.argv.end(), args.begin(), args.end());
+        opts.setEnv = std::move(env);
+        opts.setEnv["GIT_TERMINAL_PROMPT"] = "0";
+        opts.setEnv["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=30";
+        // The caller's repository must not leak in; setEnv wins over unsetEnv for the index.
+        opts.unsetEnv = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"};
+        try {
+            return trimmed(runCommandChecked(what, std::move(opts), timeout_, stop_));
+        } catch (const TimeoutError&) {
+            throw TimeoutError("{} timed out after {} s", what, timeout_.count());
+        } catch (const CommandInterrupted&) {
+            throw CommandInterrupted("{} was interrupted", what);
+        }
+    }
+
+private:
+    fs::path gitDir_;
+    std::chrono::seconds timeout_;
+    const std::stop_token& stop_;
+};
+
+// Brings the branch (or the remote's HEAD) into the cache; returns the full commit hash to use.
+std::string fetchRevision(const GitRunner& git, const GitSource& src)
+{
+    std::string fetched = src.branch.empty() ? "FETCH_HEAD" : "refs/heads/" + src.branch;
+    git("git fetch", {"fetch", "--quiet", "--force", "--no-tags", "--", src.uri,
+                      src.branch.empty() ? "HEAD" : "+" + fetched + ":" + fetched});
+    if (!src.revision) return git("git rev-parse", {"rev-parse", "--verify", fetched + "^{commit}"});
+    try {
+        return git("git rev-parse", {"rev-parse", "--verify", "--quiet", *src.revision + "^{commit}"});
+    } catch (const Error&) {
+        // A pinned commit no longer on the branch: ask for it by name (servers that allow it).
+        git("git fetch", {"fetch", "--quiet", "--no-tags", "--", src.uri, *src.revision});
+        return git("git rev-parse", {"rev-parse", "--verify", *src.revision + "^{commit}"});
+    }
+}
+
+// Writes the commit's tree to <dir>/source through a private index (the cache has none).
+fs::path exportTree(const GitRunner& git, const std::string& rev, const fs::path& dir)
+{
+    fs::path tree = dir / "source";
+    fs::create_directory(tree);
+    std::map<std::string, std::string> env{{"GIT_INDEX_FILE", (dir / "index").string()}};
+    git("git read-tree", {"read-tree", rev}, env);
+    git("git checkout-index", {"--work-tree=" + tree.string(), "checkout-index", "--all", "--force"}, env);
+    return tree;
+}
+
+} // namespace
+
+GitCheckout fetchGit(const GitSource& src, const fs::path& cacheRoot, std::chrono::seconds timeout,
+                     const std::stop_token& stop)
+{
+    fs::create_directories(cacheRoot);
+    fs::path repo = cacheRoot / nix::hashString(src.uri).toBase16();
+    GitCheckout out;
+    TempDir tmp;
+    {
+        CacheLock lock(repo.string() + ".lock", timeout, stop);
+        GitRunner git(repo, timeout, stop);
+        if (!fs::exists(repo / "HEAD")) git("git init", {"init", "--quiet", "--bare", repo.string()});
+        out.revision = fetchRevision(git, src);
+        out.revCount = std::stol(git("git rev-list", {"rev-list", "--count", out.revision}));
+        exportTree(git, out.revision, tmp.path());
+    }
+    auto added = addToStore(tmp.path() / "source", timeout, stop);
+    out.storePath = added.storePath;
+    out.sha256 = added.sha256;
+    return out;
+}
+
+} // namespace hydra::evaluator
