@@ -1,6 +1,7 @@
 #include "db/eval_writer.hh"
 
 #include "db/sql_values.hh"
+#include "util/error.hh"
 
 #include <algorithm>
 #include <map>
@@ -286,7 +287,8 @@ void insertEvalInputs(pqxx::transaction_base& t, int64_t evalId, const std::vect
                   dependency.str(), path.str(), sha256.str());
 }
 
-// An unchanged evaluation has no members, so it announces no cached builds either.
+// In Hydra's order: the builds, then the evaluation holding them, then the queue runner's wake-up.
+// An unchanged evaluation has no members, so it announces no cached builds.
 void notifyWritten(pqxx::transaction_base& t, const NewEvaluation& ev, const EvalWriteResult& res,
                    bool changed)
 {
@@ -296,13 +298,13 @@ void notifyWritten(pqxx::transaction_base& t, const NewEvaluation& ev, const Eva
     if (!res.newBuilds.empty())
         t.exec_params("SELECT pg_notify('build_queued', u::text) FROM unnest($1::bigint[]) AS u",
                       newIds.str());
-    t.exec_params("SELECT pg_notify('eval_added', $1)",
-                  ev.traceId + '\t' + std::to_string(ev.jobsetId) + '\t' + std::to_string(res.evalId));
     if (changed && !res.reusedBuilds.empty())
         t.exec_params("SELECT pg_notify(CASE WHEN finished = 1 THEN 'cached_build_finished' "
                       "  ELSE 'cached_build_queued' END, $1::text || E'\\t' || id::text) "
                       "FROM Builds WHERE id = ANY($2::bigint[])",
                       std::to_string(res.evalId), reusedIds.str());
+    t.exec_params("SELECT pg_notify('eval_added', $1)",
+                  ev.traceId + '\t' + std::to_string(ev.jobsetId) + '\t' + std::to_string(res.evalId));
     // The queue runner rescans from the lowest id: with concurrent evaluations, ids commit
     // out of order, so announcing the highest could hide the others.
     if (res.lowestNewBuild)
@@ -313,6 +315,8 @@ void notifyWritten(pqxx::transaction_base& t, const NewEvaluation& ev, const Eva
 
 EvalWriteResult writeEvaluation(pqxx::transaction_base& t, const NewEvaluation& ev, int64_t now)
 {
+    // A tab would shift the fields of eval_added that listeners split on.
+    if (ev.traceId.find('\t') != std::string::npos) throw Error("trace id '{}' contains a tab", ev.traceId);
     auto prev = previousMembers(t, ev.jobsetId);
     auto jb = matchJobs(ev, prev);
     auto ids = allocateBuildIds(t, jb.newJobs.size());
