@@ -122,6 +122,7 @@ JobBuilds matchJobs(const NewEvaluation& ev, PreviousMembers& prev)
 std::vector<int64_t> allocateBuildIds(pqxx::transaction_base& t, size_t n)
 {
     std::vector<int64_t> ids;
+    if (n == 0) return ids;
     ids.reserve(n);
     for (auto r :
          t.exec_params("SELECT nextval(s.seq::regclass) FROM "
