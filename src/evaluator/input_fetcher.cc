@@ -6,7 +6,6 @@
 #include "evaluator/input_command.hh"
 #include "evaluator/input_store.hh"
 
-#include <array>
 #include <utility>
 
 namespace hydra::evaluator {
@@ -50,9 +49,14 @@ FetchedInput literalInput(const db::JobsetInput& input, const std::string& value
     return f;
 }
 
+// The job a 'build' input names.
+struct JobRef {
+    std::string project, jobset, job;
+};
+
 // "JOB" or "PROJECT:JOBSET:JOB", completed with the jobset's own project and name.
-std::array<std::string, 3> parseBuildValue(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
-                                           const std::string& value)
+JobRef parseBuildValue(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
+                       const std::string& value)
 {
     auto first = value.find(':');
     if (first == std::string::npos) return {jobset.project, jobset.name, value};
@@ -126,12 +130,12 @@ FetchedInput InputFetcher::fetchGitInput(const db::JobsetInput& input, const db:
 FetchedInput InputFetcher::fetchBuild(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
                                       const std::string& value, const std::stop_token& stop)
 {
-    auto [project, jobsetName, job] = parseBuildValue(jobset, input, value);
+    auto ref = parseBuildValue(jobset, input, value);
     auto build = pool_.withTransaction(
-        [&](pqxx::work& t) { return db::latestSuccessfulBuild(t, project, jobsetName, job); });
+        [&](pqxx::work& t) { return db::latestSuccessfulBuild(t, ref.project, ref.jobset, ref.job); });
     if (!build)
-        throw InputError("input ‘{}’: no successful build of job ‘{}:{}:{}’", input.name, project, jobsetName,
-                         job);
+        throw InputError("input ‘{}’: no successful build of job ‘{}:{}:{}’", input.name, ref.project,
+                         ref.jobset, ref.job);
     if (build->outPath.empty()) throw Error("build {} has no outputs", build->buildId);
     if (!isValidStorePath(build->outPath, opts_.timeout, stop))
         throw Error("the output {} of build {} is not valid in the local store", build->outPath,
