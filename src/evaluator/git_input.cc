@@ -92,8 +92,10 @@ public:
         opts.setEnv = std::move(env);
         opts.setEnv["GIT_TERMINAL_PROMPT"] = "0";
         opts.setEnv["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=30";
+        // Asked for a password, git gets an empty one and fails instead of waiting.
+        opts.setEnv["GIT_ASKPASS"] = "true";
         // The caller's repository must not leak in; setEnv wins over unsetEnv for the index.
-        opts.unsetEnv = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"};
+        opts.unsetEnv = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "SSH_ASKPASS"};
         try {
             return trimmed(runCommandChecked(what, std::move(opts), timeout_, stop_));
         } catch (const TimeoutError&) {
@@ -112,6 +114,9 @@ private:
 // Brings the branch (or the remote's HEAD) into the cache; returns the full commit hash to use.
 std::string fetchRevision(const GitRunner& git, const GitSource& src)
 {
+    if (src.revision && (src.revision->size() < 4 || src.revision->size() > 64 ||
+                         src.revision->find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+        throw Error("the pinned revision ‘{}’ is not a commit hash", *src.revision);
     std::string fetched = src.branch.empty() ? "FETCH_HEAD" : "refs/heads/" + src.branch;
     git("git fetch", {"fetch", "--quiet", "--force", "--no-tags", "--", src.uri,
                       src.branch.empty() ? "HEAD" : "+" + fetched + ":" + fetched});

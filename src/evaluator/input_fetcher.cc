@@ -5,6 +5,7 @@
 #include "evaluator/git_input.hh"
 #include "evaluator/input_command.hh"
 #include "evaluator/input_store.hh"
+#include "util/logging.hh"
 
 #include <utility>
 
@@ -98,8 +99,8 @@ FetchedInput InputFetcher::fetch(const db::JobsetDefinition& jobset, const db::J
 FetchedInput InputFetcher::fetchPath(const db::JobsetInput& input, const std::string& value,
                                      const std::stop_token& stop)
 {
-    if (value.find("://") != std::string::npos || value.front() != '/')
-        throw Error("only local paths are supported");
+    if (value.find("://") != std::string::npos) throw Error("only local paths are supported");
+    if (value.front() != '/') throw Error("the path must be absolute");
     if (!std::filesystem::exists(value)) throw Error("no such file or directory");
     auto added = addToStore(value, opts_.timeout, stop);
     FetchedInput f{baseRecord(input), NixArg{input.name, NixArg::Kind::Expr,
@@ -116,6 +117,8 @@ FetchedInput InputFetcher::fetchGitInput(const db::JobsetInput& input, const db:
     auto src = parseGitValue(alt.value);
     if (alt.revision && !alt.revision->empty()) src.revision = alt.revision;
     auto co = fetchGit(src, opts_.dataDir / "scm" / "git", opts_.timeout, stop);
+    log::info("input ‘{}’: git {} {} is at {} ({})", input.name, src.uri,
+              src.branch.empty() ? "HEAD" : src.branch, co.revision, co.storePath);
     auto expr = fmt::format("{{ outPath = {}; rev = {}; shortRev = {}; revCount = {}; }}",
                             storePathExpr(co.storePath), nixString(co.revision),
                             nixString(co.revision.substr(0, 7)), co.revCount);

@@ -250,6 +250,12 @@ TEST_F(EvalInputsTest, GitPinnedRevisionIsUsedInsteadOfTheBranchHead)
     // An abbreviated pin resolves to the full hash.
     auto g = fetch(input("src", "git", repo.url() + " main", first.substr(0, 10)));
     EXPECT_EQ(g.record.revision, first);
+
+    auto e = fetchError(input("src", "git", repo.url() + " main", "--upload-pack=touch"));
+    EXPECT_NE(e.find("the pinned revision ‘--upload-pack=touch’ is not a commit hash"), std::string::npos)
+        << e;
+    e = fetchError(input("src", "git", repo.url() + " main", std::string(40, 'f')));
+    EXPECT_NE(e.find("input ‘src’ (git " + repo.url() + " main)"), std::string::npos) << e;
 }
 
 TEST_F(EvalInputsTest, UnreachableGitRepositoriesAreInputErrors)
