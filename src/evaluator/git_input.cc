@@ -123,6 +123,10 @@ std::string fetchRevision(const GitRunner& git, const GitSource& src)
     if (!src.revision) return git("git rev-parse", {"rev-parse", "--verify", fetched + "^{commit}"});
     try {
         return git("git rev-parse", {"rev-parse", "--verify", "--quiet", *src.revision + "^{commit}"});
+    } catch (const TimeoutError&) {
+        throw;
+    } catch (const CommandInterrupted&) {
+        throw;
     } catch (const Error&) {
         // A pinned commit no longer on the branch: ask for it by name (servers that allow it).
         git("git fetch", {"fetch", "--quiet", "--no-tags", "--", src.uri, *src.revision});
