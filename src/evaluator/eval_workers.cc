@@ -18,7 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr size_t maxBatchSize = 2000;
+// Results stream out as they are found, so a worker killed for its memory loses only the path it
+// was on: batches can be large, and few batches mean few starts of Nix.
+constexpr size_t maxBatchSize = 5000;
 
 /// The work still to do and what is done, shared by the workers.
 struct Queue {
@@ -55,8 +57,8 @@ public:
     void listTop()
     {
         auto o = runBatch(src_, opts_, {AttrPath{}}, false, abort_.get_token());
-        if (o.kind == BatchOutcome::Kind::OutOfMemory) o.error = memoryError();
-        if (o.kind != BatchOutcome::Kind::Ok)
+        if (o.end == BatchOutcome::End::OutOfMemory) o.error = memoryError();
+        if (o.end != BatchOutcome::End::Complete)
             throw ExpressionError("evaluating {}: {}", describe(src_), o.error);
         auto q = queue_.lock();
         for (auto& name : o.results.at(0).at("names")) q->pending.push_back({name.get<std::string>()});
@@ -99,7 +101,13 @@ private:
         while (auto batch = next()) {
             try {
                 // A single path runs without tryEval: its failure is Nix's own error message.
+                auto started = std::chrono::steady_clock::now();
                 auto o = runBatch(src_, opts_, *batch, batch->size() > 1, abort_.get_token());
+                log::debug("evaluated {} of a batch of {} attribute paths in {} ms", o.results.size(),
+                           batch->size(),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count());
                 absorb(*batch, std::move(o));
             } catch (const EvalInterrupted&) {
                 finishBatch(*batch);
@@ -111,8 +119,8 @@ private:
         }
     }
 
-    /// The next batch: a retried one first, else a share of the pending paths small enough
-    /// that every worker gets several.
+    /// The next batch: a retried one first, else an even share of the pending paths among the
+    /// idle workers (every batch pays for starting Nix and importing the expression once).
     std::optional<std::vector<AttrPath>> next()
     {
         auto q = queue_.lock();
@@ -124,8 +132,8 @@ private:
             batch = std::move(q->retries.front());
             q->retries.pop_front();
         } else {
-            size_t n =
-                std::clamp<size_t>(q->pending.size() / (std::max(opts_.workers, 1u) * 4u), 1, q->maxBatch);
+            size_t idle = std::max<size_t>(1, std::max(opts_.workers, 1u) - q->running);
+            size_t n = std::clamp<size_t>((q->pending.size() + idle - 1) / idle, 1, q->maxBatch);
             batch.assign(std::make_move_iterator(q->pending.begin()),
                          std::make_move_iterator(q->pending.begin() + static_cast<std::ptrdiff_t>(n)));
             q->pending.erase(q->pending.begin(), q->pending.begin() + static_cast<std::ptrdiff_t>(n));
@@ -157,30 +165,39 @@ private:
     {
         {
             auto q = queue_.lock();
-            if (o.kind == BatchOutcome::Kind::Ok)
-                absorbResults(*q, batch, o.results);
-            else if (batch.size() == 1)
-                q->result.errors.push_back(
-                    {jobName(batch[0]), o.kind == BatchOutcome::Kind::OutOfMemory ? memoryError() : o.error});
-            else
-                split(*q, batch, o.kind == BatchOutcome::Kind::OutOfMemory);
+            absorbResults(*q, batch, o.results);
+            if (o.end != BatchOutcome::End::Complete) afterDeath(*q, batch, o);
         }
         finishBatch(batch);
     }
 
-    /// A batch that died (an error tryEval cannot catch, or too much memory) is retried in
-    /// halves until the path at fault is alone.
-    static void split(Queue& q, const std::vector<AttrPath>& batch, bool outOfMemory)
+    /// A worker died on the path after its last result: an error tryEval cannot catch is that
+    /// path's error; too much memory is its error only when it was alone. The paths after it
+    /// go back to the queue.
+    void afterDeath(Queue& q, const std::vector<AttrPath>& batch, const BatchOutcome& o) const
     {
-        auto half = batch.begin() + static_cast<std::ptrdiff_t>(batch.size() / 2);
-        q.retries.emplace_back(batch.begin(), half);
-        q.retries.emplace_back(half, batch.end());
-        if (outOfMemory) q.maxBatch = std::max<size_t>(1, std::min(q.maxBatch, batch.size() / 2));
+        size_t k = o.results.size();
+        if (k >= batch.size()) return;
+        auto rest = batch.begin() + static_cast<std::ptrdiff_t>(k) + 1;
+        if (o.end == BatchOutcome::End::OutOfMemory) {
+            q.maxBatch = std::max<size_t>(1, std::min(q.maxBatch, batch.size() / 2));
+            if (batch.size() == 1) {
+                q.result.errors.push_back({jobName(batch[k]), memoryError()});
+            } else if (k > 0) {
+                rest = batch.begin() + static_cast<std::ptrdiff_t>(k); // it may only be the last straw
+            } else {
+                q.retries.push_back({batch[k]}); // alone: is it too big by itself?
+            }
+        } else {
+            q.result.errors.push_back({jobName(batch[k]), o.error});
+        }
+        if (rest != batch.end()) q.retries.emplace_back(rest, batch.end());
     }
 
-    static void absorbResults(Queue& q, const std::vector<AttrPath>& batch, const nlohmann::json& results)
+    static void absorbResults(Queue& q, const std::vector<AttrPath>& batch,
+                              const std::vector<nlohmann::json>& results)
     {
-        for (size_t i = 0; i < batch.size(); ++i) {
+        for (size_t i = 0; i < results.size() && i < batch.size(); ++i) {
             auto& r = results[i];
             auto kind = r.value("t", "");
             if (kind == "job") {
@@ -196,7 +213,7 @@ private:
                     q.pending.push_back(std::move(child));
                 }
             } else if (kind == "failed") {
-                q.retries.push_back({batch[i]}); // alone, to get Nix's message
+                q.retries.push_back({batch[i]}); // alone, without tryEval: Nix's message
             }
         }
     }

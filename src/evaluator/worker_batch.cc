@@ -4,8 +4,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
-#include <poll.h>
+#include <optional>
+#include <stdlib.h>
 #include <unistd.h>
 
 namespace hydra::evaluator {
@@ -45,65 +47,72 @@ std::string stripColours(std::string_view s)
     return out;
 }
 
-/// Reads what is available from `fd` into `into`; closes it at end of file.
-void drain(AutoFd& fd, std::string& into)
-{
-    char buf[65536];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n > 0)
-        into.append(buf, static_cast<size_t>(n));
-    else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-        fd.close();
-}
+/// A temporary file that takes the worker's stdout and stderr, removed when dropped. A file
+/// rather than a pipe: the worker writes a line per result, and waking this process for each
+/// costs more than the evaluation of a trivial job.
+class OutputFile {
+public:
+    OutputFile()
+    {
+        auto tmpl = (std::filesystem::temp_directory_path() / "hydra-eval-XXXXXX").string();
+        AutoFd fd(::mkstemp(tmpl.data()));
+        if (!fd) throwSysError("creating a temporary file from " + tmpl);
+        path_ = tmpl;
+    }
+    OutputFile(const OutputFile&) = delete;
+    OutputFile& operator=(const OutputFile&) = delete;
+    ~OutputFile() { ::unlink(path_.c_str()); }
 
-/// The child's output, and whether it was killed for its memory use.
-struct Watched {
-    std::string out, err;
-    bool outOfMemory = false;
+    const std::string& path() const { return path_; }
+    std::string read() const
+    {
+        std::ifstream f(path_, std::ios::binary);
+        return {std::istreambuf_iterator<char>(f), {}};
+    }
+
+private:
+    std::string path_;
 };
 
-Watched watch(Process& p, uint64_t maxMiB, const std::stop_token& stop)
-{
-    Watched w;
-    auto nextCheck = SteadyClock::now();
-    while (p.out() || p.err()) {
-        std::vector<pollfd> fds;
-        if (p.out()) fds.push_back({p.out().get(), POLLIN, 0});
-        if (p.err()) fds.push_back({p.err().get(), POLLIN, 0});
-        int r = ::poll(fds.data(), fds.size(), static_cast<int>(watchInterval.count()));
-        if (r < 0 && errno != EINTR) throwSysError("poll");
-        for (auto& f : fds)
-            if (f.revents) f.fd == p.out().get() ? drain(p.out(), w.out) : drain(p.err(), w.err);
-        if (stop.stop_requested()) {
-            p.terminate();
-            throw EvalInterrupted("evaluation interrupted");
-        }
-        if (SteadyClock::now() >= nextCheck) {
-            if (residentMiB(p.pid()) > maxMiB) {
-                p.terminate();
-                w.outOfMemory = true;
-                return w;
-            }
-            nextCheck = SteadyClock::now() + watchInterval;
-        }
-    }
-    return w;
-}
-
-int waitStoppable(Process& p, const std::stop_token& stop)
+/// Waits for the worker to exit, checking its memory and `stop` every 100 ms; nullopt when it
+/// was killed for its memory.
+std::optional<int> watch(Process& p, uint64_t maxMiB, const std::stop_token& stop)
 {
     for (;;) {
-        if (auto status = p.waitUntil(SteadyClock::now() + watchInterval)) return *status;
+        if (auto status = p.waitUntil(SteadyClock::now() + watchInterval)) return status;
         if (stop.stop_requested()) {
             p.terminate();
             throw EvalInterrupted("evaluation interrupted");
         }
+        if (residentMiB(p.pid()) > maxMiB) {
+            p.terminate();
+            return std::nullopt;
+        }
     }
 }
 
-BatchOutcome failed(std::string error)
+/// The result lines among the worker's stderr, in order; the other lines are left in `err`.
+std::vector<nlohmann::json> takeResults(std::string& err)
 {
-    return {BatchOutcome::Kind::Failed, nullptr, std::move(error)};
+    std::vector<nlohmann::json> results;
+    std::string rest;
+    size_t pos = 0;
+    while (pos < err.size()) {
+        auto end = err.find('\n', pos);
+        if (end == std::string::npos) end = err.size();
+        auto line = stripColours(std::string_view(err).substr(pos, end - pos));
+        auto j =
+            line.starts_with(resultMarker)
+                ? nlohmann::json::parse(line.substr(std::string_view(resultMarker).size()), nullptr, false)
+                : nlohmann::json(nlohmann::json::value_t::discarded);
+        if (!j.is_discarded() && j.value("i", SIZE_MAX) == results.size())
+            results.push_back(std::move(j));
+        else
+            (rest += line) += '\n';
+        pos = end + 1;
+    }
+    err = std::move(rest);
+    return results;
 }
 
 } // namespace
@@ -130,9 +139,11 @@ std::string nixErrorText(std::string_view stderrText)
 BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const std::vector<AttrPath>& paths,
                       bool catchErrors, const std::stop_token& stop)
 {
+    OutputFile output;
     ProcessOptions po;
     po.argv = workerCommand(src, opts);
-    po.pipeStdin = po.pipeStdout = po.pipeStderr = true;
+    po.pipeStdin = true;
+    po.outputFile = output.path();
     po.dieWithParent = true;
     if (opts.initialHeapSize) po.setEnv["GC_INITIAL_HEAP_SIZE"] = std::to_string(*opts.initialHeapSize);
     Process p = Process::spawn(po);
@@ -141,20 +152,26 @@ BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const
         writeAll(p.in().get(), workerExpression(src, paths, catchErrors), SteadyClock::now() + 60s,
                  "nix-instantiate's input");
     } catch (const Error&) {
-        // It exited early; its stderr says why.
+        // It exited early; its output says why.
     }
     p.in().close();
-    Watched w = watch(p, opts.maxMemoryMiB, stop);
-    if (w.outOfMemory) return {BatchOutcome::Kind::OutOfMemory, nullptr, {}};
-    int status = waitStoppable(p, stop);
-    if (!exitedOk(status)) {
-        auto msg = nixErrorText(w.err);
-        return failed(msg.empty() ? "nix-instantiate " + statusToString(status) : msg);
+    auto status = watch(p, opts.maxMemoryMiB, stop);
+    std::string text = output.read();
+    BatchOutcome o;
+    o.results = takeResults(text);
+    if (!status) {
+        o.end = BatchOutcome::End::OutOfMemory;
+        return o;
     }
-    auto results = nlohmann::json::parse(w.out, nullptr, false);
-    if (results.is_discarded() || !results.is_array() || results.size() != paths.size())
-        return failed("nix-instantiate printed unexpected output: " + w.out.substr(0, 200));
-    return {BatchOutcome::Kind::Ok, std::move(results), {}};
+    if (exitedOk(*status) && o.results.size() == paths.size()) {
+        o.end = BatchOutcome::End::Complete;
+        return o;
+    }
+    o.error = nixErrorText(text);
+    if (o.error.empty())
+        o.error = exitedOk(*status) ? "nix-instantiate printed no result"
+                                    : "nix-instantiate " + statusToString(*status);
+    return o;
 }
 
 } // namespace hydra::evaluator

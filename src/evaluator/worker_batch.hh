@@ -13,12 +13,13 @@
 
 namespace hydra::evaluator {
 
-/// What one worker process made of its batch.
+/// What one worker process made of its batch: the results of the paths it finished, in order
+/// (all of them, or those before the path it died on), and how it ended.
 struct BatchOutcome {
-    enum class Kind { Ok, Failed, OutOfMemory };
-    Kind kind = Kind::Failed;
-    nlohmann::json results; ///< Ok: a list with one entry per path
-    std::string error;      ///< Failed: Nix's message
+    enum class End { Complete, Failed, OutOfMemory };
+    std::vector<nlohmann::json> results;
+    End end = End::Failed;
+    std::string error; ///< Failed: Nix's message, about the path after the results
 };
 
 /// A stop request ended a worker process.

@@ -66,11 +66,15 @@ constexpr const char* helpers = R"nix(
     else if builtins.isAttrs v && (recurseAll || (v.recurseForDerivations or false) == true) then children v
     else { t = "skip"; };
   at = path: builtins.foldl' (a: n: a.${n}) root path;
-  one = path:
-    let r = node path (at path);
-    in if catchErrors then
-      (let t = builtins.tryEval (builtins.deepSeq r r); in if t.success then t.value else { t = "failed"; })
-    else r;
+  # Each result goes to stderr the moment it is known: when the process dies later (an error
+  # tryEval cannot catch, or too much memory), the paths done before are not lost.
+  one = i: path:
+    let
+      r = node path (at path) // { inherit i; };
+      checked = if catchErrors then
+        (let t = builtins.tryEval (builtins.deepSeq r r); in if t.success then t.value else { t = "failed"; inherit i; })
+      else r;
+    in builtins.trace ("@hydra-eval-result " + builtins.toJSON checked) null;
 )nix";
 
 std::string rootExpression(const JobSource& src)
@@ -129,7 +133,9 @@ std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& 
     list += "  ]";
     return fmt::format(
         "{{ ... }}@workerArgs:\nlet\n  jobsetArgs = builtins.removeAttrs workerArgs [ \"{}\" ];\n{}"
-        "  catchErrors = {};\n{}  paths = {};\nin map one paths\n",
+        "  catchErrors = {};\n{}  paths = {};\nin builtins.foldl' (done: i: builtins.seq (one i "
+        "(builtins.elemAt paths i)) done) null\n"
+        "  (builtins.genList (i: i) (builtins.length paths))\n",
         callMarker, rootExpression(src), catchErrors ? "true" : "false", helpers, list);
 }
 

@@ -15,9 +15,13 @@ using AttrPath = std::vector<std::string>;
 /// "tests.foo": how a job is named.
 std::string jobName(const AttrPath& path);
 
-/// The expression (fed on stdin) that evaluates `paths` of the jobset to a JSON list with one
-/// entry per path: {"t":"job",...}, {"t":"set","names":[...]}, {"t":"skip"} or, when
-/// `catchErrors` and the path threw, {"t":"failed"}.
+/// Marks a result line on the worker's stderr: "trace: @hydra-eval-result <json>".
+inline constexpr const char* resultMarker = "trace: @hydra-eval-result ";
+
+/// The expression (fed on stdin) that evaluates `paths` of the jobset in order, printing one
+/// result line per path to stderr as soon as it is known: JSON with "i" (the path's index) and
+/// "t": "job" (and the job's fields), "set" (and "names"), "skip" or, when `catchErrors` and
+/// the path threw, "failed".
 std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& paths, bool catchErrors);
 
 /// The nix-instantiate command line: read-write mode (the .drv files are written), the
