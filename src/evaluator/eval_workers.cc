@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 // Results stream out as they are found, so a worker killed for its memory loses only the path it
 // was on: batches can be large, and few batches mean few starts of Nix.
-constexpr size_t maxBatchSize = 5000;
+constexpr size_t maxBatchSize = 10000;
 
 /// The work still to do and what is done, shared by the workers.
 struct Queue {

@@ -242,6 +242,23 @@ TEST_F(EvalWorkersTest, AMissingArgumentOrANonAttrsetFailsTheWholeEvaluation)
     EXPECT_THROW(evaluateJobs(number, {}, stop.get_token()), ExpressionError);
 }
 
+TEST_F(EvalWorkersTest, JobsetsWithAnEllipsisGetEveryArgumentAndPlainSetsNone)
+{
+    auto n = nonce();
+    auto ellipsis =
+        legacy("{ ... }@args: let\n" + prelude(n) +
+               "in { names = mk (builtins.concatStringsSep \"-\" (builtins.attrNames args)) { }; }\n");
+    ellipsis.args.push_back({"count", NixArg::Kind::Expr, "1 + 2"});
+    auto r = evaluateJobs(ellipsis, {}, stop.get_token());
+    ASSERT_EQ(r.jobs.size(), 1u);
+    EXPECT_EQ(r.jobs[0].nixName, "count-greeting");
+
+    auto plain = legacy("let\n" + prelude(n) + "in { plain = mk \"plain\" { }; }\n");
+    r = evaluateJobs(plain, {}, stop.get_token());
+    ASSERT_EQ(r.jobs.size(), 1u);
+    EXPECT_EQ(r.jobs[0].job, "plain");
+}
+
 TEST_F(EvalWorkersTest, EvaluatesAFlakesHydraJobs)
 {
     auto system = run({.argv = {"nix-instantiate", "--eval", "--json", "-E", "builtins.currentSystem"}}).out;
