@@ -9,6 +9,7 @@ int cmdInit(Args& args);       ///< hydra init / hydra-init: create or migrate t
 int cmdCreateUser(Args& args); ///< hydra create-user / hydra-create-user
 int cmdUp(Args& args);         ///< hydra up: private database (if needed), schema, daemons
 int cmdDown(Args& args);       ///< hydra down: stop what `up` started
+int cmdEval(Args& args);       ///< hydra eval: evaluate one jobset now, in the foreground
 int cmdStatus(Args& args);     ///< hydra status: where the database is and what it holds
 
 } // namespace hydra::cli

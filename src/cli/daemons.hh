@@ -23,6 +23,9 @@ public:
     /// "hydra-queue-runner: running (pid N)" or "...: stopped", per installed daemon.
     std::vector<std::string> status() const;
 
+    /// Whether `program` is running (its pid file names a live process).
+    bool running(const std::string& program) const { return runningPid(program) != 0; }
+
     /// The directory of the running program (where its sibling daemons are installed).
     static std::string selfDir();
 

@@ -29,7 +29,8 @@ const std::map<std::string, Command>& commands()
         {"create-user",
          {cmdCreateUser, "hydra create-user NAME [--full-name N] [--email-address E] [--password-prompt | "
                          "--password-hash H | --password P] [--role R]... [--wipe-roles] [--type T]"}},
-        {"up", {cmdUp, "hydra up"}},
+        {"up", {cmdUp, "hydra up [--example DIR]"}},
+        {"eval", {cmdEval, "hydra eval PROJECT JOBSET"}},
         {"down", {cmdDown, "hydra down"}},
         {"status", {cmdStatus, "hydra status"}},
     };

@@ -2,7 +2,9 @@
 #include "cli/daemons.hh"
 #include "cli/site.hh"
 #include "db/connect.hh"
+#include "db/jobsets.hh"
 #include "db/overview.hh"
+#include "db/projects.hh"
 #include "db/schema.hh"
 #include "util/error.hh"
 
@@ -10,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace hydra::cli {
 
@@ -46,11 +49,37 @@ void writeExampleConfig(const Site& site)
     std::printf("configuration: wrote an example %s\n", path.c_str());
 }
 
+/// The example project: jobset "hello" evaluates `dir`/release.nix, copied in as a path input.
+void createExample(pqxx::connection& conn, const std::string& dir)
+{
+    auto abs = std::filesystem::absolute(dir);
+    if (!std::filesystem::exists(abs / "release.nix"))
+        throw Error("--example {}: there is no release.nix in that directory", dir);
+    db::JobsetSpec spec{.project = "example",
+                        .jobset = "hello",
+                        .description = "The example jobset of `hydra up`",
+                        .nixExprInput = "src",
+                        .nixExprPath = "release.nix",
+                        .checkInterval = 60,
+                        .inputs = {{.name = "src", .type = "path", .value = abs.string()}}};
+    pqxx::work t(conn);
+    auto [id, created] = db::createJobsetIfMissing(t, spec);
+    t.commit();
+    if (created)
+        std::printf("example: created project example, jobset hello (%s/release.nix)\n", abs.c_str());
+}
+
 } // namespace
 
 int cmdUp(Args& args)
 {
-    args.expectEnd();
+    std::optional<std::string> example;
+    while (!args.done()) {
+        auto a = args.next();
+        if (a != "--example") throw UsageError("unexpected argument '" + a + "'");
+        if (args.done()) throw UsageError("--example needs a directory");
+        example = args.next();
+    }
     Site site = Site::fromEnvironment();
     makeStateDirs(site);
     writeExampleConfig(site);
@@ -60,7 +89,14 @@ int cmdUp(Args& args)
     std::printf("database: %s%s\n", db::redactConninfo(site.conninfo(false)).c_str(),
                 site.externalDatabase() ? "" : " (private cluster)");
     std::printf("schema: version %d%s\n", schema.toVersion, schema.applied ? " (initialised now)" : "");
+    if (example) createExample(*conn, *example);
     Daemons daemons(site.dataDir(), Daemons::selfDir());
+    if (!daemons.running("hydra-evaluator")) {
+        // An evaluator killed mid-evaluation leaves its jobsets marked; none runs now.
+        pqxx::work t(*conn);
+        db::unlockJobsets(t);
+        t.commit();
+    }
     for (const auto& line : daemons.startAll({{"HYDRA_DATA", site.dataDir()}}))
         std::printf("%s\n", line.c_str());
     std::printf("hydra is up; to use it from this shell: export HYDRA_DATA=%s\n", site.dataDir().c_str());

@@ -205,3 +205,31 @@ TEST_F(CliTest, UpBuildsAQueuedBuildAndTheExampleConfigRecordsItsNotification)
     EXPECT_NE(text.find(d.out()), std::string::npos) << "finished-builds.log: " << text;
     EXPECT_NE(text.find("\"buildStatus\""), std::string::npos) << text;
 }
+
+TEST_F(CliTest, UpWithTheExampleEvaluatesAndBuildsTheExampleJobset)
+{
+    // The README's first command: the example jobset is evaluated, queued, built and recorded.
+    cli.env["NIX_CONFIG"] = "substituters =\nsandbox = false";
+    auto example = std::filesystem::path(HYDRA_SOURCE_DIR) / "examples" / "hello";
+    auto up = cli.run("hydra", {"up", "--example", example.string()});
+    ASSERT_EQ(exitCode(up), 0) << up.err;
+    EXPECT_NE(up.out.find("example: created project example, jobset hello"), std::string::npos) << up.out;
+    EXPECT_NE(up.out.find("hydra-evaluator: started"), std::string::npos) << up.out;
+
+    pqxx::connection c(conninfo);
+    long long done = 0;
+    for (auto deadline = std::chrono::steady_clock::now() + 180s;
+         done < 5 && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(200ms)) {
+        pqxx::read_transaction t(c);
+        done = t.exec1("SELECT count(*) FROM Builds WHERE project = 'example' AND jobset = "
+                       "'hello' AND finished = 1 AND buildStatus = 0")[0]
+                   .as<long long>();
+    }
+    auto down = cli.run("hydra", {"down"});
+    EXPECT_EQ(exitCode(down), 0) << down.err;
+    EXPECT_EQ(done, 5)
+        << "the example's five jobs (greeting, shout, count, report, release) were not all built";
+    pqxx::read_transaction t(c);
+    EXPECT_EQ(t.exec1("SELECT count(*) FROM JobsetEvals")[0].as<long long>(), 1);
+    EXPECT_EQ(t.exec1("SELECT count(*) FROM AggregateConstituents")[0].as<long long>(), 4);
+}

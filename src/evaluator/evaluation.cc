@@ -1,0 +1,245 @@
+#include "evaluator/evaluation.hh"
+
+#include "db/eval_writer.hh"
+#include "db/jobsets.hh"
+#include "evaluator/inputs_hash.hh"
+#include "util/error.hh"
+#include "util/logging.hh"
+#include "util/strings.hh"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+#include <random>
+#include <set>
+
+namespace hydra::evaluator {
+
+namespace fs = std::filesystem;
+
+/// What an evaluation knows once its inputs are fetched.
+struct JobsetEvaluator::Prepared {
+    std::vector<FetchedInput> inputs;
+    JobSource source;
+    std::string lockedFlake;
+    std::string hash;
+    int checkoutSeconds = 0;
+};
+
+namespace {
+
+std::string newTraceId()
+{
+    std::random_device rd;
+    return fmt::format("{:08x}{:08x}{:08x}{:08x}", rd(), rd(), rd(), rd());
+}
+
+int secondsSince(const Clock& clock, Clock::TimePoint start)
+{
+    return int(std::chrono::duration_cast<std::chrono::seconds>(clock.now() - start).count());
+}
+
+/// The jobset's errorMsg after an evaluation whose jobs failed: every job's message.
+std::optional<std::string> jobErrorsText(const std::vector<db::EvalJobError>& errors)
+{
+    if (errors.empty()) return std::nullopt;
+    std::string text;
+    for (const auto& e : errors) text += fmt::format("in job ‘{}’:\n{}\n\n", e.job, e.message);
+    return text;
+}
+
+/// Aggregates naming something this evaluation did not produce get an error of their own
+/// (the constituent is left out), so a typo in a release job is seen, not silently dropped.
+void checkConstituents(JobsEvaluation& result)
+{
+    std::set<std::string> drvs, names;
+    for (const auto& j : result.jobs) {
+        drvs.insert(j.drvPath);
+        names.insert(j.job);
+    }
+    for (const auto& j : result.jobs) {
+        if (!j.isAggregate) continue;
+        for (const auto& c : j.constituentJobs)
+            if (!names.contains(c))
+                result.errors.push_back(
+                    {j.job, fmt::format("aggregate constituent ‘{}’ is not a job of this jobset", c)});
+        for (const auto& c : j.constituentDrvs)
+            if (!drvs.contains(c))
+                result.errors.push_back(
+                    {j.job, fmt::format("aggregate constituent ‘{}’ is not a job of this jobset", c)});
+    }
+    std::stable_sort(result.errors.begin(), result.errors.end(),
+                     [](const auto& a, const auto& b) { return a.job < b.job; });
+}
+
+} // namespace
+
+std::string jobsetName(const db::JobsetDefinition& js)
+{
+    return js.project + ":" + js.name;
+}
+
+EvaluationSettings evaluationSettings(const HydraConfig& config, const std::filesystem::path& dataDir)
+{
+    EvaluationSettings s;
+    s.fetch.dataDir = dataDir;
+    s.workers.workers = config.evaluator.workers;
+    s.workers.maxMemoryMiB = config.evaluator.maxMemorySizeMiB;
+    s.workers.initialHeapSize = config.evaluator.initialHeapSize;
+    s.workers.allowImportFromDerivation = config.evaluator.allowImportFromDerivation;
+    s.pureEval = config.evaluator.pureEval;
+    return s;
+}
+
+JobsetEvaluator::JobsetEvaluator(db::ConnectionPool& pool, const EvaluationSettings& settings,
+                                 const Clock& clock)
+    : pool_(pool), settings_(settings), clock_(clock), fetcher_(settings.fetch, pool)
+{}
+
+EvaluationReport JobsetEvaluator::run(int jobsetId, const std::stop_token& stop,
+                                      const std::function<void(const EvalProgress&)>& onProgress)
+{
+    auto now = clock_.unixTime();
+    if (!pool_.withTransaction([&](pqxx::work& t) { return db::claimJobset(t, jobsetId, now); }))
+        return {.outcome = EvalOutcome::Busy, .error = "an evaluation of this jobset is already running"};
+    EvaluationReport report;
+    try {
+        report = evaluate(jobsetId, newTraceId(), stop, onProgress);
+    } catch (...) {
+        // Interrupted (or the database went away): the jobset must not stay claimed.
+        pool_.withTransaction([&](pqxx::work& t) { db::releaseJobset(t, jobsetId); });
+        if (stop.stop_requested()) return {.outcome = EvalOutcome::Interrupted, .error = "interrupted"};
+        throw;
+    }
+    pool_.withTransaction([&](pqxx::work& t) { db::finishJobsetCheck(t, jobsetId, clock_.unixTime()); });
+    return report;
+}
+
+EvaluationReport JobsetEvaluator::evaluate(int jobsetId, const std::string& traceId,
+                                           const std::stop_token& stop,
+                                           const std::function<void(const EvalProgress&)>& onProgress)
+{
+    auto js = pool_.withTransaction([&](pqxx::work& t) {
+        auto def = db::loadJobset(t, jobsetId);
+        if (!def) throw Error("jobset {} does not exist", jobsetId);
+        db::notifyEvalStarted(t, traceId, jobsetId);
+        return *def;
+    });
+    Prepared p;
+    try {
+        p = prepare(js, stop);
+    } catch (const InputError& e) {
+        if (stop.stop_requested()) throw;
+        return fail(js, traceId, e.what(), /*fetchError=*/true);
+    }
+    auto previous = pool_.withTransaction([&](pqxx::work& t) { return db::latestEval(t, jobsetId); });
+    if (previous && previous->hash == p.hash && !js.forceEval) {
+        pool_.withTransaction([&](pqxx::work& t) {
+            db::notifyEvalCached(t, traceId, jobsetId, previous->id);
+            db::setFetchError(t, jobsetId, std::nullopt);
+        });
+        log::info("jobset {}: inputs unchanged since evaluation {}; nothing to do", jobsetName(js),
+                  previous->id);
+        return {.outcome = EvalOutcome::Cached, .evalId = previous->id};
+    }
+    auto start = clock_.now();
+    JobsEvaluation result;
+    try {
+        auto opts = settings_.workers;
+        opts.pureEval = settings_.pureEval.value_or(p.source.isFlake());
+        result = evaluateJobs(p.source, opts, stop, onProgress);
+    } catch (const ExpressionError& e) {
+        if (stop.stop_requested()) throw;
+        return fail(js, traceId, e.what(), /*fetchError=*/false);
+    }
+    if (stop.stop_requested()) throw Error("evaluation of {} interrupted", jobsetName(js));
+    return write(js, traceId, p, std::move(result), secondsSince(clock_, start));
+}
+
+JobsetEvaluator::Prepared JobsetEvaluator::prepare(const db::JobsetDefinition& js,
+                                                   const std::stop_token& stop)
+{
+    auto start = clock_.now();
+    Prepared p;
+    for (const auto& input : js.inputs) p.inputs.push_back(fetcher_.fetch(js, input, stop));
+    if (js.type == 1) {
+        if (js.flake.empty())
+            throw InputError("jobset {} is a flake jobset without a flake URL", jobsetName(js));
+        p.lockedFlake = fetcher_.lockFlake(js.flake, stop);
+        p.source.flakeRef = p.lockedFlake;
+    } else {
+        const FetchedInput* expr = nullptr;
+        for (const auto& in : p.inputs)
+            if (in.record.name == js.nixExprInput) expr = &in;
+        if (!expr)
+            throw InputError("jobset {}: its nixExprInput ‘{}’ is not one of its inputs", jobsetName(js),
+                             js.nixExprInput);
+        if (!expr->record.path)
+            throw InputError("jobset {}: input ‘{}’ ({}) holds no files to take ‘{}’ from", jobsetName(js),
+                             js.nixExprInput, expr->record.type, js.nixExprPath);
+        p.source.nixFile = fs::path(*expr->record.path) / js.nixExprPath;
+        if (!fs::exists(p.source.nixFile))
+            throw InputError("jobset {}: input ‘{}’ has no file ‘{}’", jobsetName(js), js.nixExprInput,
+                             js.nixExprPath);
+        for (const auto& in : p.inputs) p.source.args.push_back(in.arg);
+    }
+    p.hash = inputsHash(p.inputs, js, p.lockedFlake);
+    p.checkoutSeconds = secondsSince(clock_, start);
+    return p;
+}
+
+EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const std::string& traceId,
+                                        Prepared& p, JobsEvaluation result, int evalSeconds)
+{
+    checkConstituents(result);
+    db::NewEvaluation ev{.jobsetId = js.id,
+                         .traceId = traceId,
+                         .hash = p.hash,
+                         .checkoutTime = p.checkoutSeconds,
+                         .evalTime = evalSeconds};
+    if (js.type == 1) {
+        ev.flake = p.lockedFlake;
+    } else {
+        ev.nixExprInput = js.nixExprInput;
+        ev.nixExprPath = js.nixExprPath;
+    }
+    for (auto& in : p.inputs) ev.inputs.push_back(in.record);
+    ev.jobs = std::move(result.jobs);
+    ev.errors = std::move(result.errors);
+    auto written = pool_.withTransaction([&](pqxx::work& t) {
+        auto w = db::writeEvaluation(t, ev, clock_.unixTime());
+        db::setJobsetError(t, js.id, clock_.unixTime(), jobErrorsText(ev.errors));
+        db::setFetchError(t, js.id, std::nullopt);
+        return w;
+    });
+    EvaluationReport r{.outcome = EvalOutcome::Added,
+                       .evalId = written.evalId,
+                       .jobs = ev.jobs.size(),
+                       .jobErrors = ev.errors.size(),
+                       .newBuilds = written.newBuilds.size(),
+                       .reusedBuilds = written.reusedBuilds.size()};
+    log::info("evaluation {} of {}: {} jobs, {} job errors, {} new builds, {} unchanged; inputs {} s, "
+              "evaluation {} s",
+              written.evalId, jobsetName(js), r.jobs, r.jobErrors, r.newBuilds, r.reusedBuilds,
+              p.checkoutSeconds, evalSeconds);
+    return r;
+}
+
+EvaluationReport JobsetEvaluator::fail(const db::JobsetDefinition& js, const std::string& traceId,
+                                       const std::string& msg, bool fetchError)
+{
+    pool_.withTransaction([&](pqxx::work& t) {
+        if (fetchError) {
+            db::setFetchError(t, js.id, msg);
+        } else {
+            db::setFetchError(t, js.id, std::nullopt);
+            db::setJobsetError(t, js.id, clock_.unixTime(), msg);
+        }
+        db::notifyEvalFailed(t, traceId, js.id);
+    });
+    log::warn("evaluation of {} failed: {}", jobsetName(js), oneLine(msg));
+    return {.outcome = EvalOutcome::Failed, .error = msg};
+}
+
+} // namespace hydra::evaluator

@@ -1,0 +1,138 @@
+#include "harness/evaluator_fixture.hh"
+
+#include "db/connection_pool.hh"
+#include "db/projects.hh"
+#include "harness/nix_graph.hh"
+#include "harness/pg_fixture.hh"
+
+#include <csignal>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+
+namespace hydra::test {
+
+using namespace std::chrono_literals;
+
+std::string evaluatorBinary()
+{
+    return std::string(HYDRA_BINARY_DIR) + "/bin/hydra-evaluator";
+}
+
+std::string generatedJobset(int n, const std::string& nonce, const std::string& extra)
+{
+    std::string jobs;
+    for (int i = 0; i < n; ++i) {
+        std::string meta = i == 7
+                               ? " // { meta = { schedulingPriority = 50; timeout = 1234; maxSilent = 321; "
+                                 "description = \"job seven\"; }; }"
+                               : "";
+        jobs += fmt::format("  job{} = (mk \"job{}\" [ (lib {}) ]){};\n", i, i, i % 5, meta);
+    }
+    return fmt::format(R"(
+{{ system ? builtins.currentSystem, ... }}:
+let
+  mk = name: deps: derivation {{
+    inherit name system deps;
+    builder = "/bin/sh";
+    args = [ "-c" "echo {} ${{name}} > $out" ];
+  }};
+  lib = i: mk "lib${{toString i}}" [ ];
+in {{
+{}{}
+}}
+)",
+                       nonce, jobs, extra);
+}
+
+void EvaluatorFixture::SetUp()
+{
+    QueueRunnerFixture::SetUp();
+    settings_.fetch.dataDir = state_;
+    settings_.fetch.timeout = 60s;
+    settings_.workers.workers = 2;
+    evalListener_ = std::make_unique<db::Listener>(
+        conninfo_,
+        std::vector<std::string>{"eval_started", "eval_added", "eval_cached", "eval_failed", "build_queued",
+                                 "cached_build_queued", "cached_build_finished", "builds_added"},
+        [this](const std::string& channel, const std::string& payload) {
+            evalNotifications_.lock()->emplace_back(channel, payload);
+        },
+        [] {});
+}
+
+void EvaluatorFixture::TearDown()
+{
+    stopEvaluator();
+    evalListener_.reset();
+    QueueRunnerFixture::TearDown();
+}
+
+std::string EvaluatorFixture::jobsetDir(const std::string& text)
+{
+    auto dir = makeTempDir("hydra-eval-src");
+    std::ofstream(dir + "/release.nix") << text;
+    return dir;
+}
+
+int EvaluatorFixture::jobsetWithInput(const std::string& name, const std::string& type,
+                                      const std::string& value, int checkInterval)
+{
+    db::JobsetSpec spec{.project = "p",
+                        .jobset = name,
+                        .nixExprInput = "src",
+                        .nixExprPath = "release.nix",
+                        .checkInterval = checkInterval,
+                        .inputs = {{.name = "src", .type = type, .value = value}}};
+    pqxx::work t(*conn_);
+    auto [id, created] = db::createJobsetIfMissing(t, spec);
+    t.commit();
+    return id;
+}
+
+int EvaluatorFixture::pathJobset(const std::string& name, const std::string& dir, int checkInterval)
+{
+    return jobsetWithInput(name, "path", dir, checkInterval);
+}
+
+evaluator::EvaluationReport EvaluatorFixture::evaluate(int jobsetId)
+{
+    db::ConnectionPool pool(db::PoolOptions{.conninfo = conninfo_, .maxConnections = 2});
+    SystemClock clock;
+    evaluator::JobsetEvaluator ev(pool, settings_, clock);
+    std::stop_source never;
+    return ev.run(jobsetId, never.get_token());
+}
+
+void EvaluatorFixture::startEvaluator()
+{
+    auto env = runnerEnv();
+    std::string cmd = "exec " + evaluatorBinary() + " >>" + state_ + "/evaluator.log 2>&1";
+    evaluator_ = Process::spawn({.argv = {"sh", "-c", cmd}, .setEnv = env, .dieWithParent = true});
+}
+
+int EvaluatorFixture::stopEvaluator()
+{
+    if (!evaluator_ || !evaluator_->running()) return 0;
+    evaluator_->kill(SIGTERM);
+    auto st = evaluator_->waitUntil(std::chrono::steady_clock::now() + 60s);
+    EXPECT_TRUE(st.has_value()) << "hydra-evaluator did not stop on SIGTERM";
+    evaluator_.reset();
+    return st.value_or(-1);
+}
+
+std::string EvaluatorFixture::evaluatorLog() const
+{
+    std::ifstream f(state_ + "/evaluator.log");
+    return {std::istreambuf_iterator<char>(f), {}};
+}
+
+std::vector<std::string> EvaluatorFixture::evalPayloads(const std::string& channel)
+{
+    std::vector<std::string> out;
+    for (auto& [c, p] : *evalNotifications_.lock())
+        if (c == channel) out.push_back(p);
+    return out;
+}
+
+} // namespace hydra::test

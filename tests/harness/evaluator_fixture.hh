@@ -1,0 +1,50 @@
+#pragma once
+// EvaluatorFixture: the queue runner's fixture plus jobsets to evaluate, the evaluator run in
+// the test process or as the real hydra-evaluator, and its announcements.
+
+#include "evaluator/evaluation.hh"
+#include "harness/queue_runner_fixture.hh"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hydra::test {
+
+/// The built hydra-evaluator program.
+std::string evaluatorBinary();
+
+/// A jobset expression with `n` jobs named job0..job{n-1} (each depending on one of a few shared
+/// derivations; job7 gets meta.schedulingPriority 50, timeout 1234, maxSilent 321), plus the
+/// named `extra` attribute text spliced into the top-level set. `nonce` makes every .drv new.
+std::string generatedJobset(int n, const std::string& nonce, const std::string& extra = "");
+
+/// Base of the evaluator's tests.
+class EvaluatorFixture : public QueueRunnerFixture {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    /// A fresh directory holding release.nix with `text`.
+    std::string jobsetDir(const std::string& text);
+    /// A jobset of project "p" whose input "src" (type `type`, value `value`) holds release.nix.
+    int pathJobset(const std::string& name, const std::string& dir, int checkInterval = 0);
+    int jobsetWithInput(const std::string& name, const std::string& type, const std::string& value,
+                        int checkInterval = 0);
+    /// One evaluation in this process, with two workers.
+    evaluator::EvaluationReport evaluate(int jobsetId);
+    /// Starts the real hydra-evaluator (config from hydra.conf, output to evaluator.log).
+    void startEvaluator();
+    int stopEvaluator();
+    std::string evaluatorLog() const;
+
+    /// Notifications seen on an eval_* or build-queue channel.
+    std::vector<std::string> evalPayloads(const std::string& channel);
+
+    evaluator::EvaluationSettings settings_;
+    std::unique_ptr<db::Listener> evalListener_;
+    Sync<std::vector<std::pair<std::string, std::string>>> evalNotifications_;
+    std::optional<Process> evaluator_;
+};
+
+} // namespace hydra::test

@@ -1,0 +1,295 @@
+// hydra-evaluator end to end: real jobsets (path, git, flake), a real Nix store and a real
+// PostgreSQL; the rows and notifications an evaluation leaves are what Hydra's would be.
+
+#include "db/projects.hh"
+#include "harness/evaluator_fixture.hh"
+#include "harness/nix_graph.hh"
+#include "harness/pg_fixture.hh"
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <random>
+#include <thread>
+
+using namespace hydra;
+using namespace hydra::test;
+using namespace std::chrono_literals;
+using evaluator::EvalOutcome;
+
+namespace {
+
+std::string nonce()
+{
+    std::random_device rd;
+    return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
+/// Two jobs that fail to evaluate (a throw and a type error) and an aggregate of three jobs.
+const std::string brokenAndAggregate = R"(
+  broken = throw "this job is broken on purpose";
+  mistyped = mk (1 + "x") [ ];
+  all = (mk "all" [ ]) // { _hydra_aggregate = true; constituents = [ job0 job1 "job2" ]; };
+)";
+
+/// 47 generated jobs + 2 broken + 1 aggregate = 50 attributes.
+std::string fiftyJobs(const std::string& n)
+{
+    auto text = generatedJobset(47, n, brokenAndAggregate);
+    text.replace(text.find("in {"), 4, "in rec {"); // the aggregate refers to job0 and job1
+    return text;
+}
+
+std::string git(const std::string& repo, const std::string& args)
+{
+    return runChecked(
+        {.argv = {"sh", "-c", "cd '" + repo + "' && git -c user.name=t -c user.email=t@t " + args}});
+}
+
+std::string newGitRepo(const std::string& releaseNix)
+{
+    auto repo = makeTempDir("hydra-eval-git");
+    git(repo, "init -q -b main");
+    std::ofstream(repo + "/release.nix") << releaseNix;
+    git(repo, "add release.nix && git -c user.name=t -c user.email=t@t commit -q -m one");
+    return repo;
+}
+
+std::string currentSystem()
+{
+    auto out = runChecked(
+        {.argv = {"nix-instantiate", "--eval", "-E", "builtins.currentSystem"}, .setEnv = nixTestEnv()});
+    return out.substr(1, out.find('"', 1) - 1);
+}
+
+template <typename F> void waitFor(F&& ready, std::chrono::seconds limit, const std::string& what)
+{
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!ready()) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "timed out waiting for " << what;
+        std::this_thread::sleep_for(100ms);
+    }
+}
+
+} // namespace
+
+class EvaluatorTest : public EvaluatorFixture {};
+
+TEST_F(EvaluatorTest, FiftyJobsGiveExactlyTheRowsAndNotificationsOfOneEvaluation)
+{
+    int js = pathJobset("fifty", jobsetDir(fiftyJobs(nonce())));
+    auto r = evaluate(js);
+    ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error;
+    EXPECT_EQ(r.jobs, 48U);
+    EXPECT_EQ(r.jobErrors, 2U);
+    EXPECT_EQ(r.newBuilds, 48U);
+
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 1);
+    EXPECT_EQ(query1<std::string>("SELECT hasNewBuilds || ' ' || nrBuilds || ' ' || nixExprInput || ':' || "
+                                  "nixExprPath FROM JobsetEvals"),
+              "1 48 src:release.nix");
+    auto errors = query1<std::string>(
+        "SELECT e.errorMsg FROM JobsetEvals v JOIN EvaluationErrors e ON e.id = v.evaluationerror_id");
+    EXPECT_NE(errors.find("this job is broken on purpose"), std::string::npos) << errors;
+    EXPECT_NE(errors.find("‘mistyped’"), std::string::npos) << errors;
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Builds WHERE finished = 0 AND isCurrent = 1"), 48);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM BuildOutputs"), 48);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvalMembers WHERE isNew = 1"), 48);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Builds WHERE job IN ('broken', 'mistyped')"), 0);
+    EXPECT_EQ(
+        query1<std::string>("SELECT priority || ' ' || timeout || ' ' || maxsilent || ' ' || description "
+                            "FROM Builds WHERE job = 'job7'"),
+        "50 1234 321 job seven");
+    EXPECT_EQ(query1<std::string>("SELECT priority || ' ' || timeout || ' ' || maxsilent FROM Builds "
+                                  "WHERE job = 'job8'"),
+              "100 36000 7200");
+    EXPECT_EQ(query1<std::string>("SELECT string_agg(c.job, ',' ORDER BY c.job) FROM AggregateConstituents a "
+                                  "JOIN Builds b ON b.id = a.aggregate JOIN Builds c ON c.id = a.constituent "
+                                  "WHERE b.job = 'all'"),
+              "job0,job1,job2");
+    {
+        pqxx::read_transaction t(*conn_);
+        for (const auto& row : t.exec("SELECT drvPath FROM Builds"))
+            EXPECT_TRUE(validLocally(row[0].as<std::string>())) << row[0].as<std::string>();
+    }
+    EXPECT_EQ(
+        query1<std::string>("SELECT type || ' ' || (path IS NOT NULL) || ' ' || (sha256hash IS NOT NULL) "
+                            "FROM JobsetEvalInputs WHERE name = 'src'"),
+        "path true true");
+    EXPECT_EQ(
+        query1<long long>("SELECT count(*) FROM Jobsets WHERE startTime IS NULL AND lastCheckedTime IS NOT "
+                          "NULL AND errorMsg LIKE '%broken on purpose%'"),
+        1);
+
+    // Notifications arrive after the commit, on the listener's thread.
+    auto lowest = query1<long long>("SELECT min(id) FROM Builds");
+    waitFor([&] { return !evalPayloads("builds_added").empty(); }, 10s, "builds_added");
+    EXPECT_EQ(evalPayloads("builds_added"), std::vector<std::string>{std::to_string(lowest)});
+    EXPECT_EQ(evalPayloads("build_queued").size(), 48U);
+    auto started = evalPayloads("eval_started");
+    ASSERT_EQ(started.size(), 1U);
+    auto trace = started[0].substr(0, started[0].find('\t'));
+    EXPECT_EQ(started[0], fmt::format("{}\t{}", trace, js));
+    EXPECT_EQ(evalPayloads("eval_added"),
+              std::vector<std::string>{fmt::format("{}\t{}\t{}", trace, js, *r.evalId)});
+}
+
+TEST_F(EvaluatorTest, UnchangedGitInputIsCachedAndANewCommitReusesUnchangedBuilds)
+{
+    auto n = nonce();
+    auto repo = newGitRepo(generatedJobset(6, n));
+    int js = jobsetWithInput("git", "git", "file://" + repo + " main");
+    auto first = evaluate(js);
+    ASSERT_EQ(first.outcome, EvalOutcome::Added) << first.error;
+    EXPECT_EQ(query1<std::string>("SELECT revision FROM JobsetEvalInputs"),
+              git(repo, "rev-parse HEAD").substr(0, 40));
+
+    auto second = evaluate(js);
+    EXPECT_EQ(second.outcome, EvalOutcome::Cached) << second.error;
+    EXPECT_EQ(second.evalId, first.evalId);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 1);
+
+    std::ofstream(repo + "/release.nix") << generatedJobset(6, n, "  extra = mk \"extra\" [ ];\n");
+    git(repo, "commit -q -am two");
+    auto third = evaluate(js);
+    ASSERT_EQ(third.outcome, EvalOutcome::Added) << third.error;
+    EXPECT_EQ(third.newBuilds, 1U);
+    EXPECT_EQ(third.reusedBuilds, 6U);
+    EXPECT_EQ(query1<long long>(fmt::format(
+                  "SELECT count(*) FROM JobsetEvalMembers WHERE eval = {} AND isNew = 0", *third.evalId)),
+              6);
+    EXPECT_EQ(query1<std::string>(
+                  fmt::format("SELECT revision FROM JobsetEvalInputs WHERE eval = {}", *third.evalId)),
+              git(repo, "rev-parse HEAD").substr(0, 40));
+    auto extraId = query1<long long>("SELECT id FROM Builds WHERE job = 'extra'");
+    waitFor([&] { return evalPayloads("builds_added").size() == 2; }, 10s, "second builds_added");
+    EXPECT_EQ(evalPayloads("builds_added").back(), std::to_string(extraId));
+    EXPECT_EQ(evalPayloads("cached_build_queued").size(), 6U);
+    ASSERT_EQ(evalPayloads("eval_cached").size(), 1U);
+    EXPECT_EQ(evalPayloads("eval_cached")[0].substr(evalPayloads("eval_cached")[0].find('\t') + 1),
+              fmt::format("{}\t{}", js, *first.evalId));
+}
+
+TEST_F(EvaluatorTest, FlakeJobsetEvaluatesHydraJobs)
+{
+    auto dir = makeTempDir("hydra-eval-flake");
+    auto sys = currentSystem();
+    std::ofstream(dir + "/flake.nix") << fmt::format(R"({{
+  outputs = {{ self }}: {{
+    hydraJobs.hello.{0} = derivation {{
+      name = "hello-{1}"; system = "{0}"; builder = "/bin/sh"; args = [ "-c" "echo hi > $out" ];
+    }};
+  }};
+}}
+)",
+                                                     sys, nonce());
+    int js = 0;
+    {
+        pqxx::work t(*conn_);
+        js = db::createJobsetIfMissing(t,
+                                       {.project = "p", .jobset = "flake", .type = 1, .flake = "path:" + dir})
+                 .first;
+        t.commit();
+    }
+    auto r = evaluate(js);
+    ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error;
+    EXPECT_EQ(query1<std::string>("SELECT job FROM Builds"), "hello." + sys);
+    auto locked = query1<std::string>("SELECT flake FROM JobsetEvals");
+    EXPECT_NE(locked.find("narHash"), std::string::npos) << locked;
+}
+
+TEST_F(EvaluatorTest, SyntaxErrorIsRecordedOnTheJobset)
+{
+    int js = pathJobset("syntax", jobsetDir("{ job = ; }"));
+    auto r = evaluate(js);
+    EXPECT_EQ(r.outcome, EvalOutcome::Failed);
+    auto msg = query1<std::string>("SELECT errorMsg FROM Jobsets");
+    EXPECT_NE(msg.find("syntax error"), std::string::npos) << msg;
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 0);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE startTime IS NULL"), 1);
+    waitFor([&] { return evalPayloads("eval_failed").size() == 1; }, 10s, "eval_failed");
+}
+
+TEST_F(EvaluatorTest, MissingAndUnreachableInputsAreFetchErrors)
+{
+    int unreachable = jobsetWithInput("unreachable", "git", "http://127.0.0.1:1/nothing.git");
+    auto r = evaluate(unreachable);
+    EXPECT_EQ(r.outcome, EvalOutcome::Failed);
+    EXPECT_NE(r.error.find("127.0.0.1:1"), std::string::npos) << r.error;
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE fetchErrorMsg LIKE '%127.0.0.1:1%'"), 1);
+
+    int noBuild = jobsetWithInput("nobuild", "build", "p:nobuild:nosuchjob");
+    auto r2 = evaluate(noBuild);
+    EXPECT_EQ(r2.outcome, EvalOutcome::Failed);
+    EXPECT_NE(r2.error.find("nosuchjob"), std::string::npos) << r2.error;
+
+    int missing = pathJobset("missing", "/nonexistent/hydra-jobset");
+    auto r3 = evaluate(missing);
+    EXPECT_EQ(r3.outcome, EvalOutcome::Failed);
+    EXPECT_NE(r3.error.find("/nonexistent/hydra-jobset"), std::string::npos) << r3.error;
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 0);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE fetchErrorMsg IS NOT NULL"), 3);
+}
+
+TEST_F(EvaluatorTest, AJobThatExhaustsTheWorkersMemoryIsAnErrorOfThatJobOnly)
+{
+    settings_.workers.maxMemoryMiB = 200;
+    auto hog =
+        "  hog = mk (toString (builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) 50000000))) [ ];\n";
+    int js = pathJobset("hog", jobsetDir(generatedJobset(4, nonce(), hog)));
+    auto r = evaluate(js);
+    ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error;
+    EXPECT_EQ(r.jobs, 4U);
+    ASSERT_EQ(r.jobErrors, 1U);
+    auto msg = query1<std::string>("SELECT errorMsg FROM EvaluationErrors");
+    EXPECT_NE(msg.find("‘hog’"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("200 MiB"), std::string::npos) << msg;
+}
+
+TEST_F(EvaluatorTest, DaemonEvaluatesJobsetsConcurrentlyAndTheQueueRunnerBuildsEverything)
+{
+    addConfig("max_concurrent_evals = 2\nevaluator_workers = 2\n");
+    int a = pathJobset("a", jobsetDir(generatedJobset(8, nonce())), 3600);
+    int b = pathJobset("b", jobsetDir(generatedJobset(8, nonce())), 3600);
+    int bad = pathJobset("bad", jobsetDir("{ job = ; }"), 3600);
+    exec(fmt::format("UPDATE Jobsets SET enabled = 2 WHERE id = {}", b)); // one-shot
+    startRunner();
+    startEvaluator();
+    waitForCount("SELECT count(*) FROM JobsetEvals", 2, 120s);
+    waitForCount(
+        fmt::format("SELECT count(*) FROM Jobsets WHERE id = {} AND errorMsg LIKE '%syntax error%'", bad), 1,
+        60s);
+    // Every build either evaluation committed gets built, without restarting anything.
+    waitForCount("SELECT count(*) FROM Builds WHERE finished = 1 AND buildStatus = 0", 16, 180s);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Builds"), 16);
+    waitForCount(fmt::format("SELECT count(*) FROM Jobsets WHERE id = {} AND enabled = 0", b), 1, 30s);
+
+    // A trigger re-evaluates at once; unchanged inputs are cached.
+    exec(fmt::format("UPDATE Jobsets SET triggerTime = extract(epoch from now())::bigint WHERE id = {}", a));
+    waitFor([&] { return !evalPayloads("eval_cached").empty(); }, 60s, "eval_cached after a trigger");
+    waitForCount(fmt::format("SELECT count(*) FROM Jobsets WHERE id = {} AND triggerTime IS NULL", a), 1,
+                 30s);
+
+    EXPECT_EQ(stopEvaluator(), 0) << evaluatorLog();
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE startTime IS NOT NULL"), 0);
+}
+
+TEST_F(EvaluatorTest, HydraEvalRunsOneEvaluationAndUnlockFreesAStaleJobset)
+{
+    int js = pathJobset("cli", jobsetDir(generatedJobset(3, nonce())));
+    auto hydra = std::string(HYDRA_BINARY_DIR) + "/bin/hydra";
+    auto r = run({.argv = {hydra, "eval", "p", "cli"}, .setEnv = runnerEnv()});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("evaluation 1 of p:cli: 3 jobs"), std::string::npos) << r.out;
+    auto missing = run({.argv = {hydra, "eval", "p", "nosuch"}, .setEnv = runnerEnv()});
+    EXPECT_NE(missing.status, 0);
+    EXPECT_NE(missing.err.find("p:nosuch does not exist"), std::string::npos) << missing.err;
+
+    exec(fmt::format("UPDATE Jobsets SET startTime = 1 WHERE id = {}", js));
+    auto busy = run({.argv = {hydra, "eval", "p", "cli"}, .setEnv = runnerEnv()});
+    EXPECT_NE(busy.status, 0);
+    auto unlock = run({.argv = {evaluatorBinary(), "--unlock"}, .setEnv = runnerEnv()});
+    EXPECT_EQ(unlock.status, 0) << unlock.err;
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE startTime IS NOT NULL"), 0);
+}
