@@ -76,13 +76,13 @@ struct EvalJob {
     std::string drvPath;
     std::string system;
     std::optional<std::string> description;
-    std::optional<std::string> license;     ///< short names, ", "-separated
+    std::optional<std::string> license; ///< short names, ", "-separated
     std::optional<std::string> homepage;
-    std::optional<std::string> maintainers; ///< e-mail addresses, ", "-separated
-    int schedulingPriority = 100;           ///< meta.schedulingPriority
-    int timeout = 36000;                    ///< meta.timeout, seconds
-    int maxSilent = 7200;                   ///< meta.maxSilent, seconds
-    bool isChannel = false;                 ///< meta.isHydraChannel
+    std::optional<std::string> maintainers;     ///< e-mail addresses, ", "-separated
+    int schedulingPriority = 100;               ///< meta.schedulingPriority
+    int timeout = 36000;                        ///< meta.timeout, seconds
+    int maxSilent = 7200;                       ///< meta.maxSilent, seconds
+    bool isChannel = false;                     ///< meta.isHydraChannel
     std::map<std::string, std::string> outputs; ///< output name -> store path
     /// Aggregate jobs (_hydra_aggregate): constituents given as derivations (.drv paths) and
     /// as job names; both become AggregateConstituents rows.
@@ -100,10 +100,10 @@ struct EvalJobError {
 /// A finished evaluation, to be written in one transaction.
 struct NewEvaluation {
     int jobsetId = 0;
-    std::string traceId; ///< the first field of eval_* payloads
-    std::string hash;    ///< of the inputs: an equal hash later means "cached"
-    int checkoutTime = 0; ///< seconds spent fetching inputs
-    int evalTime = 0;     ///< seconds spent evaluating
+    std::string traceId;              ///< the first field of eval_* payloads
+    std::string hash;                 ///< of the inputs: an equal hash later means "cached"
+    int checkoutTime = 0;             ///< seconds spent fetching inputs
+    int evalTime = 0;                 ///< seconds spent evaluating
     std::optional<std::string> flake; ///< the locked flake reference
     std::optional<std::string> nixExprInput;
     std::optional<std::string> nixExprPath;
@@ -115,8 +115,8 @@ struct NewEvaluation {
 /// What writing an evaluation did.
 struct EvalWriteResult {
     int64_t evalId = 0;
-    std::vector<int64_t> newBuilds;     ///< ascending
-    std::vector<int64_t> reusedBuilds;  ///< from the previous evaluation, unchanged outputs
+    std::vector<int64_t> newBuilds;    ///< ascending
+    std::vector<int64_t> reusedBuilds; ///< from the previous evaluation, unchanged outputs
     std::optional<int64_t> lowestNewBuild;
 };
 

@@ -103,14 +103,24 @@ EvaluationReport JobsetEvaluator::run(int jobsetId, const std::stop_token& stop,
     auto now = clock_.unixTime();
     if (!pool_.withTransaction([&](pqxx::work& t) { return db::claimJobset(t, jobsetId, now); }))
         return {.outcome = EvalOutcome::Busy, .error = "an evaluation of this jobset is already running"};
+    auto traceId = newTraceId();
     EvaluationReport report;
     try {
-        report = evaluate(jobsetId, newTraceId(), stop, onProgress);
-    } catch (...) {
-        // Interrupted (or the database went away): the jobset must not stay claimed.
-        pool_.withTransaction([&](pqxx::work& t) { db::releaseJobset(t, jobsetId); });
-        if (stop.stop_requested()) return {.outcome = EvalOutcome::Interrupted, .error = "interrupted"};
-        throw;
+        report = evaluate(jobsetId, traceId, stop, onProgress);
+    } catch (const std::exception& e) {
+        if (stop.stop_requested()) {
+            pool_.withTransaction([&](pqxx::work& t) { db::releaseJobset(t, jobsetId); });
+            return {.outcome = EvalOutcome::Interrupted, .error = "interrupted"};
+        }
+        // Anything else (nix-instantiate missing, a store error, ...) is recorded on the jobset
+        // like a failed expression, so that it waits for its next check instead of failing
+        // again at once, in a loop. If even that fails (database gone), the jobset is freed.
+        try {
+            report = fail(jobsetId, fmt::format("jobset {}", jobsetId), traceId, e.what(), false);
+        } catch (...) {
+            pool_.withTransaction([&](pqxx::work& t) { db::releaseJobset(t, jobsetId); });
+            throw;
+        }
     }
     pool_.withTransaction([&](pqxx::work& t) { db::finishJobsetCheck(t, jobsetId, clock_.unixTime()); });
     return report;
@@ -131,7 +141,7 @@ EvaluationReport JobsetEvaluator::evaluate(int jobsetId, const std::string& trac
         p = prepare(js, stop);
     } catch (const InputError& e) {
         if (stop.stop_requested()) throw;
-        return fail(js, traceId, e.what(), /*fetchError=*/true);
+        return fail(js.id, jobsetName(js), traceId, e.what(), /*fetchError=*/true);
     }
     auto previous = pool_.withTransaction([&](pqxx::work& t) { return db::latestEval(t, jobsetId); });
     if (previous && previous->hash == p.hash && !js.forceEval) {
@@ -151,7 +161,7 @@ EvaluationReport JobsetEvaluator::evaluate(int jobsetId, const std::string& trac
         result = evaluateJobs(p.source, opts, stop, onProgress);
     } catch (const ExpressionError& e) {
         if (stop.stop_requested()) throw;
-        return fail(js, traceId, e.what(), /*fetchError=*/false);
+        return fail(js.id, jobsetName(js), traceId, e.what(), /*fetchError=*/false);
     }
     if (stop.stop_requested()) throw Error("evaluation of {} interrupted", jobsetName(js));
     return write(js, traceId, p, std::move(result), secondsSince(clock_, start));
@@ -226,19 +236,19 @@ EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const st
     return r;
 }
 
-EvaluationReport JobsetEvaluator::fail(const db::JobsetDefinition& js, const std::string& traceId,
+EvaluationReport JobsetEvaluator::fail(int jobsetId, const std::string& name, const std::string& traceId,
                                        const std::string& msg, bool fetchError)
 {
     pool_.withTransaction([&](pqxx::work& t) {
         if (fetchError) {
-            db::setFetchError(t, js.id, msg);
+            db::setFetchError(t, jobsetId, msg);
         } else {
-            db::setFetchError(t, js.id, std::nullopt);
-            db::setJobsetError(t, js.id, clock_.unixTime(), msg);
+            db::setFetchError(t, jobsetId, std::nullopt);
+            db::setJobsetError(t, jobsetId, clock_.unixTime(), msg);
         }
-        db::notifyEvalFailed(t, traceId, js.id);
+        db::notifyEvalFailed(t, traceId, jobsetId);
     });
-    log::warn("evaluation of {} failed: {}", jobsetName(js), oneLine(msg));
+    log::warn("evaluation of {} failed: {}", name, oneLine(msg));
     return {.outcome = EvalOutcome::Failed, .error = msg};
 }
 

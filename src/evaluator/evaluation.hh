@@ -65,8 +65,8 @@ private:
     Prepared prepare(const db::JobsetDefinition& js, const std::stop_token& stop);
     EvaluationReport write(const db::JobsetDefinition& js, const std::string& traceId, Prepared& p,
                            JobsEvaluation result, int evalSeconds);
-    EvaluationReport fail(const db::JobsetDefinition& js, const std::string& traceId, const std::string& msg,
-                          bool fetchError);
+    EvaluationReport fail(int jobsetId, const std::string& name, const std::string& traceId,
+                          const std::string& msg, bool fetchError);
 
     db::ConnectionPool& pool_;
     const EvaluationSettings& settings_;

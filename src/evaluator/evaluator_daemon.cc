@@ -6,6 +6,7 @@
 #include "util/error.hh"
 #include "util/logging.hh"
 #include "util/strings.hh"
+#include "util/sync.hh"
 
 #include <algorithm>
 #include <atomic>
@@ -68,9 +69,10 @@ public:
             [this] { wakeups_.signal(); });
         log::info("hydra-evaluator: started (max_concurrent_evals {}, evaluator_workers {})",
                   settings_.maxConcurrentEvals, settings_.evaluation.workers.workers);
-        warnAboutLockedJobsets();
+        unlockAtStart();
         while (!stop.stop_requested()) {
             reap();
+            releaseOrphans();
             auto sleep = scheduleRound();
             wakeups_.waitUntil(clock_.now() + sleep, stop);
         }
@@ -126,6 +128,7 @@ private:
             if (report.outcome == EvalOutcome::Busy) log::info("jobset {}: {}", name, report.error);
         } catch (const std::exception& e) {
             log::error("jobset {}: evaluation aborted: {}", name, oneLine(e.what()));
+            orphans_.lock()->insert(jobsetId);
         }
     }
 
@@ -134,18 +137,31 @@ private:
         running_.remove_if([](const RunningEval& r) { return r.done->load(); });
     }
 
-    void warnAboutLockedJobsets()
+    /// Like Hydra's evaluator: one evaluator serves a database, so a startTime left set at
+    /// start-up belongs to a predecessor that died mid-evaluation.
+    void unlockAtStart()
     {
         try {
-            auto jobsets = pool_.withTransaction([](pqxx::work& t) { return db::jobsetsToSchedule(t); });
-            for (const auto& j : jobsets)
-                if (j.startTime)
-                    log::warn(
-                        "jobset {}:{}: marked as being evaluated since {}; it is skipped until that ends "
-                        "(hydra-evaluator --unlock frees it if no evaluator is running)",
-                        j.project, j.name, *j.startTime);
+            int n = pool_.withTransaction([](pqxx::work& t) { return db::unlockJobsets(t); });
+            if (n)
+                log::warn("hydra-evaluator: freed {} jobsets a previous evaluator left marked as running", n);
         } catch (const std::exception& e) {
-            log::warn("hydra-evaluator: cannot read the jobsets: {}", oneLine(e.what()));
+            log::warn("hydra-evaluator: cannot free stale jobsets: {}", oneLine(e.what()));
+        }
+    }
+
+    /// Frees jobsets whose evaluation ended in an exception (e.g. the database was away).
+    void releaseOrphans()
+    {
+        auto orphans = orphans_.lock();
+        for (auto it = orphans->begin(); it != orphans->end();) {
+            try {
+                pool_.withTransaction([id = *it](pqxx::work& t) { db::releaseJobset(t, id); });
+                it = orphans->erase(it);
+            } catch (const std::exception& e) {
+                log::warn("jobset {}: cannot free it yet: {}", *it, oneLine(e.what()));
+                return;
+            }
         }
     }
 
@@ -154,6 +170,7 @@ private:
     db::ConnectionPool pool_;
     Wakeups wakeups_;
     std::list<RunningEval> running_; // only the scheduling thread touches the list
+    Sync<std::set<int>> orphans_;
 };
 
 } // namespace

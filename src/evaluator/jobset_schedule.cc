@@ -32,14 +32,15 @@ bool isDue(const db::JobsetState& j, int64_t now)
     return *j.lastCheckedTime + j.checkInterval <= now;
 }
 
-std::vector<db::JobsetState> dueJobsets(const std::vector<db::JobsetState>& jobsets, const std::set<int>& running,
-                                        int64_t now, size_t freeSlots)
+std::vector<db::JobsetState> dueJobsets(const std::vector<db::JobsetState>& jobsets,
+                                        const std::set<int>& running, int64_t now, size_t freeSlots)
 {
     std::vector<db::JobsetState> due;
     for (const auto& j : jobsets)
         if (!running.contains(j.id) && isDue(j, now)) due.push_back(j);
-    std::stable_sort(due.begin(), due.end(),
-                     [](const db::JobsetState& a, const db::JobsetState& b) { return urgency(a) < urgency(b); });
+    std::stable_sort(due.begin(), due.end(), [](const db::JobsetState& a, const db::JobsetState& b) {
+        return urgency(a) < urgency(b);
+    });
     if (due.size() > freeSlots) due.resize(freeSlots);
     return due;
 }

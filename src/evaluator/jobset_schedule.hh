@@ -13,8 +13,8 @@ namespace hydra::evaluator {
 
 /// Jobsets to start now (oldest trigger first, then longest unchecked), at most
 /// `freeSlots`, skipping those in `running` and those whose evaluation is not due.
-std::vector<db::JobsetState> dueJobsets(const std::vector<db::JobsetState>& jobsets, const std::set<int>& running,
-                                        int64_t now, size_t freeSlots);
+std::vector<db::JobsetState> dueJobsets(const std::vector<db::JobsetState>& jobsets,
+                                        const std::set<int>& running, int64_t now, size_t freeSlots);
 
 /// Whether one jobset is due at `now` (ignoring slots and what runs).
 bool isDue(const db::JobsetState& j, int64_t now);

@@ -150,6 +150,17 @@ TEST_F(EvaluatorTest, UnchangedGitInputIsCachedAndANewCommitReusesUnchangedBuild
     EXPECT_EQ(second.evalId, first.evalId);
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 1);
 
+    // A forced evaluation of the same inputs records an evaluation with nothing new.
+    exec(fmt::format("UPDATE Jobsets SET forceEval = true WHERE id = {}", js));
+    auto forced = evaluate(js);
+    ASSERT_EQ(forced.outcome, EvalOutcome::Added) << forced.error;
+    EXPECT_EQ(forced.newBuilds, 0U);
+    EXPECT_EQ(
+        query1<std::string>(fmt::format("SELECT hasNewBuilds || ' ' || (forceEval IS TRUE) FROM JobsetEvals, "
+                                        "Jobsets WHERE JobsetEvals.id = {} AND Jobsets.id = {}",
+                                        *forced.evalId, js)),
+        "0 false");
+
     std::ofstream(repo + "/release.nix") << generatedJobset(6, n, "  extra = mk \"extra\" [ ];\n");
     git(repo, "commit -q -am two");
     auto third = evaluate(js);
@@ -230,6 +241,19 @@ TEST_F(EvaluatorTest, MissingAndUnreachableInputsAreFetchErrors)
     EXPECT_NE(r3.error.find("/nonexistent/hydra-jobset"), std::string::npos) << r3.error;
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 0);
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE fetchErrorMsg IS NOT NULL"), 3);
+    waitFor([&] { return evalPayloads("eval_failed").size() == 3; }, 10s, "eval_failed for each");
+}
+
+TEST_F(EvaluatorTest, InitialHeapSizeIsSetForTheWorkersOnly)
+{
+    settings_.workers.initialHeapSize = 33554432;
+    auto job =
+        "  heap = (mk \"heap\" [ ]) // { meta.description = builtins.getEnv \"GC_INITIAL_HEAP_SIZE\"; };\n";
+    int js = pathJobset("heap", jobsetDir(generatedJobset(1, nonce(), job)));
+    auto r = evaluate(js);
+    ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error;
+    EXPECT_EQ(query1<std::string>("SELECT description FROM Builds WHERE job = 'heap'"), "33554432");
+    EXPECT_EQ(std::getenv("GC_INITIAL_HEAP_SIZE"), nullptr); // NOLINT(concurrency-mt-unsafe)
 }
 
 TEST_F(EvaluatorTest, AJobThatExhaustsTheWorkersMemoryIsAnErrorOfThatJobOnly)
@@ -254,6 +278,8 @@ TEST_F(EvaluatorTest, DaemonEvaluatesJobsetsConcurrentlyAndTheQueueRunnerBuildsE
     int b = pathJobset("b", jobsetDir(generatedJobset(8, nonce())), 3600);
     int bad = pathJobset("bad", jobsetDir("{ job = ; }"), 3600);
     exec(fmt::format("UPDATE Jobsets SET enabled = 2 WHERE id = {}", b)); // one-shot
+    // Left marked as running by an evaluator that died: freed when the evaluator starts.
+    exec(fmt::format("UPDATE Jobsets SET startTime = 1 WHERE id = {}", a));
     startRunner();
     startEvaluator();
     waitForCount("SELECT count(*) FROM JobsetEvals", 2, 120s);
