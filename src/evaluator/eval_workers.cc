@@ -143,7 +143,7 @@ private:
         return batch;
     }
 
-    void finishBatch(const std::vector<AttrPath>& batch, std::exception_ptr failure = nullptr)
+    void finishBatch(const std::vector<AttrPath>& batch, const std::exception_ptr& failure = nullptr)
     {
         {
             auto q = queue_.lock();

@@ -40,6 +40,7 @@ std::string inputsHash(const std::vector<FetchedInput>& inputs, const db::Jobset
                        const std::string& lockedFlake)
 {
     std::vector<const db::EvalInputRecord*> sorted;
+    sorted.reserve(inputs.size());
     for (const auto& i : inputs) sorted.push_back(&i.record);
     std::sort(sorted.begin(), sorted.end(),
               [](auto* a, auto* b) { return std::tie(a->name, a->altNr) < std::tie(b->name, b->altNr); });
