@@ -182,32 +182,50 @@ TEST_F(EvaluatorTest, UnchangedGitInputIsCachedAndANewCommitReusesUnchangedBuild
               fmt::format("{}\t{}", js, *first.evalId));
 }
 
-TEST_F(EvaluatorTest, FlakeJobsetEvaluatesHydraJobs)
+namespace {
+
+/// A flake without inputs whose `outputs` set is `outputs` ({0}: the system, {1}: a nonce).
+std::string flakeDir(const std::string& outputs)
 {
     auto dir = makeTempDir("hydra-eval-flake");
+    auto text = fmt::format(fmt::runtime(outputs), currentSystem(), nonce());
+    std::ofstream(dir + "/flake.nix") << "{ outputs = { self }: " << text << "; }\n";
+    return dir;
+}
+
+const std::string flakeDrv = R"(derivation {{
+  name = "hello-{1}"; system = "{0}"; builder = "/bin/sh"; args = [ "-c" "echo hi > $out" ]; }})";
+
+} // namespace
+
+TEST_F(EvaluatorTest, FlakeJobsetEvaluatesHydraJobsOrElseChecks)
+{
     auto sys = currentSystem();
-    std::ofstream(dir + "/flake.nix") << fmt::format(R"({{
-  outputs = {{ self }}: {{
-    hydraJobs.hello.{0} = derivation {{
-      name = "hello-{1}"; system = "{0}"; builder = "/bin/sh"; args = [ "-c" "echo hi > $out" ];
-    }};
-  }};
-}}
-)",
-                                                     sys, nonce());
-    int js = 0;
+    auto jobs =
+        flakeDir("{{ hydraJobs.hello.{0} = " + flakeDrv + "; checks.{0}.other = " + flakeDrv + "; }}");
+    auto checks = flakeDir("{{ checks.{0}.hello = " + flakeDrv + "; }}");
+    int withJobs = 0;
+    int withChecks = 0;
     {
         pqxx::work t(*conn_);
-        js = db::createJobsetIfMissing(t,
-                                       {.project = "p", .jobset = "flake", .type = 1, .flake = "path:" + dir})
-                 .first;
+        withJobs = db::createJobsetIfMissing(
+                       t, {.project = "p", .jobset = "jobs", .type = 1, .flake = "path:" + jobs})
+                       .first;
+        withChecks = db::createJobsetIfMissing(
+                         t, {.project = "p", .jobset = "checks", .type = 1, .flake = "path:" + checks})
+                         .first;
         t.commit();
     }
-    auto r = evaluate(js);
+    auto r = evaluate(withJobs);
     ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error;
-    EXPECT_EQ(query1<std::string>("SELECT job FROM Builds"), "hello." + sys);
+    EXPECT_EQ(query1<std::string>("SELECT string_agg(job, ',') FROM Builds"), "hello." + sys);
     auto locked = query1<std::string>("SELECT flake FROM JobsetEvals");
     EXPECT_NE(locked.find("narHash"), std::string::npos) << locked;
+
+    auto c = evaluate(withChecks);
+    ASSERT_EQ(c.outcome, EvalOutcome::Added) << c.error;
+    EXPECT_EQ(query1<std::string>(fmt::format("SELECT job FROM Builds WHERE jobset_id = {}", withChecks)),
+              sys + ".hello");
 }
 
 TEST_F(EvaluatorTest, SyntaxErrorIsRecordedOnTheJobset)
