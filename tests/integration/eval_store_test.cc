@@ -6,6 +6,7 @@
 #include "db/eval_writer.hh"
 #include "db/jobsets.hh"
 #include "db/schema.hh"
+#include "harness/channel_recorder.hh"
 #include "harness/pg_fixture.hh"
 #include "util/error.hh"
 
@@ -30,53 +31,12 @@ namespace {
 
 const bool sigpipeIgnored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
 
-using Notes = std::vector<std::pair<std::string, std::string>>;
+using test::Notes;
 
-// One LISTEN channel's deliveries into a shared list.
-class Receiver : public pqxx::notification_receiver {
-public:
-    Receiver(pqxx::connection& c, const std::string& channel, Notes& out)
-        : pqxx::notification_receiver(c, channel), out_(out)
-    {}
-    void operator()(const std::string& payload, int) override { out_.emplace_back(channel(), payload); }
-
-private:
-    Notes& out_;
-};
-
-// A separate connection LISTENing on the evaluator's channels, as hydra-notify would.
-class Listening {
-public:
-    explicit Listening(const std::string& conninfo) : conn_(conninfo), sender_(conninfo)
-    {
-        for (auto ch : {"eval_started", "eval_failed", "eval_cached", "eval_added", "build_queued",
-                        "cached_build_queued", "cached_build_finished", "builds_added", "test_sentinel"})
-            receivers_.push_back(std::make_unique<Receiver>(conn_, ch, got_));
-    }
-
-    // Everything notified by transactions committed before the call (notifications arrive in
-    // commit order, so a sentinel sent now marks the end).
-    Notes drain()
-    {
-        pqxx::nontransaction(sender_).exec("NOTIFY test_sentinel");
-        auto deadline = std::chrono::steady_clock::now() + 30s;
-        while (std::none_of(got_.begin(), got_.end(), [](auto& n) { return n.first == "test_sentinel"; })) {
-            if (std::chrono::steady_clock::now() > deadline) throw TimeoutError("no sentinel notification");
-            conn_.await_notification(1, 0);
-        }
-        Notes out;
-        for (auto& n : got_)
-            if (n.first != "test_sentinel") out.push_back(n);
-        got_.clear();
-        return out;
-    }
-
-private:
-    pqxx::connection conn_;
-    pqxx::connection sender_;
-    Notes got_;
-    std::vector<std::unique_ptr<Receiver>> receivers_;
-};
+// The evaluator's channels, recorded as hydra-notify would receive them.
+const std::vector<std::string> channels{
+    "eval_started", "eval_failed",         "eval_cached",           "eval_added",
+    "build_queued", "cached_build_queued", "cached_build_finished", "builds_added"};
 
 std::string storePath(const std::string& name, const std::string& suffix = "")
 {
@@ -358,7 +318,7 @@ TEST_F(EvalStoreTest, ErrorsAndUnlock)
 
 TEST_F(EvalStoreTest, EvalNotificationsAndLatestEval)
 {
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     EXPECT_FALSE(inTxn([&](pqxx::work& w) { return latestEval(w, jobsetId); }));
     inTxn([&](pqxx::work& w) {
         notifyEvalStarted(w, "t1", jobsetId);
@@ -391,7 +351,7 @@ TEST_F(EvalStoreTest, EvalNotificationsAndLatestEval)
 
 TEST_F(EvalStoreTest, WritesANewEvaluationWithEveryRowAndNotification)
 {
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     auto ev = fiveJobs();
     auto res = write(ev, 1000);
 
@@ -505,7 +465,7 @@ TEST_F(EvalStoreTest, ChangedOutputsGetNewBuildsAndTheRestAreReused)
                              "WHERE id = $1",
                              first.newBuilds[0]);
     });
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     auto ev = fiveJobs();
     ev.traceId = "trace-2";
     ev.hash = "hash-2";

@@ -8,6 +8,7 @@
 #include "db/queue_notify.hh"
 #include "db/queue_store.hh"
 #include "db/schema.hh"
+#include "harness/channel_recorder.hh"
 #include "harness/pg_fixture.hh"
 #include "util/error.hh"
 
@@ -32,53 +33,11 @@ namespace {
 
 const bool sigpipeIgnored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
 
-using Notes = std::vector<std::pair<std::string, std::string>>;
+using test::Notes;
 
-// One LISTEN channel's deliveries into a shared list.
-class Receiver : public pqxx::notification_receiver {
-public:
-    Receiver(pqxx::connection& c, const std::string& channel, Notes& out)
-        : pqxx::notification_receiver(c, channel), out_(out)
-    {}
-    void operator()(const std::string& payload, int) override { out_.emplace_back(channel(), payload); }
-
-private:
-    Notes& out_;
-};
-
-// A separate connection LISTENing on the queue runner's channels, as hydra-notify would.
-class Listening {
-public:
-    explicit Listening(const std::string& conninfo) : conn_(conninfo), sender_(conninfo)
-    {
-        for (auto ch : {"build_started", "step_started", "step_finished", "build_finished", "status_dumped",
-                        "dump_status", "test_sentinel"})
-            receivers_.push_back(std::make_unique<Receiver>(conn_, ch, got_));
-    }
-
-    // Everything notified by transactions committed before the call (a sentinel sent now marks
-    // the end: notifications arrive in commit order).
-    Notes drain()
-    {
-        pqxx::nontransaction(sender_).exec("NOTIFY test_sentinel");
-        auto deadline = std::chrono::steady_clock::now() + 30s;
-        while (std::none_of(got_.begin(), got_.end(), [](auto& n) { return n.first == "test_sentinel"; })) {
-            if (std::chrono::steady_clock::now() > deadline) throw TimeoutError("no sentinel notification");
-            conn_.await_notification(1, 0);
-        }
-        Notes out;
-        for (auto& n : got_)
-            if (n.first != "test_sentinel") out.push_back(n);
-        got_.clear();
-        return out;
-    }
-
-private:
-    pqxx::connection conn_;
-    pqxx::connection sender_; // sends the sentinel whatever the test's connection is doing
-    Notes got_;
-    std::vector<std::unique_ptr<Receiver>> receivers_;
-};
+// The queue runner's channels, recorded as hydra-notify would receive them.
+const std::vector<std::string> channels{"build_started",  "step_started",  "step_finished",
+                                        "build_finished", "status_dumped", "dump_status"};
 
 class QueueStoreTest : public ::testing::Test {
 protected:
@@ -296,7 +255,7 @@ NewStep runningStep(BuildId b, const std::string& drv)
 TEST_F(QueueStoreTest, RunningStepRowOutputsAndStepStarted)
 {
     auto b = addBuild("a");
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     auto nr = inTxn([&](pqxx::work& w) { return createBuildStep(w, runningStep(b, drvPath("a"))); });
     auto nr2 = inTxn([&](pqxx::work& w) { return createBuildStep(w, runningStep(b, drvPath("a"))); });
     EXPECT_EQ(nr, 1);
@@ -362,7 +321,7 @@ TEST_F(QueueStoreTest, BusyStagesThenFinishRecordsEverythingAndStepFinished)
 {
     auto b = addBuild("a");
     auto nr = inTxn([&](pqxx::work& w) { return createBuildStep(w, runningStep(b, drvPath("a"))); });
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     inTxn([&](pqxx::work& w) {
         updateBuildStep(w, b, nr, StepBusy::Building);
         return 0;
@@ -478,7 +437,7 @@ SucceededBuild success(BuildId id)
 TEST_F(QueueStoreTest, SucceededBuildRecordsOutputsProductsMetricsAndNotifies)
 {
     auto b = addBuild("a");
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     EXPECT_TRUE(inTxn([&](pqxx::work& w) { return markSucceededBuild(w, success(b)); }));
     auto r = buildRow(b);
     EXPECT_EQ(r[0].as<int>(), 1);
@@ -553,7 +512,7 @@ TEST_F(QueueStoreTest, FailureFinishesDependentsInOneTransactionAndOneNotificati
     auto a = addBuild("a"), b = addBuild("b"), c = addBuild("c"), done = addBuild("d");
     inTxn([&](pqxx::work& w) { return markSucceededBuild(w, success(done)); });
     auto nr = inTxn([&](pqxx::work& w) { return createBuildStep(w, runningStep(a, drvPath("a"))); });
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     StepFailure f;
     f.buildId = a;
     f.drvPath = drvPath("a");
@@ -655,7 +614,7 @@ TEST_F(QueueStoreTest, CachedFailureRecordsStatusEightStepWithPropagatedFrom)
         return createBuildStep(w, s);
     });
     auto b = addBuild("top");
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     CachedFailure c;
     c.build = b;
     c.buildDrvPath = drvPath("top");
@@ -702,7 +661,7 @@ TEST_F(QueueStoreTest, OwnDerivationCachedFailureIsStatusOne)
 TEST_F(QueueStoreTest, AbortedBuildKeepsTheReasonInAStepRow)
 {
     auto b = addBuild("gone");
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     EXPECT_TRUE(inTxn(
         [&](pqxx::work& w) { return abortBuild(w, b, drvPath("gone"), 900, "derivation is missing"); }));
     auto r = buildRow(b);
@@ -759,7 +718,7 @@ TEST_F(QueueStoreTest, PendingNotificationsAreListedUntilCleared)
 
 TEST_F(QueueStoreTest, StatusDocumentUpsertAndNotifications)
 {
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     auto b = addBuild("a");
     inTxn([&](pqxx::work& w) {
         EXPECT_FALSE(readQueueRunnerStatus(w).has_value());
@@ -785,7 +744,7 @@ TEST_F(QueueStoreTest, StatusDocumentUpsertAndNotifications)
 TEST_F(QueueStoreTest, NotificationsWaitForTheCommit)
 {
     auto b = addBuild("a");
-    Listening l(conninfo);
+    test::ChannelRecorder l(conninfo, channels);
     {
         pqxx::work w(*conn);
         EXPECT_TRUE(markSucceededBuild(w, success(b)));
