@@ -1,5 +1,7 @@
 #include "evaluator/input_fetcher.hh"
 
+#include "nix/expr_literal.hh"
+
 #include "db/input_builds.hh"
 #include "evaluator/flake_lock.hh"
 #include "evaluator/git_input.hh"
@@ -13,20 +15,9 @@ namespace hydra::evaluator {
 
 namespace {
 
-// A Nix string literal of `s`; "${" must not start an antiquotation.
-std::string nixString(const std::string& s)
-{
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\' || c == '$') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
-
 std::string storePathExpr(const std::string& storePath)
 {
-    return "builtins.storePath " + nixString(storePath);
+    return "builtins.storePath " + nix::nixStringLiteral(storePath);
 }
 
 db::EvalInputRecord baseRecord(const db::JobsetInput& input)
@@ -120,8 +111,8 @@ FetchedInput InputFetcher::fetchGitInput(const db::JobsetInput& input, const db:
     log::info("input ‘{}’: git {} {} is at {} ({})", input.name, src.uri,
               src.branch.empty() ? "HEAD" : src.branch, co.revision, co.storePath);
     auto expr = fmt::format("{{ outPath = {}; rev = {}; shortRev = {}; revCount = {}; }}",
-                            storePathExpr(co.storePath), nixString(co.revision),
-                            nixString(co.revision.substr(0, 7)), co.revCount);
+                            storePathExpr(co.storePath), nix::nixStringLiteral(co.revision),
+                            nix::nixStringLiteral(co.revision.substr(0, 7)), co.revCount);
     FetchedInput f{baseRecord(input), NixArg{input.name, NixArg::Kind::Expr, expr}};
     f.record.uri = src.uri;
     f.record.revision = co.revision;
@@ -144,7 +135,7 @@ FetchedInput InputFetcher::fetchBuild(const db::JobsetDefinition& jobset, const 
         throw Error("the output {} of build {} is not valid in the local store", build->outPath,
                     build->buildId);
     auto expr = fmt::format("{{ outPath = {}; drvPath = {}; }}", storePathExpr(build->outPath),
-                            nixString(build->drvPath));
+                            nix::nixStringLiteral(build->drvPath));
     FetchedInput f{baseRecord(input), NixArg{input.name, NixArg::Kind::Expr, expr}};
     f.record.value = value;
     f.record.dependency = build->buildId;

@@ -1,5 +1,7 @@
 #include "evaluator/worker_expr.hh"
 
+#include "nix/expr_literal.hh"
+
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -83,7 +85,7 @@ std::string rootExpression(const JobSource& src)
         return fmt::format("  flake = builtins.getFlake {};\n"
                            "  root = flake.hydraJobs or flake.checks or {{ }};\n"
                            "  recurseAll = true;\n",
-                           nixString(src.flakeRef));
+                           nix::nixStringLiteral(src.flakeRef));
     // Called the way nix-build calls a file: with the arguments it names, or all of them when it
     // names none ({ ... }: or a plain lambda).
     return fmt::format("  file = import {};\n"
@@ -93,7 +95,7 @@ std::string rootExpression(const JobSource& src)
                        "fileArgs jobsetArgs)\n"
                        "    else file;\n"
                        "  recurseAll = false;\n",
-                       nixString(std::filesystem::absolute(src.nixFile).string()));
+                       nix::nixStringLiteral(std::filesystem::absolute(src.nixFile).string()));
 }
 
 } // namespace
@@ -105,29 +107,12 @@ std::string jobName(const AttrPath& path)
     return name;
 }
 
-std::string nixString(const std::string& s)
-{
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '$': out += "\\$"; break; // keeps "${" from starting an antiquotation
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default: out += c;
-        }
-    }
-    return out + "\"";
-}
-
 std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& paths, bool catchErrors)
 {
     std::string list = "[\n";
     for (auto& path : paths) {
         list += "    [";
-        for (auto& name : path) list += " " + nixString(name);
+        for (auto& name : path) list += " " + nix::nixStringLiteral(name);
         list += " ]\n";
     }
     list += "  ]";

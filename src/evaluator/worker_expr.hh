@@ -28,7 +28,4 @@ std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& 
 /// jobset's arguments and the options' Nix settings.
 std::vector<std::string> workerCommand(const JobSource& src, const EvalWorkerOptions& opts);
 
-/// A Nix string literal holding `s`.
-std::string nixString(const std::string& s);
-
 } // namespace hydra::evaluator

@@ -60,23 +60,6 @@ std::map<std::string, std::string> nixTestEnv()
     return {{"NIX_CONFIG", "substituters =\nsandbox = false"}};
 }
 
-std::string nixStringLiteral(const std::string& s)
-{
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '$': out += "\\$"; break; // keeps "${" from starting an antiquotation
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default: out += c;
-        }
-    }
-    return out + "\"";
-}
-
 namespace scripts {
 
 std::string failing(int code)

@@ -2,6 +2,8 @@
 // NixGraph: a derivation graph of any shape, written as a Nix expression without nixpkgs, with a
 // fresh nonce in every derivation so no test reuses a result from an earlier run.
 
+#include "nix/expr_literal.hh"
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -88,7 +90,6 @@ private:
 /// The environment every nix command in the tests needs: no substituters (no network wait).
 std::map<std::string, std::string> nixTestEnv();
 
-/// A Nix string literal holding `s` exactly.
-std::string nixStringLiteral(const std::string& s);
+using nix::nixStringLiteral;
 
 } // namespace hydra::test
