@@ -7,6 +7,7 @@
 #include "util/error.hh"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
@@ -80,6 +81,18 @@ protected:
 };
 
 /// A wall-clock duration in seconds.
+/// A whole number from the environment variable `name` (at least `min`), or `fallback` when it
+/// is unset or empty; anything else is an error naming the variable.
+inline uint64_t envNumber(const char* name, uint64_t fallback, uint64_t min = 1)
+{
+    const char* v = std::getenv(name); // NOLINT(concurrency-mt-unsafe): read before any thread starts
+    if (!v || !*v) return fallback;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(v, &end, 10);
+    if (*end != '\0' || n < min) throw Error("{}='{}' is not a whole number of at least {}", name, v, min);
+    return n;
+}
+
 inline double seconds(std::chrono::steady_clock::duration d)
 {
     return std::chrono::duration<double>(d).count();

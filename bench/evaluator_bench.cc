@@ -28,14 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-size_t envNumber(const char* name, size_t fallback)
-{
-    const char* v = std::getenv(name); // NOLINT(concurrency-mt-unsafe): single-threaded
-    if (!v || !*v) return fallback;
-    auto n = std::stoul(v);
-    if (n == 0) throw Error("{} must be a positive number, not '{}'", name, v);
-    return n;
-}
+using bench::envNumber;
 
 std::string randomNonce()
 {

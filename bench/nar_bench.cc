@@ -6,6 +6,7 @@
 // HYDRA_BENCH_CACHE (where the GC root of the generated store path lives, default
 // $XDG_CACHE_HOME/hydra-bench or ~/.cache/hydra-bench).
 
+#include "bench_support.hh"
 #include "nix/hash.hh"
 #include "nix/nar.hh"
 #include "nix/wire.hh"
@@ -34,6 +35,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
+using bench::envNumber;
+
 constexpr uint64_t MiB = 1024 * 1024;
 // Bumped whenever the generated tree changes, so a stale cached store path is not reused.
 constexpr std::string_view treeVersion = "v1";
@@ -44,16 +47,6 @@ struct Config {
     size_t reps = 5;
     fs::path cacheDir;
 };
-
-uint64_t envNumber(const char* name, uint64_t fallback, uint64_t min)
-{
-    const char* v = std::getenv(name);
-    if (!v || !*v) return fallback;
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(v, &end, 10);
-    if (*end != '\0' || n < min) throw Error("{}='{}' is not a whole number of at least {}", name, v, min);
-    return n;
-}
 
 Config configFromEnv()
 {

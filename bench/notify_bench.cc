@@ -44,14 +44,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-size_t envNumber(const char* name, size_t fallback)
-{
-    const char* v = std::getenv(name); // NOLINT(concurrency-mt-unsafe): read before any thread
-    if (!v || !*v) return fallback;
-    auto n = std::stoul(v);
-    if (n == 0) throw Error("{} must be a positive number, not '{}'", name, v);
-    return n;
-}
+using bench::envNumber;
 
 /// A private PostgreSQL with the Hydra schema and N finished builds of job p:js:job-<i>.
 class Database : public bench::HydraDatabase {

@@ -34,16 +34,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr size_t layerCount = 10;
+using bench::envNumber;
 
-size_t envNumber(const char* name, size_t fallback)
-{
-    const char* v = std::getenv(name); // NOLINT(concurrency-mt-unsafe): single-threaded
-    if (!v || !*v) return fallback;
-    auto n = std::stoul(v);
-    if (n == 0) throw Error("{} must be a positive number, not '{}'", name, v);
-    return n;
-}
+constexpr size_t layerCount = 10;
 
 std::string nixConfig(size_t jobs)
 {
