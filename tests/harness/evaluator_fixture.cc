@@ -48,6 +48,7 @@ in {{
 void EvaluatorFixture::SetUp()
 {
     QueueRunnerFixture::SetUp();
+    evaluator_ = TestDaemon(evaluatorBinary(), state_ + "/evaluator.log");
     settings_.fetch.dataDir = state_;
     settings_.fetch.timeout = 60s;
     settings_.workers.workers = 2;
@@ -56,7 +57,7 @@ void EvaluatorFixture::SetUp()
         std::vector<std::string>{"eval_started", "eval_added", "eval_cached", "eval_failed", "build_queued",
                                  "cached_build_queued", "cached_build_finished", "builds_added"},
         [this](const std::string& channel, const std::string& payload) {
-            evalNotifications_.lock()->emplace_back(channel, payload);
+            notifications_.lock()->emplace_back(channel, payload);
         },
         [] {});
 }
@@ -106,33 +107,17 @@ evaluator::EvaluationReport EvaluatorFixture::evaluate(int jobsetId)
 
 void EvaluatorFixture::startEvaluator()
 {
-    auto env = runnerEnv();
-    std::string cmd = "exec " + evaluatorBinary() + " >>" + state_ + "/evaluator.log 2>&1";
-    evaluator_ = Process::spawn({.argv = {"sh", "-c", cmd}, .setEnv = env, .dieWithParent = true});
+    evaluator_.start(runnerEnv());
 }
 
 int EvaluatorFixture::stopEvaluator()
 {
-    if (!evaluator_ || !evaluator_->running()) return 0;
-    evaluator_->kill(SIGTERM);
-    auto st = evaluator_->waitUntil(std::chrono::steady_clock::now() + 60s);
-    EXPECT_TRUE(st.has_value()) << "hydra-evaluator did not stop on SIGTERM";
-    evaluator_.reset();
-    return st.value_or(-1);
+    return evaluator_.stop();
 }
 
 std::string EvaluatorFixture::evaluatorLog() const
 {
-    std::ifstream f(state_ + "/evaluator.log");
-    return {std::istreambuf_iterator<char>(f), {}};
-}
-
-std::vector<std::string> EvaluatorFixture::evalPayloads(const std::string& channel)
-{
-    std::vector<std::string> out;
-    for (auto& [c, p] : *evalNotifications_.lock())
-        if (c == channel) out.push_back(p);
-    return out;
+    return evaluator_.log();
 }
 
 } // namespace hydra::test

@@ -38,13 +38,10 @@ protected:
     int stopEvaluator();
     std::string evaluatorLog() const;
 
-    /// Notifications seen on an eval_* or build-queue channel.
-    std::vector<std::string> evalPayloads(const std::string& channel);
-
     evaluator::EvaluationSettings settings_;
+    /// Hears the evaluator's channels; what it hears joins the base fixture's payloads().
     std::unique_ptr<db::Listener> evalListener_;
-    Sync<std::vector<std::pair<std::string, std::string>>> evalNotifications_;
-    std::optional<Process> evaluator_;
+    TestDaemon evaluator_{"", ""}; ///< set up in SetUp()
 };
 
 } // namespace hydra::test

@@ -28,6 +28,7 @@ void NotifyFixture::SetUp()
     rows_ = std::make_unique<HydraRows>(*conn_);
     jobsetId_ = rows_->jobset("js");
     state_ = makeTempDir("hydra-notify-test");
+    notify_ = TestDaemon(notifyBinary(), state_ + "/notify.log");
     addConfig("");
 }
 
@@ -47,8 +48,6 @@ void NotifyFixture::startNotify(const std::map<std::string, std::string>& env)
     std::map<std::string, std::string> all{
         {"HYDRA_DBI", conninfo_}, {"HYDRA_DATA", state_}, {"HYDRA_CONFIG", state_ + "/hydra.conf"}};
     for (const auto& [k, v] : env) all[k] = v;
-    // Output goes to the log, and the daemon dies with the test process.
-    std::string cmd = "exec " + notifyBinary() + " >>" + state_ + "/notify.log 2>&1";
     auto started = [&] {
         auto log = notifyLog();
         size_t n = 0;
@@ -58,32 +57,24 @@ void NotifyFixture::startNotify(const std::map<std::string, std::string>& env)
         return n;
     };
     auto before = started();
-    notify_ = Process::spawn({.argv = {"sh", "-c", cmd}, .setEnv = all, .dieWithParent = true});
+    notify_.start(all);
     // Notifications sent from now on are heard.
     waitFor([&] { return started() > before; }, "hydra-notify started listening");
 }
 
 int NotifyFixture::stopNotify()
 {
-    if (!notify_ || !notify_->running()) return 0;
-    notify_->kill(SIGTERM);
-    auto st = notify_->waitUntil(std::chrono::steady_clock::now() + 60s);
-    EXPECT_TRUE(st.has_value()) << "hydra-notify did not stop on SIGTERM";
-    notify_.reset();
-    return st.value_or(-1);
+    return notify_.stop();
 }
 
 void NotifyFixture::killNotify()
 {
-    if (!notify_) return;
-    notify_->kill(SIGKILL);
-    notify_->waitUntil(std::chrono::steady_clock::now() + 60s);
-    notify_.reset();
+    notify_.kill();
 }
 
 std::string NotifyFixture::notifyLog() const
 {
-    return readFile(state_ + "/notify.log");
+    return notify_.log();
 }
 
 std::string NotifyFixture::readFile(const std::string& path) const

@@ -3,7 +3,7 @@
 // and the real hydra-notify started, stopped or killed by the test.
 
 #include "harness/hydra_rows.hh"
-#include "util/process.hh"
+#include "harness/test_daemon.hh"
 
 #include <chrono>
 #include <functional>
@@ -53,7 +53,7 @@ protected:
     std::unique_ptr<pqxx::connection> conn_;
     std::unique_ptr<HydraRows> rows_;
     int jobsetId_ = 0;
-    std::optional<Process> notify_;
+    TestDaemon notify_{"", ""}; ///< set up in SetUp()
 };
 
 } // namespace hydra::test

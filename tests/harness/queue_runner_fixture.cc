@@ -34,6 +34,7 @@ void QueueRunnerFixture::SetUp()
     db::initSchema(*conn_);
     rows_ = std::make_unique<HydraRows>(*conn_);
     state_ = makeTempDir("hydra-qr-test");
+    runner_ = TestDaemon(queueRunnerBinary(), state_ + "/runner.log");
     addConfig("gc_roots_dir = " + state_ + "/gcroots\nmax_db_connections = 8\nretry_interval = 1\n");
     listener_ = std::make_unique<db::Listener>(
         conninfo_,
@@ -75,27 +76,17 @@ void QueueRunnerFixture::startRunner(const std::string& machinesFile,
         unset.emplace_back("NIX_REMOTE_SYSTEMS");
     else
         all["NIX_REMOTE_SYSTEMS"] = machinesFile;
-    // Output goes to the log, not to ctest's pipe, and the runner dies with the test: a test
-    // process that crashes must not leave a runner holding the pipe until ctest's timeout.
-    std::string cmd = "exec " + queueRunnerBinary() + " >>" + state_ + "/runner.log 2>&1";
-    runner_ =
-        Process::spawn({.argv = {"sh", "-c", cmd}, .setEnv = all, .unsetEnv = unset, .dieWithParent = true});
+    runner_.start(all, unset);
 }
 
 int QueueRunnerFixture::stopRunner()
 {
-    if (!runner_ || !runner_->running()) return 0;
-    runner_->kill(SIGTERM);
-    auto st = runner_->waitUntil(std::chrono::steady_clock::now() + 60s);
-    EXPECT_TRUE(st.has_value()) << "hydra-queue-runner did not stop on SIGTERM";
-    runner_.reset();
-    return st.value_or(-1);
+    return runner_.stop();
 }
 
 std::string QueueRunnerFixture::runnerLog() const
 {
-    std::ifstream f(state_ + "/runner.log");
-    return {std::istreambuf_iterator<char>(f), {}};
+    return runner_.log();
 }
 
 void QueueRunnerFixture::exec(const std::string& sql)

@@ -3,6 +3,7 @@
 
 #include "db/listener.hh"
 #include "harness/hydra_rows.hh"
+#include "harness/test_daemon.hh"
 #include "util/process.hh"
 #include "util/sync.hh"
 
@@ -62,7 +63,7 @@ protected:
     std::unique_ptr<HydraRows> rows_;
     std::unique_ptr<db::Listener> listener_;
     Sync<std::vector<std::pair<std::string, std::string>>> notifications_;
-    std::optional<Process> runner_;
+    TestDaemon runner_{"", ""}; ///< set up in SetUp()
 };
 
 } // namespace hydra::test

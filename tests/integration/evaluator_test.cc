@@ -124,14 +124,14 @@ TEST_F(EvaluatorTest, FiftyJobsGiveExactlyTheRowsAndNotificationsOfOneEvaluation
 
     // Notifications arrive after the commit, on the listener's thread.
     auto lowest = query1<long long>("SELECT min(id) FROM Builds");
-    waitFor([&] { return !evalPayloads("builds_added").empty(); }, 10s, "builds_added");
-    EXPECT_EQ(evalPayloads("builds_added"), std::vector<std::string>{std::to_string(lowest)});
-    EXPECT_EQ(evalPayloads("build_queued").size(), 48U);
-    auto started = evalPayloads("eval_started");
+    waitFor([&] { return !payloads("builds_added").empty(); }, 10s, "builds_added");
+    EXPECT_EQ(payloads("builds_added"), std::vector<std::string>{std::to_string(lowest)});
+    EXPECT_EQ(payloads("build_queued").size(), 48U);
+    auto started = payloads("eval_started");
     ASSERT_EQ(started.size(), 1U);
     auto trace = started[0].substr(0, started[0].find('\t'));
     EXPECT_EQ(started[0], fmt::format("{}\t{}", trace, js));
-    EXPECT_EQ(evalPayloads("eval_added"),
+    EXPECT_EQ(payloads("eval_added"),
               std::vector<std::string>{fmt::format("{}\t{}\t{}", trace, js, *r.evalId)});
 }
 
@@ -174,11 +174,11 @@ TEST_F(EvaluatorTest, UnchangedGitInputIsCachedAndANewCommitReusesUnchangedBuild
                   fmt::format("SELECT revision FROM JobsetEvalInputs WHERE eval = {}", *third.evalId)),
               git(repo, "rev-parse HEAD").substr(0, 40));
     auto extraId = query1<long long>("SELECT id FROM Builds WHERE job = 'extra'");
-    waitFor([&] { return evalPayloads("builds_added").size() == 2; }, 10s, "second builds_added");
-    EXPECT_EQ(evalPayloads("builds_added").back(), std::to_string(extraId));
-    EXPECT_EQ(evalPayloads("cached_build_queued").size(), 6U);
-    ASSERT_EQ(evalPayloads("eval_cached").size(), 1U);
-    EXPECT_EQ(evalPayloads("eval_cached")[0].substr(evalPayloads("eval_cached")[0].find('\t') + 1),
+    waitFor([&] { return payloads("builds_added").size() == 2; }, 10s, "second builds_added");
+    EXPECT_EQ(payloads("builds_added").back(), std::to_string(extraId));
+    EXPECT_EQ(payloads("cached_build_queued").size(), 6U);
+    ASSERT_EQ(payloads("eval_cached").size(), 1U);
+    EXPECT_EQ(payloads("eval_cached")[0].substr(payloads("eval_cached")[0].find('\t') + 1),
               fmt::format("{}\t{}", js, *first.evalId));
 }
 
@@ -237,7 +237,7 @@ TEST_F(EvaluatorTest, SyntaxErrorIsRecordedOnTheJobset)
     EXPECT_NE(msg.find("syntax error"), std::string::npos) << msg;
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 0);
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE startTime IS NULL"), 1);
-    waitFor([&] { return evalPayloads("eval_failed").size() == 1; }, 10s, "eval_failed");
+    waitFor([&] { return payloads("eval_failed").size() == 1; }, 10s, "eval_failed");
 }
 
 TEST_F(EvaluatorTest, MissingAndUnreachableInputsAreFetchErrors)
@@ -259,7 +259,7 @@ TEST_F(EvaluatorTest, MissingAndUnreachableInputsAreFetchErrors)
     EXPECT_NE(r3.error.find("/nonexistent/hydra-jobset"), std::string::npos) << r3.error;
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 0);
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE fetchErrorMsg IS NOT NULL"), 3);
-    waitFor([&] { return evalPayloads("eval_failed").size() == 3; }, 10s, "eval_failed for each");
+    waitFor([&] { return payloads("eval_failed").size() == 3; }, 10s, "eval_failed for each");
 }
 
 TEST_F(EvaluatorTest, InitialHeapSizeIsSetForTheWorkersOnly)
@@ -311,7 +311,7 @@ TEST_F(EvaluatorTest, DaemonEvaluatesJobsetsConcurrentlyAndTheQueueRunnerBuildsE
 
     // A trigger re-evaluates at once; unchanged inputs are cached.
     exec(fmt::format("UPDATE Jobsets SET triggerTime = extract(epoch from now())::bigint WHERE id = {}", a));
-    waitFor([&] { return !evalPayloads("eval_cached").empty(); }, 60s, "eval_cached after a trigger");
+    waitFor([&] { return !payloads("eval_cached").empty(); }, 60s, "eval_cached after a trigger");
     waitForCount(fmt::format("SELECT count(*) FROM Jobsets WHERE id = {} AND triggerTime IS NULL", a), 1,
                  30s);
 
