@@ -11,6 +11,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <random>
+#include <sys/stat.h>
 #include <thread>
 
 using namespace hydra;
@@ -317,6 +318,24 @@ TEST_F(EvaluatorTest, DaemonEvaluatesJobsetsConcurrentlyAndTheQueueRunnerBuildsE
 
     EXPECT_EQ(stopEvaluator(), 0) << evaluatorLog();
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE startTime IS NOT NULL"), 0);
+}
+
+TEST_F(EvaluatorTest, SigtermInterruptsARunningEvaluationAndFreesTheJobset)
+{
+    // A job whose evaluation waits for ever: it reads a FIFO nobody writes to.
+    auto fifoDir = makeTempDir("hydra-eval-fifo");
+    auto fifo = fifoDir + "/never";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    int js = pathJobset("stuck", jobsetDir("{ stuck = builtins.readFile " + fifo + "; }"), 3600);
+    startEvaluator();
+    waitForCount(fmt::format("SELECT count(*) FROM Jobsets WHERE id = {} AND startTime IS NOT NULL", js), 1,
+                 60s);
+    std::this_thread::sleep_for(1s); // let it reach the FIFO
+    EXPECT_EQ(stopEvaluator(), 0) << evaluatorLog();
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE startTime IS NOT NULL"), 0)
+        << evaluatorLog();
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvals"), 0);
+    std::filesystem::remove_all(fifoDir);
 }
 
 TEST_F(EvaluatorTest, HydraEvalRunsOneEvaluationAndUnlockFreesAStaleJobset)
