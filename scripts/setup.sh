@@ -34,6 +34,18 @@ if ! getent passwd hydra >/dev/null; then
   $SUDO useradd --system --user-group --home-dir /var/lib/hydra --shell /usr/sbin/nologin hydra
 fi
 
+# Nix builds as root only through the build users of 'build-users-group' (default nixbld);
+# Debian's nix-bin does not create them, and without them every local build fails.
+if ! getent group nixbld >/dev/null; then
+  $SUDO groupadd --system nixbld
+fi
+for i in $(seq 1 16); do
+  if ! getent passwd "nixbld$i" >/dev/null; then
+    $SUDO useradd --system --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin \
+      --gid nixbld --groups nixbld --comment "Nix build user $i" "nixbld$i"
+  fi
+done
+
 # sshd (used by build-host test fixtures) wants its privilege-separation directory.
 $SUDO mkdir -p /run/sshd
 echo "setup.sh: ready"
