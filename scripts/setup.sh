@@ -46,6 +46,9 @@ for i in $(seq 1 16); do
   fi
 done
 
+# Nix's configuration directory; build-host test fixtures bind-mount their own over it.
+$SUDO mkdir -p /etc/nix
+
 # sshd (used by build-host test fixtures) wants its privilege-separation directory.
 $SUDO mkdir -p /run/sshd
 echo "setup.sh: ready"

@@ -1,4 +1,4 @@
-#include "queue-runner/gc_roots.hh"
+#include "nix/gc_roots.hh"
 
 #include "nix/store_path.hh"
 #include "util/error.hh"
@@ -8,7 +8,7 @@
 #include <system_error>
 #include <unistd.h>
 
-namespace hydra::qr {
+namespace hydra::nix {
 
 namespace {
 
@@ -43,7 +43,7 @@ GcRoots::GcRoots(std::filesystem::path dir) : dir_(std::move(dir))
 
 std::filesystem::path GcRoots::rootFor(std::string_view storePath) const
 {
-    return dir_ / std::string(nix::StorePath::parse(storePath).baseName());
+    return dir_ / std::string(StorePath::parse(storePath).baseName());
 }
 
 void GcRoots::add(std::string_view storePath) const
@@ -63,4 +63,4 @@ void GcRoots::add(std::string_view storePath) const
     }
 }
 
-} // namespace hydra::qr
+} // namespace hydra::nix

@@ -1,6 +1,6 @@
 #pragma once
-// Garbage-collector roots for the outputs the farm recorded, so that a nix-collect-garbage on
-// the queue runner's machine never removes a result a build points to.
+// Garbage-collector roots for what Hydra records (queued .drv files, built outputs), so that a
+// nix-collect-garbage never removes what a build points to.
 
 #include "util/hydra_config.hh"
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace hydra::qr {
+namespace hydra::nix {
 
 /// Hydra's default roots directory: <nix state dir>/gcroots/per-user/<user>/hydra-roots, the
 /// state dir being $NIX_STATE_DIR or /nix/var/nix and the user $LOGNAME (else $USER, else the
@@ -36,4 +36,4 @@ private:
     std::filesystem::path dir_;
 };
 
-} // namespace hydra::qr
+} // namespace hydra::nix
