@@ -89,13 +89,16 @@ EvaluationSettings evaluationSettings(const HydraConfig& config, const std::file
     s.workers.initialHeapSize = config.evaluator.initialHeapSize;
     s.workers.allowImportFromDerivation = config.evaluator.allowImportFromDerivation;
     s.pureEval = config.evaluator.pureEval;
+    s.gcRootsDir = nix::gcRootsDir(config.queueRunner);
     return s;
 }
 
 JobsetEvaluator::JobsetEvaluator(db::ConnectionPool& pool, const EvaluationSettings& settings,
                                  const Clock& clock)
     : pool_(pool), settings_(settings), clock_(clock), fetcher_(settings.fetch, pool)
-{}
+{
+    if (settings.gcRootsDir) roots_.emplace(*settings.gcRootsDir);
+}
 
 EvaluationReport JobsetEvaluator::run(int jobsetId, const std::stop_token& stop,
                                       const std::function<void(const EvalProgress&)>& onProgress)
@@ -192,7 +195,10 @@ JobsetEvaluator::Prepared JobsetEvaluator::prepare(const db::JobsetDefinition& j
         if (!fs::exists(p.source.nixFile))
             throw InputError("jobset {}: input ‘{}’ has no file ‘{}’", jobsetName(js), js.nixExprInput,
                              js.nixExprPath);
-        for (const auto& in : p.inputs) p.source.args.push_back(in.arg);
+        for (const auto& in : p.inputs) {
+            p.source.args.push_back(in.arg);
+            if (in.record.path) p.source.searchPath.emplace_back(in.record.name, *in.record.path);
+        }
     }
     p.hash = inputsHash(p.inputs, js, p.lockedFlake);
     p.checkoutSeconds = secondsSince(clock_, start);
@@ -203,6 +209,8 @@ EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const st
                                         Prepared& p, JobsEvaluation result, int evalSeconds)
 {
     checkConstituents(result);
+    if (roots_)
+        for (const auto& j : result.jobs) roots_->add(j.drvPath);
     db::NewEvaluation ev{.jobsetId = js.id,
                          .traceId = traceId,
                          .hash = p.hash,
@@ -221,6 +229,7 @@ EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const st
         auto w = db::writeEvaluation(t, ev, clock_.unixTime());
         db::setJobsetError(t, js.id, clock_.unixTime(), jobErrorsText(ev.errors));
         db::setFetchError(t, js.id, std::nullopt);
+        db::markJobsetEvaluated(t, js.id);
         return w;
     });
     EvaluationReport r{.outcome = EvalOutcome::Added,

@@ -28,7 +28,7 @@ std::optional<db::BuildId> parseId(const std::string& payload)
 } // namespace
 
 QueueMonitor::QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDiscovery discovery,
-                           const GcRoots& roots, const Clock& clock,
+                           const nix::GcRoots& roots, const Clock& clock,
                            std::function<void(const std::vector<std::string>&)> cancelSteps)
     : pool_(pool), queue_(queue), discovery_(std::move(discovery)), roots_(roots), clock_(clock),
       cancelSteps_(std::move(cancelSteps))

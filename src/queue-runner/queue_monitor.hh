@@ -2,8 +2,8 @@
 // QueueMonitor: finds queued builds in the database and keeps the BuildQueue in step with it.
 
 #include "db/connection_pool.hh"
+#include "nix/gc_roots.hh"
 #include "queue-runner/build_queue.hh"
-#include "queue-runner/gc_roots.hh"
 #include "queue-runner/step_discovery.hh"
 #include "queue-runner/substitution_worker.hh"
 #include "util/clock.hh"
@@ -36,8 +36,9 @@ struct MonitorEvents {
 /// goes to a SubstitutionWorker (its own thread) and comes back to be discovered again.
 class QueueMonitor {
 public:
-    QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDiscovery discovery, const GcRoots& roots,
-                 const Clock& clock, std::function<void(const std::vector<std::string>&)> cancelSteps);
+    QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDiscovery discovery,
+                 const nix::GcRoots& roots, const Clock& clock,
+                 std::function<void(const std::vector<std::string>&)> cancelSteps);
 
     /// use-substitutes: missing outputs are fetched from the substituters before they become
     /// steps. Call before run().
@@ -68,7 +69,7 @@ private:
     db::ConnectionPool& pool_;
     BuildQueue& queue_;
     StepDiscovery discovery_;
-    const GcRoots& roots_;
+    const nix::GcRoots& roots_;
     const Clock& clock_;
     std::function<void(const std::vector<std::string>&)> cancelSteps_;
     Sync<MonitorEvents> events_;

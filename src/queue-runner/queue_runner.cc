@@ -117,7 +117,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
         pool.withTransaction([&](pqxx::work& t) { return db::clearBusySteps(t, clock.unixTime()); });
     if (cleared) log::info("marked {} steps left busy by an earlier run as aborted", cleared);
 
-    GcRoots roots(gcRootsDir(q));
+    nix::GcRoots roots(nix::gcRootsDir(q));
     MachineRegistry machines(machineOptions(s), clock);
     BuildQueue queue(clock, SchedulerConfig{.maxUnsupportedTime = q.maxUnsupportedTime});
     Dispatcher dispatcher(queue, machines, clock);

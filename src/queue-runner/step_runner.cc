@@ -40,8 +40,8 @@ log::Context contextOf(db::BuildId build, int step, const std::string& machine)
 
 } // namespace
 
-StepRunner::StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const GcRoots& roots, const Clock& clock,
-                       StepRunnerOptions opts, StepCanceller cancel)
+StepRunner::StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const nix::GcRoots& roots,
+                       const Clock& clock, StepRunnerOptions opts, StepCanceller cancel)
     : pool_(pool), queue_(queue), roots_(roots), clock_(clock), opts_(std::move(opts)),
       cancel_(std::move(cancel)),
       sessions_({.connection = opts_.connection, .maxIdle = opts_.sessionMaxIdle}, clock),

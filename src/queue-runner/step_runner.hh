@@ -3,8 +3,8 @@
 
 #include "db/build_steps.hh"
 #include "db/connection_pool.hh"
+#include "nix/gc_roots.hh"
 #include "queue-runner/build_queue.hh"
-#include "queue-runner/gc_roots.hh"
 #include "queue-runner/machine_registry.hh"
 #include "queue-runner/session_pool.hh"
 #include "queue-runner/step_builder.hh"
@@ -39,7 +39,7 @@ using StepCanceller = std::function<void(const std::vector<std::string>& drvPath
 /// notifications, the machine's health and the queue. Usable from many threads at once.
 class StepRunner {
 public:
-    StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const GcRoots& roots, const Clock& clock,
+    StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const nix::GcRoots& roots, const Clock& clock,
                StepRunnerOptions opts, StepCanceller cancel);
 
     /// Runs one dispatched step to its end on the slot's machine. Never throws: trouble is
@@ -69,7 +69,7 @@ private:
 
     db::ConnectionPool& pool_;
     BuildQueue& queue_;
-    const GcRoots& roots_;
+    const nix::GcRoots& roots_;
     const Clock& clock_;
     StepRunnerOptions opts_;
     StepCanceller cancel_;

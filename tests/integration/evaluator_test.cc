@@ -31,7 +31,7 @@ std::string nonce()
 const std::string brokenAndAggregate = R"(
   broken = throw "this job is broken on purpose";
   mistyped = mk (1 + "x") [ ];
-  all = (mk "all" [ ]) // { _hydra_aggregate = true; constituents = [ job0 job1 "job2" ]; };
+  all = (mk "all" [ ]) // { _hydraAggregate = true; constituents = [ job0 job1 "job2" ]; };
 )";
 
 /// 47 generated jobs + 2 broken + 1 aggregate = 50 attributes.
@@ -111,8 +111,13 @@ TEST_F(EvaluatorTest, FiftyJobsGiveExactlyTheRowsAndNotificationsOfOneEvaluation
               "job0,job1,job2");
     {
         pqxx::read_transaction t(*conn_);
-        for (const auto& row : t.exec("SELECT drvPath FROM Builds"))
-            EXPECT_TRUE(validLocally(row[0].as<std::string>())) << row[0].as<std::string>();
+        for (const auto& row : t.exec("SELECT drvPath FROM Builds")) {
+            auto drv = row[0].as<std::string>();
+            EXPECT_TRUE(validLocally(drv)) << drv;
+            // Rooted, so that a garbage collection cannot take a queued build's derivation.
+            auto root = std::filesystem::path(*settings_.gcRootsDir) / drv.substr(drv.rfind('/') + 1);
+            EXPECT_EQ(std::filesystem::read_symlink(root).string(), drv);
+        }
     }
     EXPECT_EQ(
         query1<std::string>("SELECT type || ' ' || (path IS NOT NULL) || ' ' || (sha256hash IS NOT NULL) "

@@ -6,10 +6,10 @@
 #include "harness/nix_graph.hh"
 
 #include "nix/derivation.hh"
+#include "nix/gc_roots.hh"
 #include "nix/machine_connection.hh"
 #include "nix/machines.hh"
 #include "queue-runner/build_log.hh"
-#include "queue-runner/gc_roots.hh"
 #include "queue-runner/session_pool.hh"
 #include "queue-runner/step_builder.hh"
 #include "util/error.hh"
@@ -276,7 +276,7 @@ TEST_F(StepBuilderTest, OutputsAreRegisteredAsGcRoots)
     g.add("kept");
     auto d = g.build().at("kept");
     auto dir = fs::path("/nix/var/nix/gcroots/per-user/root") / ("hydra-test-" + g.nonce());
-    GcRoots roots(dir);
+    nix::GcRoots roots(dir);
     roots.add(d.out());
     roots.add(d.out()); // idempotent
     auto printed = runChecked({.argv = {"nix-store", "--gc", "--print-roots"}, .setEnv = nixTestEnv()});
