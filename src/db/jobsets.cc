@@ -126,11 +126,18 @@ bool claimJobset(pqxx::transaction_base& t, int id, int64_t now)
 void finishJobsetCheck(pqxx::transaction_base& t, int id, int64_t now)
 {
     // Every right-hand side reads the row as it was before the update.
-    t.exec_params("UPDATE Jobsets SET lastCheckedTime = $2, forceEval = false, "
+    t.exec_params("UPDATE Jobsets SET lastCheckedTime = $2, "
                   "triggerTime = CASE WHEN triggerTime <= startTime THEN NULL ELSE triggerTime END, "
-                  "startTime = NULL, enabled = CASE WHEN enabled = 2 THEN 0 ELSE enabled END "
-                  "WHERE id = $1",
+                  "startTime = NULL WHERE id = $1",
                   id, now);
+}
+
+void markJobsetEvaluated(pqxx::transaction_base& t, int id)
+{
+    t.exec_params(
+        "UPDATE Jobsets SET forceEval = false, enabled = CASE WHEN enabled = 2 THEN 0 ELSE enabled END "
+        "WHERE id = $1",
+        id);
 }
 
 void releaseJobset(pqxx::transaction_base& t, int id)

@@ -24,10 +24,13 @@ std::optional<JobsetDefinition> loadJobset(pqxx::transaction_base& t, const std:
 /// concurrent claimer waits for the first to commit, then gets false).
 bool claimJobset(pqxx::transaction_base& t, int id, int64_t now);
 
-/// Records a finished check: lastCheckedTime = now, forceEval cleared, a trigger older than
-/// the claim cleared (one that arrived during the evaluation stays), startTime cleared, and a
-/// one-shot jobset disabled.
+/// Records a finished check, whatever its outcome: lastCheckedTime = now, a trigger older than
+/// the claim cleared (one that arrived during the evaluation stays), startTime cleared.
 void finishJobsetCheck(pqxx::transaction_base& t, int id, int64_t now);
+
+/// In the transaction that writes a new evaluation: forceEval cleared and a one-shot jobset
+/// disabled (a check that failed or was cached leaves both for the next one).
+void markJobsetEvaluated(pqxx::transaction_base& t, int id);
 
 /// Clears startTime of an evaluation that stopped without finishing.
 void releaseJobset(pqxx::transaction_base& t, int id);

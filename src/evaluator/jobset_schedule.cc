@@ -25,8 +25,10 @@ bool isDue(const db::JobsetState& j, int64_t now)
 {
     // startTime set: another evaluator (or `hydra eval`) holds it, or one that died did
     // (hydra-evaluator --unlock frees those).
-    if (j.mode == db::JobsetMode::Disabled || waitsForBuilds(j) || j.startTime) return false;
+    if (j.mode == db::JobsetMode::Disabled || j.startTime) return false;
+    // An explicit request ("Evaluate now", a push hook) beats one-at-a-time, as in Hydra.
     if (j.triggerTime) return true;
+    if (waitsForBuilds(j)) return false;
     if (j.checkInterval <= 0) return false;
     if (!j.lastCheckedTime) return true;
     return *j.lastCheckedTime + j.checkInterval <= now;

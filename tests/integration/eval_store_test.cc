@@ -256,14 +256,16 @@ TEST_F(EvalStoreTest, OnlyOneClaimerGetsAJobsetEvenConcurrently)
     EXPECT_EQ(query("SELECT startTime FROM Jobsets")[0][0].as<int64_t>(), 2000);
 }
 
-TEST_F(EvalStoreTest, FinishingACheckKeepsALateTriggerAndDisablesAOneShot)
+TEST_F(EvalStoreTest, FinishingACheckKeepsALateTriggerAndOnlyAnEvaluationDisablesAOneShot)
 {
     auto oneShot = inTxn([](pqxx::work& w) { return addJobset(w, "proj", "oneshot", 2); });
-    auto finish = [&](int id, int64_t claim, std::optional<int64_t> trigger, int64_t now) {
+    auto finish = [&](int id, int64_t claim, std::optional<int64_t> trigger, int64_t now,
+                      bool evaluated = true) {
         inTxn([&](pqxx::work& w) {
             w.exec_params("UPDATE Jobsets SET forceEval = true, triggerTime = $2::bigint WHERE id = $1", id,
                           trigger ? std::to_string(*trigger).c_str() : nullptr);
             EXPECT_TRUE(claimJobset(w, id, claim));
+            if (evaluated) markJobsetEvaluated(w, id);
             finishJobsetCheck(w, id, now);
             return 0;
         });
@@ -285,7 +287,13 @@ TEST_F(EvalStoreTest, FinishingACheckKeepsALateTriggerAndDisablesAOneShot)
     EXPECT_EQ(r[2].as<int64_t>(), 2500);
     EXPECT_TRUE(r[3].is_null());
 
+    // A check that wrote no evaluation (failed or cached) keeps forceEval and the one-shot.
+    r = finish(oneShot, 3500, std::nullopt, 3600, false);
+    EXPECT_TRUE(r[1].as<bool>());
+    EXPECT_EQ(r[4].as<int>(), 2);
+
     r = finish(oneShot, 4000, std::nullopt, 4100);
+    EXPECT_FALSE(r[1].as<bool>());
     EXPECT_EQ(r[4].as<int>(), 0);
     EXPECT_TRUE(r[2].is_null());
 }

@@ -56,6 +56,8 @@ TEST(JobsetSchedule, DisabledRunningAndWaitingJobsetsAreNotDue)
     auto free = jobset(4, std::nullopt);
     free.mode = JobsetMode::OneAtATime;
     EXPECT_EQ(ids(dueJobsets({off, held, waiting, free}, {}, 1000, 10)), std::vector<int>{4});
+    waiting.triggerTime = 950; // asked for explicitly: evaluated even so
+    EXPECT_EQ(ids(dueJobsets({off, held, waiting, free}, {}, 1000, 10)), (std::vector<int>{3, 4}));
 }
 
 TEST(JobsetSchedule, TriggeredFirstOldestTriggerFirstThenLongestUnchecked)
