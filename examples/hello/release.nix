@@ -39,5 +39,5 @@ in
   # An aggregate job: succeeds when all its constituents do.
   release = step "release" "All jobs of the example" { inherit report; } ''
     echo "release of $report" > $out
-  '' // { _hydra_aggregate = true; constituents = [ greeting shout count report ]; };
+  '' // { _hydraAggregate = true; constituents = [ greeting shout count report ]; };
 }

@@ -84,7 +84,7 @@ struct EvalJob {
     int maxSilent = 7200;                       ///< meta.maxSilent, seconds
     bool isChannel = false;                     ///< meta.isHydraChannel
     std::map<std::string, std::string> outputs; ///< output name -> store path
-    /// Aggregate jobs (_hydra_aggregate): constituents given as derivations (.drv paths) and
+    /// Aggregate jobs (_hydraAggregate): constituents given as derivations (.drv paths) and
     /// as job names; both become AggregateConstituents rows.
     bool isAggregate = false;
     std::vector<std::string> constituentDrvs;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hydra::evaluator {
@@ -21,6 +22,9 @@ struct JobSource {
     /// Legacy jobsets: the file (inside the nixExprInput's store path) and its arguments.
     std::filesystem::path nixFile;
     std::vector<NixArg> args;
+    /// `-I name=path` for every input that is a store path, so `<name>` means that input and
+    /// not whatever the evaluator's own NIX_PATH holds.
+    std::vector<std::pair<std::string, std::string>> searchPath;
     /// Flake jobsets: the locked flake reference; when set, nixFile and args are unused.
     std::string flakeRef;
 

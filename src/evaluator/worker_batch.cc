@@ -145,6 +145,8 @@ BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const
     po.pipeStdin = true;
     po.outputFile = output.path();
     po.dieWithParent = true;
+    // A jobset sees its own inputs as <name>, never the evaluator's channels.
+    po.unsetEnv.push_back("NIX_PATH");
     if (opts.initialHeapSize) po.setEnv["GC_INITIAL_HEAP_SIZE"] = std::to_string(*opts.initialHeapSize);
     Process p = Process::spawn(po);
     try {

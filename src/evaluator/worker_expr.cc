@@ -40,7 +40,8 @@ constexpr const char* helpers = R"nix(
   job = v:
     let
       meta = v.meta or { };
-      aggregate = (v._hydra_aggregate or false) == true;
+      # Hydra's spelling (nixpkgs' releaseTools.aggregate sets it); the other is accepted too.
+      aggregate = (v._hydraAggregate or v._hydra_aggregate or false) == true;
     in {
       t = "job";
       drvPath = v.drvPath;
@@ -59,15 +60,23 @@ constexpr const char* helpers = R"nix(
       inherit aggregate;
       constituents = if aggregate then map constituent (v.constituents or [ ]) else [ ];
     };
-  children = v: { t = "set"; names = builtins.filter (n: !(hasDot n)) (builtins.attrNames v); };
+  # recurseForDerivations is a marker for nix-env, not a job.
+  children = v: { t = "set"; names = builtins.filter (n: !(hasDot n) && n != "recurseForDerivations")
+    (builtins.attrNames v); };
+  # As Hydra does: every attribute set that is not a derivation is descended into, null is
+  # nothing, and anything else is an error of that attribute.
   node = path: v:
     if path == [ ] then
       (if builtins.isAttrs v then children v
        else throw "the jobset expression does not evaluate to an attribute set")
     else if isDrv v then job v
-    else if builtins.isAttrs v && (recurseAll || (v.recurseForDerivations or false) == true) then children v
-    else { t = "skip"; };
-  at = path: builtins.foldl' (a: n: a.${n}) root path;
+    else if builtins.isAttrs v then children v
+    else if v == null then { t = "skip"; }
+    else throw "attribute ‘${builtins.concatStringsSep "." path}’ is a ${builtins.typeOf v}, which is not a job";
+  # Functions met on the way are called with the jobset's arguments, as nix-build would.
+  autoCall = v: if builtins.isFunction v && builtins.functionArgs v != { }
+    then v (builtins.intersectAttrs (builtins.functionArgs v) jobsetArgs) else v;
+  at = path: builtins.foldl' (a: n: autoCall a.${n}) root path;
   # Each result goes to stderr the moment it is known: when the process dies later (an error
   # tryEval cannot catch, or too much memory), the paths done before are not lost.
   one = i: path:
@@ -83,9 +92,10 @@ std::string rootExpression(const JobSource& src)
 {
     if (src.isFlake())
         return fmt::format("  flake = builtins.getFlake {};\n"
-                           "  root = flake.hydraJobs or flake.checks or {{ }};\n"
-                           "  recurseAll = true;\n",
-                           nix::nixStringLiteral(src.flakeRef));
+                           "  root = flake.hydraJobs or flake.checks or (throw {});\n",
+                           nix::nixStringLiteral(src.flakeRef),
+                           nix::nixStringLiteral(fmt::format(
+                               "flake ‘{}’ provides neither hydraJobs nor checks", src.flakeRef)));
     // Called the way nix-build calls a file: with the arguments it names, or all of them when it
     // names none ({ ... }: or a plain lambda).
     return fmt::format("  file = import {};\n"
@@ -93,8 +103,7 @@ std::string rootExpression(const JobSource& src)
                        "  root = if builtins.isFunction file\n"
                        "    then file (if fileArgs == {{ }} then jobsetArgs else builtins.intersectAttrs "
                        "fileArgs jobsetArgs)\n"
-                       "    else file;\n"
-                       "  recurseAll = false;\n",
+                       "    else file;\n",
                        nix::nixStringLiteral(std::filesystem::absolute(src.nixFile).string()));
 }
 
@@ -134,6 +143,8 @@ std::vector<std::string> workerCommand(const JobSource& src, const EvalWorkerOpt
     if (!opts.allowImportFromDerivation) option("allow-import-from-derivation", "false");
     if (opts.pureEval) option("pure-eval", "true");
     argv.insert(argv.end(), {"-", "--arg", callMarker, "true"}); // the expression comes on stdin
+    if (!src.isFlake())
+        for (const auto& [name, path] : src.searchPath) argv.insert(argv.end(), {"-I", name + "=" + path});
     if (!src.isFlake())
         for (auto& a : src.args)
             argv.insert(argv.end(), {a.kind == NixArg::Kind::String ? "--argstr" : "--arg", a.name, a.value});

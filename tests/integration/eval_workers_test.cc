@@ -78,7 +78,7 @@ in numbered // {
   };
   licenses = mk "licenses" { } // { meta.license = [ { spdxId = "GPL-3.0"; } "BSD" ]; };
   multi = mk "multi" { outputs = [ "out" "dev" ]; args = [ "-c" "echo > $out; echo > $dev" ]; };
-  agg = mk "agg" { } // { _hydra_aggregate = true; constituents = [ numbered.job1 "job2" (mk "hidden" { }) ]; };
+  agg = mk "agg" { } // { _hydraAggregate = true; constituents = [ numbered.job1 "job2" (mk "hidden" { }) ]; };
   greeting = mk "greeting-${greeting}" { };
   "dotted.name" = mk "dotted" { };
   number = 42;
@@ -139,22 +139,41 @@ TEST_F(EvalWorkersTest, EvaluatesJobsMetadataAndPerJobErrors)
 {
     auto r = evaluateJobs(legacy(jobsetText(nonce())), {}, stop.get_token());
 
-    std::vector<std::string> expected = {"agg",      "greeting",
-                                         "job0",     "job1",
-                                         "job10",    "job11",
-                                         "job12",    "job13",
-                                         "job14",    "job15",
-                                         "job16",    "job17",
-                                         "job18",    "job19",
-                                         "job2",     "job3",
-                                         "job4",     "job5",
-                                         "job6",     "job7",
-                                         "job8",     "job9",
-                                         "licenses", "multi",
-                                         "nested.a", "nested.deeper.b",
+    std::vector<std::string> expected = {"agg",
+                                         "greeting",
+                                         "job0",
+                                         "job1",
+                                         "job10",
+                                         "job11",
+                                         "job12",
+                                         "job13",
+                                         "job14",
+                                         "job15",
+                                         "job16",
+                                         "job17",
+                                         "job18",
+                                         "job19",
+                                         "job2",
+                                         "job3",
+                                         "job4",
+                                         "job5",
+                                         "job6",
+                                         "job7",
+                                         "job8",
+                                         "job9",
+                                         "licenses",
+                                         "multi",
+                                         "nested.a",
+                                         "nested.deeper.b",
+                                         "nested.notRecursed.c",
+                                         "plain.x",
                                          "withMeta"};
     EXPECT_EQ(names(r), expected);
-    ASSERT_EQ(r.errors.size(), 5u) << fmt::format("{}", fmt::join(summary(r), "\n"));
+    // Values that are neither jobs, sets nor null are errors of their attribute, as in Hydra.
+    ASSERT_EQ(r.errors.size(), 7u) << fmt::format("{}", fmt::join(summary(r), "\n"));
+    EXPECT_NE(errorOf(r, "number").find("‘number’ is a int, which is not a job"), std::string::npos)
+        << errorOf(r, "number");
+    EXPECT_NE(errorOf(r, "func").find("is a lambda"), std::string::npos) << errorOf(r, "func");
     EXPECT_EQ(r.errors[0].job, "aborted");
     EXPECT_NE(errorOf(r, "aborted").find("gave up"), std::string::npos);
     EXPECT_NE(errorOf(r, "assertion").find("assertion"), std::string::npos) << errorOf(r, "assertion");
@@ -268,6 +287,7 @@ TEST_F(EvalWorkersTest, EvaluatesAFlakesHydraJobs)
       name = "flake-pkg"; system = {0}; builder = "/bin/sh"; args = [ "-c" "echo {1} > $out" ];
     }};
     hydraJobs.notAJob = 3;
+    hydraJobs.nothing = null;
   }};
 }}
 )",
@@ -276,11 +296,51 @@ TEST_F(EvalWorkersTest, EvaluatesAFlakesHydraJobs)
     src.flakeRef = "path:" + (dir / "flake").string();
     auto r = evaluateJobs(src, {.workers = 2}, stop.get_token());
     ASSERT_EQ(r.jobs.size(), 1u);
-    EXPECT_TRUE(r.errors.empty());
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].job, "notAJob");
     auto unquoted = system.substr(1, system.find('"', 1) - 1);
     EXPECT_EQ(r.jobs[0].job, "pkg." + unquoted);
     EXPECT_EQ(r.jobs[0].nixName, "flake-pkg");
     EXPECT_TRUE(storeValid(r.jobs[0].drvPath));
+}
+
+TEST_F(EvalWorkersTest, AFlakeWithoutHydraJobsOrChecksFailsNamingTheFlake)
+{
+    write("empty/flake.nix", "{ outputs = { self }: { packages = { }; }; }\n");
+    JobSource src;
+    src.flakeRef = "path:" + (dir / "empty").string();
+    try {
+        evaluateJobs(src, {}, stop.get_token());
+        FAIL() << "no ExpressionError";
+    } catch (const ExpressionError& e) {
+        EXPECT_NE(
+            std::string(e.what()).find("flake ‘" + src.flakeRef + "’ provides neither hydraJobs nor checks"),
+            std::string::npos)
+            << e.what();
+    }
+}
+
+TEST_F(EvalWorkersTest, NestedFunctionsAreCalledAndInputsAreOnTheSearchPath)
+{
+    auto n = nonce();
+    write("lib/default.nix", "{ prefix = \"from-the-input\"; }\n");
+    auto src = legacy("{ greeting }: let\n" + prelude(n) + R"(
+in {
+  called = { greeting, unused ? 1 }: { job = mk "called-${greeting}" { }; };
+  fromInput = mk "${(import <lib>).prefix}-${toString (builtins.stringLength (builtins.getEnv "NIX_PATH"))}" { };
+  nothing = null;
+  marked = { recurseForDerivations = true; inner = mk "inner" { }; };
+}
+)");
+    src.searchPath = {{"lib", (dir / "lib").string()}};
+    // The evaluator's own NIX_PATH must not leak into the jobset.
+    ::setenv("NIX_PATH", "lib=/nonexistent:nixpkgs=/nonexistent", 1); // NOLINT(concurrency-mt-unsafe)
+    auto r = evaluateJobs(src, {}, stop.get_token());
+    ::unsetenv("NIX_PATH"); // NOLINT(concurrency-mt-unsafe)
+    EXPECT_TRUE(r.errors.empty()) << fmt::format("{}", fmt::join(summary(r), "\n"));
+    EXPECT_EQ(names(r), (std::vector<std::string>{"called.job", "fromInput", "marked.inner"}));
+    EXPECT_EQ(findJob(r, "called.job").nixName, "called-hello");
+    EXPECT_EQ(findJob(r, "fromInput").nixName, "from-the-input-0");
 }
 
 TEST_F(EvalWorkersTest, StopInterruptsAnEvaluationThatWouldNeverEnd)
