@@ -118,7 +118,8 @@ std::string fetchRevision(const GitRunner& git, const GitSource& src)
                          src.revision->find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
         throw Error("the pinned revision ‘{}’ is not a commit hash", *src.revision);
     std::string fetched = src.branch.empty() ? "FETCH_HEAD" : "refs/heads/" + src.branch;
-    git("git fetch", {"fetch", "--quiet", "--force", "--no-tags", "--", src.uri,
+    // Tags too, so that gitTag (`git describe`) means what it does in a clone.
+    git("git fetch", {"fetch", "--quiet", "--force", "--tags", "--", src.uri,
                       src.branch.empty() ? "HEAD" : "+" + fetched + ":" + fetched});
     if (!src.revision) return git("git rev-parse", {"rev-parse", "--verify", fetched + "^{commit}"});
     try {
@@ -160,6 +161,7 @@ GitCheckout fetchGit(const GitSource& src, const fs::path& cacheRoot, std::chron
         if (!fs::exists(repo / "HEAD")) git("git init", {"init", "--quiet", "--bare", repo.string()});
         out.revision = fetchRevision(git, src);
         out.revCount = std::stol(git("git rev-list", {"rev-list", "--count", out.revision}));
+        out.gitTag = git("git describe", {"describe", "--always", "--tags", out.revision});
         exportTree(git, out.revision, tmp.path());
     }
     auto added = addToStore(tmp.path() / "source", timeout, stop);

@@ -82,7 +82,8 @@ FetchedInput InputFetcher::fetch(const db::JobsetDefinition& jobset, const db::J
         return fetchBuild(jobset, input, alt.value, stop);
     } catch (const InputError&) {
         throw;
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
+        // Error, and the filesystem's own (an unreadable path, an unwritable cache directory).
         throw InputError("{}: {}", what, e.what());
     }
 }
@@ -110,9 +111,12 @@ FetchedInput InputFetcher::fetchGitInput(const db::JobsetInput& input, const db:
     auto co = fetchGit(src, opts_.dataDir / "scm" / "git", opts_.timeout, stop);
     log::info("input ‘{}’: git {} {} is at {} ({})", input.name, src.uri,
               src.branch.empty() ? "HEAD" : src.branch, co.revision, co.storePath);
-    auto expr = fmt::format("{{ outPath = {}; rev = {}; shortRev = {}; revCount = {}; }}",
-                            storePathExpr(co.storePath), nix::nixStringLiteral(co.revision),
-                            nix::nixStringLiteral(co.revision.substr(0, 7)), co.revCount);
+    // The attributes Hydra gives a git input; release expressions build version strings from them.
+    auto expr = fmt::format(
+        "{{ outPath = {}; inputType = \"git\"; uri = {}; rev = {}; shortRev = {}; revCount = {}; gitTag = "
+        "{}; }}",
+        storePathExpr(co.storePath), nix::nixStringLiteral(src.uri), nix::nixStringLiteral(co.revision),
+        nix::nixStringLiteral(co.revision.substr(0, 7)), co.revCount, nix::nixStringLiteral(co.gitTag));
     FetchedInput f{baseRecord(input), NixArg{input.name, NixArg::Kind::Expr, expr}};
     f.record.uri = src.uri;
     f.record.revision = co.revision;
@@ -146,7 +150,15 @@ FetchedInput InputFetcher::fetchBuild(const db::JobsetDefinition& jobset, const 
 std::string InputFetcher::lockFlake(const std::string& url, const std::stop_token& stop)
 {
     ProcessOptions opts;
-    opts.argv = {"nix", "--extra-experimental-features", "nix-command flakes", "flake", "metadata", "--json",
+    // --refresh: Nix would otherwise answer from its fetcher cache for up to tarball-ttl (an
+    // hour), and a new commit of a github: or git+https: flake would look like no change.
+    opts.argv = {"nix",
+                 "--extra-experimental-features",
+                 "nix-command flakes",
+                 "flake",
+                 "metadata",
+                 "--refresh",
+                 "--json",
                  url};
     try {
         return lockedFlakeUrl(runCommandChecked("nix flake metadata", std::move(opts), opts_.timeout, stop));

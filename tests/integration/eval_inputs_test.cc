@@ -193,6 +193,7 @@ TEST_F(EvalInputsTest, GitBranchFollowsNewCommitsAndSameTreeGivesSamePath)
 {
     GitRepo repo(dir / "repo");
     auto first = repo.commit("release.nix", "{ }: { a = 1; }\n");
+    repo.git({"tag", "-a", "-m", "release", "v1.0"});
     auto in = input("src", "git", repo.url() + " main");
 
     auto f1 = fetch(in);
@@ -203,8 +204,10 @@ TEST_F(EvalInputsTest, GitBranchFollowsNewCommitsAndSameTreeGivesSamePath)
     EXPECT_FALSE(std::filesystem::exists(*f1.record.path + "/.git"));
     EXPECT_FALSE(f1.record.sha256hash.value_or("").empty());
     EXPECT_EQ(f1.arg.kind, NixArg::Kind::Expr);
-    EXPECT_EQ(f1.arg.value, "{ outPath = builtins.storePath \"" + *f1.record.path + "\"; rev = \"" + first +
-                                "\"; shortRev = \"" + first.substr(0, 7) + "\"; revCount = 1; }");
+    EXPECT_EQ(f1.arg.value, "{ outPath = builtins.storePath \"" + *f1.record.path +
+                                "\"; inputType = \"git\"; uri = \"" + repo.url() + "\"; rev = \"" + first +
+                                "\"; shortRev = \"" + first.substr(0, 7) +
+                                "\"; revCount = 1; gitTag = \"v1.0\"; }");
 
     auto second = repo.commit("release.nix", "{ }: { a = 2; }\n");
     auto f2 = fetch(in);
@@ -212,6 +215,8 @@ TEST_F(EvalInputsTest, GitBranchFollowsNewCommitsAndSameTreeGivesSamePath)
     EXPECT_NE(f2.record.path, f1.record.path);
     EXPECT_EQ(readFile(*f2.record.path + "/release.nix"), "{ }: { a = 2; }\n");
     EXPECT_NE(f2.arg.value.find("revCount = 2;"), std::string::npos) << f2.arg.value;
+    EXPECT_NE(f2.arg.value.find("gitTag = \"v1.0-1-g" + second.substr(0, 7)), std::string::npos)
+        << f2.arg.value;
 
     auto third = repo.commit("", "", true); // a new commit with the same tree
     auto f3 = fetch(in);
