@@ -49,9 +49,11 @@ std::optional<std::string> jobErrorsText(const std::vector<db::EvalJobError>& er
     return text;
 }
 
-/// Aggregates naming something this evaluation did not produce get an error of their own
-/// (the constituent is left out), so a typo in a release job is seen, not silently dropped.
-void checkConstituents(JobsEvaluation& result)
+/// Aggregates naming a job this evaluation did not produce get an error of their own (the
+/// constituent is left out), so a typo in a release job is seen, not silently dropped. A
+/// constituent given as a derivation that is no job is only logged, as Hydra does: it is still
+/// an input of the aggregate, just not a row of its own.
+void checkConstituents(JobsEvaluation& result, const std::string& jobset)
 {
     std::set<std::string> drvs, names;
     for (const auto& j : result.jobs) {
@@ -66,8 +68,8 @@ void checkConstituents(JobsEvaluation& result)
                     {j.job, fmt::format("aggregate constituent ‘{}’ is not a job of this jobset", c)});
         for (const auto& c : j.constituentDrvs)
             if (!drvs.contains(c))
-                result.errors.push_back(
-                    {j.job, fmt::format("aggregate constituent ‘{}’ is not a job of this jobset", c)});
+                log::warn("jobset {}: aggregate ‘{}’ has the constituent {}, which is not a job", jobset,
+                          j.job, c);
     }
     std::stable_sort(result.errors.begin(), result.errors.end(),
                      [](const auto& a, const auto& b) { return a.job < b.job; });
@@ -208,7 +210,7 @@ JobsetEvaluator::Prepared JobsetEvaluator::prepare(const db::JobsetDefinition& j
 EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const std::string& traceId,
                                         Prepared& p, JobsEvaluation result, int evalSeconds)
 {
-    checkConstituents(result);
+    checkConstituents(result, jobsetName(js));
     if (roots_)
         for (const auto& j : result.jobs) roots_->add(j.drvPath);
     db::NewEvaluation ev{.jobsetId = js.id,

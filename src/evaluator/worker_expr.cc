@@ -37,11 +37,20 @@ constexpr const char* helpers = R"nix(
   maintainers = ms: if builtins.isList ms then joinNonNull (map maintainer ms) else maintainer ms;
   intOr = d: x: if builtins.isInt x then x else d;
   constituent = c: if builtins.isString c then { job = c; } else { drv = c.drvPath; };
-  job = v:
+  # An aggregate's constituents named as jobs ("tests.foo") become inputs of its derivation,
+  # as Hydra's rewrite makes them: it is built only after they all succeed.
+  withNamed = v: named:
+    if named == [ ] then v
+    else if !(v ? drvAttrs) then throw "aggregate job ‘${v.name}’ is not made by derivation, so its named constituents cannot be added to it"
+    else derivation (v.drvAttrs // {
+      _hydraNamedConstituents = map (n: (at (builtins.filter builtins.isString (builtins.split "[.]" n))).outPath) named;
+    });
+  job = v0:
     let
-      meta = v.meta or { };
+      meta = v0.meta or { };
       # Hydra's spelling (nixpkgs' releaseTools.aggregate sets it); the other is accepted too.
-      aggregate = (v._hydraAggregate or v._hydra_aggregate or false) == true;
+      aggregate = (v0._hydraAggregate or v0._hydra_aggregate or false) == true;
+      v = withNamed v0 (if aggregate then builtins.filter builtins.isString (v0.constituents or [ ]) else [ ]);
     in {
       t = "job";
       drvPath = v.drvPath;
@@ -58,7 +67,7 @@ constexpr const char* helpers = R"nix(
       maxSilent = intOr 7200 (meta.maxSilent or null);
       isHydraChannel = (meta.isHydraChannel or false) == true;
       inherit aggregate;
-      constituents = if aggregate then map constituent (v.constituents or [ ]) else [ ];
+      constituents = if aggregate then map constituent (v0.constituents or [ ]) else [ ];
     };
   # recurseForDerivations is a marker for nix-env, not a job.
   children = v: { t = "set"; names = builtins.filter (n: !(hasDot n) && n != "recurseForDerivations")

@@ -212,6 +212,9 @@ TEST_F(EvalWorkersTest, EvaluatesJobsMetadataAndPerJobErrors)
     EXPECT_EQ(agg.constituentDrvs[0], findJob(r, "job1").drvPath);
     EXPECT_TRUE(storeValid(agg.constituentDrvs[1])) << agg.constituentDrvs[1];
     EXPECT_EQ(agg.constituentJobs, std::vector<std::string>{"job2"});
+    // The job named as a constituent is an input of the aggregate's derivation: built first.
+    auto refs = run({.argv = {"nix-store", "--query", "--references", agg.drvPath}}).out;
+    EXPECT_NE(refs.find(findJob(r, "job2").drvPath), std::string::npos) << refs;
 }
 
 TEST_F(EvalWorkersTest, TwoWorkersGiveTheSameResultAsOne)
