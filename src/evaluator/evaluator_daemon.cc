@@ -99,6 +99,8 @@ private:
         size_t free =
             settings_.maxConcurrentEvals - std::min<size_t>(settings_.maxConcurrentEvals, running_.size());
         for (const auto& j : dueJobsets(jobsets, running, now, free)) start(j);
+        // Every slot busy: nothing can start before one ends, and an ending one wakes us.
+        if (running_.size() >= settings_.maxConcurrentEvals) return settings_.maxSleep;
         auto sleep = settings_.maxSleep;
         if (auto next = nextDueTime(jobsets, now))
             sleep =

@@ -150,6 +150,8 @@ TEST_F(EvalStoreTest, SchedulesEnabledJobsetsOfEnabledProjectsAndFlagsUnfinished
     ev.jobsetId = atATime;
     ev.errors.clear();
     auto res = write(ev, 1000);
+    ev.jobsetId = jobsetId; // unfinished builds too, but it is not one-at-a-time: not flagged
+    write(ev, 1001);
 
     auto scheduled = [&] {
         pqxx::work w(*conn);
