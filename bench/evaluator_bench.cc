@@ -67,6 +67,7 @@ Figures timeEvaluator(const fs::path& file, size_t jobs, unsigned workers)
     evaluator::JobSource src;
     src.nixFile = file;
     src.args = {{"nonce", evaluator::NixArg::Kind::String, randomNonce()}};
+    src.searchPath = {{"src", file.parent_path().string()}}; // restricted evaluation reads only this
     std::stop_source stop;
     auto start = Wall::now();
     auto r = evaluator::evaluateJobs(src, {.workers = workers}, stop.get_token());

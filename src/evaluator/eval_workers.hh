@@ -22,6 +22,9 @@ struct EvalWorkerOptions {
     std::optional<uint64_t> initialHeapSize; ///< GC_INITIAL_HEAP_SIZE of the workers, in bytes
     bool allowImportFromDerivation = true;
     bool pureEval = false;
+    /// Hydra's restricted evaluation: a jobset reads only its inputs (the search path) and
+    /// what it builds, and builtins.getEnv gives "", so it cannot see the evaluator's secrets.
+    bool restrictEval = true;
 };
 
 /// Counts reported while an evaluation runs.

@@ -151,6 +151,7 @@ std::vector<std::string> workerCommand(const JobSource& src, const EvalWorkerOpt
     if (src.isFlake()) option("extra-experimental-features", "nix-command flakes");
     if (!opts.allowImportFromDerivation) option("allow-import-from-derivation", "false");
     if (opts.pureEval) option("pure-eval", "true");
+    if (opts.restrictEval) option("restrict-eval", "true");
     argv.insert(argv.end(), {"-", "--arg", callMarker, "true"}); // the expression comes on stdin
     if (!src.isFlake())
         for (const auto& [name, path] : src.searchPath) argv.insert(argv.end(), {"-I", name + "=" + path});

@@ -283,6 +283,7 @@ void Builder::readEvaluator()
     with("evaluator_initial_heap_size", [&](auto& e) { ev.initialHeapSize = parseSize(e); });
     with("allow_import_from_derivation", [&](auto& e) { ev.allowImportFromDerivation = parseBool(e); });
     with("evaluator_pure_eval", [&](auto& e) { ev.pureEval = parseBool(e); });
+    with("evaluator_restrict_eval", [&](auto& e) { ev.restrictEval = parseBool(e); });
 }
 
 void Builder::readNotify()

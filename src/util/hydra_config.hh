@@ -97,6 +97,7 @@ struct EvaluatorConfig {
     std::optional<uint64_t> initialHeapSize; // bytes, passed on as GC_INITIAL_HEAP_SIZE
     bool allowImportFromDerivation = true;
     std::optional<bool> pureEval; // unset: pure for flakes only
+    bool restrictEval = true;     // jobsets read only their inputs, as in Hydra
 };
 
 /// Settings read by the notifier and its plugins.

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <random>
 #include <sys/stat.h>
@@ -130,6 +131,7 @@ protected:
         JobSource src;
         src.nixFile = write("release.nix", text);
         src.args = {{"greeting", NixArg::Kind::String, "hello"}};
+        src.searchPath = {{"src", dir.string()}}; // as the evaluator puts the expression's input
         return src;
     }
     std::stop_source stop;
@@ -335,7 +337,7 @@ in {
   marked = { recurseForDerivations = true; inner = mk "inner" { }; };
 }
 )");
-    src.searchPath = {{"lib", (dir / "lib").string()}};
+    src.searchPath.emplace_back("lib", (dir / "lib").string());
     // The evaluator's own NIX_PATH must not leak into the jobset.
     ::setenv("NIX_PATH", "lib=/nonexistent:nixpkgs=/nonexistent", 1); // NOLINT(concurrency-mt-unsafe)
     auto r = evaluateJobs(src, {}, stop.get_token());
@@ -344,6 +346,23 @@ in {
     EXPECT_EQ(names(r), (std::vector<std::string>{"called.job", "fromInput", "marked.inner"}));
     EXPECT_EQ(findJob(r, "called.job").nixName, "called-hello");
     EXPECT_EQ(findJob(r, "fromInput").nixName, "from-the-input-0");
+}
+
+TEST_F(EvalWorkersTest, AJobsetReadsOnlyItsInputsAndNoEnvironment)
+{
+    // A file outside the jobset's inputs (the test's directory is its only input).
+    std::string outside = (std::filesystem::temp_directory_path() / "hydra-secret-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(outside.data()), nullptr);
+    std::ofstream(outside + "/secret") << "s3cret";
+    auto src =
+        legacy("{ greeting }: let\n" + prelude(nonce()) + "in {\n  leak = mk (builtins.readFile " + outside +
+               "/secret" + ") { };\n  env = mk \"env-${builtins.getEnv \"HOME\"}\" { };\n}\n");
+    auto r = evaluateJobs(src, {}, stop.get_token());
+    EXPECT_EQ(names(r), std::vector<std::string>{"env"});
+    EXPECT_EQ(findJob(r, "env").nixName, "env-");
+    EXPECT_NE(errorOf(r, "leak").find("forbidden in restricted mode"), std::string::npos)
+        << errorOf(r, "leak");
+    std::filesystem::remove_all(outside);
 }
 
 TEST_F(EvalWorkersTest, StopInterruptsAnEvaluationThatWouldNeverEnd)

@@ -271,6 +271,7 @@ TEST_F(EvaluatorTest, MissingAndUnreachableInputsAreFetchErrors)
 TEST_F(EvaluatorTest, InitialHeapSizeIsSetForTheWorkersOnly)
 {
     settings_.workers.initialHeapSize = 33554432;
+    settings_.workers.restrictEval = false; // so that builtins.getEnv shows the workers' environment
     auto job =
         "  heap = (mk \"heap\" [ ]) // { meta.description = builtins.getEnv \"GC_INITIAL_HEAP_SIZE\"; };\n";
     int js = pathJobset("heap", jobsetDir(generatedJobset(1, nonce(), job)));
@@ -332,6 +333,7 @@ TEST_F(EvaluatorTest, SigtermInterruptsARunningEvaluationAndFreesTheJobset)
     auto fifo = fifoDir + "/never";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     int js = pathJobset("stuck", jobsetDir("{ stuck = builtins.readFile " + fifo + "; }"), 3600);
+    addConfig("evaluator_restrict_eval = false\n"); // the FIFO is outside the jobset's inputs
     startEvaluator();
     waitForCount(fmt::format("SELECT count(*) FROM Jobsets WHERE id = {} AND startTime IS NOT NULL", js), 1,
                  60s);

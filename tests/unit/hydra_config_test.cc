@@ -73,6 +73,7 @@ TEST(HydraConfig, DefaultsMatchHydra)
     EXPECT_EQ(c.evaluator.initialHeapSize, std::nullopt);
     EXPECT_TRUE(c.evaluator.allowImportFromDerivation);
     EXPECT_EQ(c.evaluator.pureEval, std::nullopt);
+    EXPECT_TRUE(c.evaluator.restrictEval);
 
     EXPECT_EQ(c.notify.maxConcurrentNotifications, 2u);
     EXPECT_TRUE(c.notify.compressBuildLogs);
@@ -185,8 +186,11 @@ TEST(HydraConfig, Booleans)
         EXPECT_FALSE(fromText(std::string("allow_import_from_derivation = ") + t + "\n").warnings.size())
             << t;
     }
-    for (auto f : {"0", "false", "False", "no", "NO"})
+    for (auto f : {"0", "false", "False", "no", "NO"}) {
         EXPECT_FALSE(fromText(std::string("compress_build_logs ") + f + "\n").notify.compressBuildLogs) << f;
+        EXPECT_FALSE(fromText(std::string("evaluator_restrict_eval = ") + f + "\n").evaluator.restrictEval)
+            << f;
+    }
     EXPECT_EQ(errorOf("private = maybe\n"),
               "hydra.conf:1: private = 'maybe': expected a boolean (1, 0, true, false, yes or no)");
     EXPECT_EQ(errorOf("<githubstatus>\njobs = .*\nuseShortContext = on\n</githubstatus>\n"),
