@@ -7,9 +7,12 @@
 #include "util/sync.hh"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <mutex>
 #include <thread>
 
 namespace hydra::evaluator {
@@ -225,6 +228,27 @@ private:
     std::stop_source abort_;
 };
 
+/// Stops the evaluation when its time is up; destroyed before that, it does nothing.
+class Deadline {
+public:
+    Deadline(std::chrono::seconds limit, std::stop_source& abort)
+        : thread_([this, limit, &abort](const std::stop_token& st) {
+              std::mutex m;
+              std::condition_variable_any cv;
+              std::unique_lock lock(m);
+              cv.wait_for(lock, st, limit, [] { return false; });
+              if (st.stop_requested()) return;
+              expired_ = true;
+              abort.request_stop();
+          })
+    {}
+    bool expired() const { return expired_; }
+
+private:
+    std::atomic<bool> expired_{false};
+    std::jthread thread_; // last: it uses expired_
+};
+
 } // namespace
 
 JobsEvaluation evaluateJobs(const JobSource& src, const EvalWorkerOptions& opts, const std::stop_token& stop,
@@ -232,13 +256,20 @@ JobsEvaluation evaluateJobs(const JobSource& src, const EvalWorkerOptions& opts,
 {
     Evaluation eval(src, opts);
     std::stop_callback link(stop, [&] { eval.abort().request_stop(); });
+    Deadline deadline(opts.timeout, eval.abort());
+    auto timedOut = [&] {
+        return ExpressionError("evaluation of {} did not finish within {} s (evaluator_timeout)",
+                               describe(src), opts.timeout.count());
+    };
     try {
         eval.listTop();
         eval.run(onProgress);
     } catch (const EvalInterrupted&) {
+        if (deadline.expired() && !stop.stop_requested()) throw timedOut();
         throw Error("evaluation of {} interrupted", describe(src));
     }
     if (stop.stop_requested()) throw Error("evaluation of {} interrupted", describe(src));
+    if (deadline.expired()) throw timedOut();
     auto result = eval.take();
     log::debug("evaluated {}: {} jobs, {} errors", describe(src), result.jobs.size(), result.errors.size());
     return result;

@@ -6,6 +6,7 @@
 #include "evaluator/job_source.hh"
 #include "util/error.hh"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,9 @@ struct EvalWorkerOptions {
     /// Hydra's restricted evaluation: a jobset reads only its inputs (the search path) and
     /// what it builds, and builtins.getEnv gives "", so it cannot see the evaluator's secrets.
     bool restrictEval = true;
+    /// An evaluation still running after this fails (evaluator_timeout): a jobset that never
+    /// finishes must not hold an evaluation slot for ever.
+    std::chrono::seconds timeout{6 * 3600};
 };
 
 /// Counts reported while an evaluation runs.
@@ -47,7 +51,8 @@ public:
     using Error::Error;
 };
 
-/// Evaluates every job of `src`. Throws ExpressionError when the top level fails, Error
+/// Evaluates every job of `src`. Throws ExpressionError when the top level fails or the
+/// evaluation runs past opts.timeout, Error
 /// ("evaluation interrupted") when `stop` is requested, Error when nix-instantiate cannot run.
 /// onProgress is called from the calling thread now and then.
 JobsEvaluation evaluateJobs(const JobSource& src, const EvalWorkerOptions& opts, const std::stop_token& stop,

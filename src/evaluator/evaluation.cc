@@ -91,6 +91,7 @@ EvaluationSettings evaluationSettings(const HydraConfig& config, const std::file
     s.workers.initialHeapSize = config.evaluator.initialHeapSize;
     s.workers.allowImportFromDerivation = config.evaluator.allowImportFromDerivation;
     s.workers.restrictEval = config.evaluator.restrictEval;
+    s.workers.timeout = config.evaluator.timeout;
     s.pureEval = config.evaluator.pureEval;
     s.gcRootsDir = nix::gcRootsDir(config.queueRunner);
     return s;

@@ -284,6 +284,8 @@ void Builder::readEvaluator()
     with("allow_import_from_derivation", [&](auto& e) { ev.allowImportFromDerivation = parseBool(e); });
     with("evaluator_pure_eval", [&](auto& e) { ev.pureEval = parseBool(e); });
     with("evaluator_restrict_eval", [&](auto& e) { ev.restrictEval = parseBool(e); });
+    with("evaluator_timeout",
+         [&](auto& e) { ev.timeout = std::chrono::seconds(parseUnsigned(e, 1, uint64_t(INT32_MAX))); });
 }
 
 void Builder::readNotify()

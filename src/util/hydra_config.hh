@@ -96,8 +96,9 @@ struct EvaluatorConfig {
     uint64_t maxMemorySizeMiB = 4096;        // a worker restarts above this (MiB, as in Hydra)
     std::optional<uint64_t> initialHeapSize; // bytes, passed on as GC_INITIAL_HEAP_SIZE
     bool allowImportFromDerivation = true;
-    std::optional<bool> pureEval; // unset: pure for flakes only
-    bool restrictEval = true;     // jobsets read only their inputs, as in Hydra
+    std::optional<bool> pureEval;           // unset: pure for flakes only
+    bool restrictEval = true;               // jobsets read only their inputs, as in Hydra
+    std::chrono::seconds timeout{6 * 3600}; // evaluator_timeout: one evaluation's longest run
 };
 
 /// Settings read by the notifier and its plugins.

@@ -365,6 +365,22 @@ TEST_F(EvalWorkersTest, AJobsetReadsOnlyItsInputsAndNoEnvironment)
     std::filesystem::remove_all(outside);
 }
 
+TEST_F(EvalWorkersTest, AnEvaluationPastItsTimeLimitFailsSayingSo)
+{
+    auto fifo = dir / "never-written";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto src = legacy("{ greeting }: let\n" + prelude(nonce()) + "in {\n  stuck = mk (builtins.readFile " +
+                      fifo.string() + ") { };\n}\n");
+    try {
+        evaluateJobs(src, {.workers = 2, .timeout = 2s}, stop.get_token());
+        FAIL() << "the evaluation ended although it never could";
+    } catch (const ExpressionError& e) {
+        EXPECT_NE(std::string(e.what()).find("did not finish within 2 s (evaluator_timeout)"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST_F(EvalWorkersTest, StopInterruptsAnEvaluationThatWouldNeverEnd)
 {
     auto fifo = dir / "never-written";

@@ -74,6 +74,7 @@ TEST(HydraConfig, DefaultsMatchHydra)
     EXPECT_TRUE(c.evaluator.allowImportFromDerivation);
     EXPECT_EQ(c.evaluator.pureEval, std::nullopt);
     EXPECT_TRUE(c.evaluator.restrictEval);
+    EXPECT_EQ(c.evaluator.timeout, 6h);
 
     EXPECT_EQ(c.notify.maxConcurrentNotifications, 2u);
     EXPECT_TRUE(c.notify.compressBuildLogs);
@@ -199,6 +200,9 @@ TEST(HydraConfig, Booleans)
 
 TEST(HydraConfig, IntegersAreCheckedWithTheirBounds)
 {
+    EXPECT_EQ(fromText("evaluator_timeout = 600\n").evaluator.timeout, 600s);
+    EXPECT_EQ(errorOf("evaluator_timeout = 0\n"),
+              "hydra.conf:1: evaluator_timeout = '0': expected a whole number from 1 to 2147483647");
     EXPECT_EQ(errorOf("max_db_connections = 12x\n"),
               "hydra.conf:1: max_db_connections = '12x': expected a whole number from 1 to 4294967295");
     EXPECT_EQ(errorOf("max_concurrent_evals = 0\n"),
