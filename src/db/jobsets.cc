@@ -83,9 +83,9 @@ std::vector<JobsetState> jobsetsToSchedule(pqxx::transaction_base& t)
         t.exec("SELECT j.id, j.project, j.name, j.enabled, j.checkInterval, j.lastCheckedTime, "
                // Only one-at-a-time jobsets need the last evaluation's builds looked at:
                // on thousands of jobsets, every round would pay for it otherwise.
-               "j.triggerTime, j.startTime, j.enabled = 3 AND EXISTS (SELECT 1 FROM JobsetEvalMembers m "
-               "  JOIN Builds b ON b.id = m.build WHERE b.finished = 0 AND m.eval = "
-               "  (SELECT max(e.id) FROM JobsetEvals e WHERE e.jobset_id = j.id)) "
+               "j.triggerTime, j.startTime, CASE WHEN j.enabled = 3 THEN EXISTS (SELECT 1 FROM "
+               "  JobsetEvalMembers m JOIN Builds b ON b.id = m.build WHERE b.finished = 0 AND m.eval = "
+               "  (SELECT max(e.id) FROM JobsetEvals e WHERE e.jobset_id = j.id)) ELSE false END "
                "FROM Jobsets j JOIN Projects p ON p.name = j.project "
                "WHERE j.enabled != 0 AND p.enabled = 1 ORDER BY j.id");
     for (auto r : rows) {

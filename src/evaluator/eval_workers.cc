@@ -3,6 +3,7 @@
 #include "evaluator/job_json.hh"
 #include "evaluator/worker_batch.hh"
 #include "evaluator/worker_expr.hh"
+#include "nix/gc_roots.hh"
 #include "util/logging.hh"
 #include "util/sync.hh"
 
@@ -54,7 +55,10 @@ std::string describe(const JobSource& src)
 /// One evaluation: the top-level listing, then workers taking batches until nothing is left.
 class Evaluation {
 public:
-    Evaluation(const JobSource& src, const EvalWorkerOptions& opts) : src_(src), opts_(opts) {}
+    Evaluation(const JobSource& src, const EvalWorkerOptions& opts) : src_(src), opts_(opts)
+    {
+        if (opts.gcRootsDir) roots_.emplace(*opts.gcRootsDir);
+    }
 
     /// Lists the top level; its failure is the failure of the whole expression.
     void listTop()
@@ -166,6 +170,10 @@ private:
 
     void absorb(const std::vector<AttrPath>& batch, BatchOutcome&& o)
     {
+        if (roots_)
+            for (const auto& r : o.results)
+                if (r.value("t", "") == "job" && r.contains("drvPath"))
+                    roots_->add(r["drvPath"].get<std::string>());
         {
             auto q = queue_.lock();
             absorbResults(*q, batch, o.results);
@@ -226,6 +234,7 @@ private:
     Sync<Queue> queue_;
     std::condition_variable changed_;
     std::stop_source abort_;
+    std::optional<nix::GcRoots> roots_;
 };
 
 /// Stops the evaluation when its time is up; destroyed before that, it does nothing.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stop_token>
@@ -29,6 +30,10 @@ struct EvalWorkerOptions {
     /// An evaluation still running after this fails (evaluator_timeout): a jobset that never
     /// finishes must not hold an evaluation slot for ever.
     std::chrono::seconds timeout{6 * 3600};
+    /// Every job's .drv gets a root here as soon as its worker reports it (gc_roots_dir): the
+    /// worker's own temporary roots end with it, and a garbage collection before the
+    /// evaluation is written would leave its builds without their derivations.
+    std::optional<std::filesystem::path> gcRootsDir;
 };
 
 /// Counts reported while an evaluation runs.

@@ -3,6 +3,7 @@
 #include "db/eval_writer.hh"
 #include "db/jobsets.hh"
 #include "evaluator/inputs_hash.hh"
+#include "nix/gc_roots.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
 #include "util/strings.hh"
@@ -49,30 +50,20 @@ std::optional<std::string> jobErrorsText(const std::vector<db::EvalJobError>& er
     return text;
 }
 
-/// Aggregates naming a job this evaluation did not produce get an error of their own (the
-/// constituent is left out), so a typo in a release job is seen, not silently dropped. A
-/// constituent given as a derivation that is no job is only logged, as Hydra does: it is still
-/// an input of the aggregate, just not a row of its own.
-void checkConstituents(JobsEvaluation& result, const std::string& jobset)
+/// A constituent given as a derivation that is no job of this evaluation gets no
+/// AggregateConstituents row; as Hydra does, that is logged, not made an error of the
+/// aggregate. (A named one that is no job is already the aggregate's evaluation error.)
+void warnAboutForeignConstituents(const JobsEvaluation& result, const std::string& jobset)
 {
-    std::set<std::string> drvs, names;
-    for (const auto& j : result.jobs) {
-        drvs.insert(j.drvPath);
-        names.insert(j.job);
-    }
+    std::set<std::string> drvs;
+    for (const auto& j : result.jobs) drvs.insert(j.drvPath);
     for (const auto& j : result.jobs) {
         if (!j.isAggregate) continue;
-        for (const auto& c : j.constituentJobs)
-            if (!names.contains(c))
-                result.errors.push_back(
-                    {j.job, fmt::format("aggregate constituent ‘{}’ is not a job of this jobset", c)});
         for (const auto& c : j.constituentDrvs)
             if (!drvs.contains(c))
                 log::warn("jobset {}: aggregate ‘{}’ has the constituent {}, which is not a job", jobset,
                           j.job, c);
     }
-    std::stable_sort(result.errors.begin(), result.errors.end(),
-                     [](const auto& a, const auto& b) { return a.job < b.job; });
 }
 
 } // namespace
@@ -93,16 +84,14 @@ EvaluationSettings evaluationSettings(const HydraConfig& config, const std::file
     s.workers.restrictEval = config.evaluator.restrictEval;
     s.workers.timeout = config.evaluator.timeout;
     s.pureEval = config.evaluator.pureEval;
-    s.gcRootsDir = nix::gcRootsDir(config.queueRunner);
+    s.workers.gcRootsDir = nix::gcRootsDir(config.queueRunner);
     return s;
 }
 
 JobsetEvaluator::JobsetEvaluator(db::ConnectionPool& pool, const EvaluationSettings& settings,
                                  const Clock& clock)
     : pool_(pool), settings_(settings), clock_(clock), fetcher_(settings.fetch, pool)
-{
-    if (settings.gcRootsDir) roots_.emplace(*settings.gcRootsDir);
-}
+{}
 
 EvaluationReport JobsetEvaluator::run(int jobsetId, const std::stop_token& stop,
                                       const std::function<void(const EvalProgress&)>& onProgress)
@@ -212,9 +201,7 @@ JobsetEvaluator::Prepared JobsetEvaluator::prepare(const db::JobsetDefinition& j
 EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const std::string& traceId,
                                         Prepared& p, JobsEvaluation result, int evalSeconds)
 {
-    checkConstituents(result, jobsetName(js));
-    if (roots_)
-        for (const auto& j : result.jobs) roots_->add(j.drvPath);
+    warnAboutForeignConstituents(result, jobsetName(js));
     db::NewEvaluation ev{.jobsetId = js.id,
                          .traceId = traceId,
                          .hash = p.hash,

@@ -5,7 +5,6 @@
 #include "db/connection_pool.hh"
 #include "evaluator/eval_workers.hh"
 #include "evaluator/input_fetcher.hh"
-#include "nix/gc_roots.hh"
 #include "util/clock.hh"
 #include "util/hydra_config.hh"
 
@@ -23,9 +22,6 @@ struct EvaluationSettings {
     FetchOptions fetch;
     EvalWorkerOptions workers;
     std::optional<bool> pureEval; ///< unset: pure evaluation for flakes only (their inputs are locked)
-    /// Every job's .drv gets a root here before its build is committed, so that a garbage
-    /// collection never leaves a queued build without its derivation (gc_roots_dir).
-    std::optional<std::filesystem::path> gcRootsDir;
 };
 
 /// The settings hydra.conf gives (evaluator_workers, evaluator_max_memory_size, ...).
@@ -76,7 +72,6 @@ private:
     const EvaluationSettings& settings_;
     const Clock& clock_;
     InputFetcher fetcher_;
-    std::optional<nix::GcRoots> roots_;
 };
 
 /// The name Hydra's logs and `hydra eval` use for a jobset: "project:jobset".

@@ -161,7 +161,7 @@ GitCheckout fetchGit(const GitSource& src, const fs::path& cacheRoot, std::chron
         if (!fs::exists(repo / "HEAD")) git("git init", {"init", "--quiet", "--bare", repo.string()});
         out.revision = fetchRevision(git, src);
         out.revCount = std::stol(git("git rev-list", {"rev-list", "--count", out.revision}));
-        out.gitTag = git("git describe", {"describe", "--always", "--tags", out.revision});
+        out.gitTag = git("git describe", {"describe", "--always", out.revision});
         exportTree(git, out.revision, tmp.path());
     }
     auto added = addToStore(tmp.path() / "source", timeout, stop);

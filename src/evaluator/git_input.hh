@@ -25,7 +25,7 @@ GitSource parseGitValue(const std::string& value);
 struct GitCheckout {
     std::string revision; ///< full commit hash
     long revCount = 0;    ///< commits reachable from it
-    std::string gitTag;   ///< `git describe --always` of it (the short hash when no tag is known)
+    std::string gitTag;   ///< `git describe --always` of it, as Hydra gives (annotated tags only)
     std::string storePath;
     std::string sha256; ///< NAR hash of storePath, Nix base-32
 };

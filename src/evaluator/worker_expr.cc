@@ -36,21 +36,31 @@ constexpr const char* helpers = R"nix(
     else null;
   maintainers = ms: if builtins.isList ms then joinNonNull (map maintainer ms) else maintainer ms;
   intOr = d: x: if builtins.isInt x then x else d;
-  constituent = c: if builtins.isString c then { job = c; } else { drv = c.drvPath; };
-  # An aggregate's constituents named as jobs ("tests.foo") become inputs of its derivation,
-  # as Hydra's rewrite makes them: it is built only after they all succeed.
-  withNamed = v: named:
-    if named == [ ] then v
-    else if !(v ? drvAttrs) then throw "aggregate job ‘${v.name}’ is not made by derivation, so its named constituents cannot be added to it"
-    else derivation (v.drvAttrs // {
-      _hydraNamedConstituents = map (n: (at (builtins.filter builtins.isString (builtins.split "[.]" n))).outPath) named;
-    });
+  # Hydra's spelling (nixpkgs' releaseTools.aggregate sets it); the other is accepted too.
+  isAggregate = v: (v._hydraAggregate or v._hydra_aggregate or false) == true;
+  namedOf = v: if isAggregate v then builtins.filter builtins.isString (v.constituents or [ ]) else [ ];
+  # The job a named constituent ("tests.foo") means; a typo is an error of the aggregate.
+  lookup = n:
+    let
+      step = acc: k:
+        if acc.found && builtins.isAttrs acc.v && acc.v ? ${k} then { found = true; v = autoCall acc.v.${k}; }
+        else { found = false; v = null; };
+      r = builtins.foldl' step { found = true; v = root; } (builtins.filter builtins.isString (builtins.split "[.]" n));
+    in if r.found && isDrv r.v then r.v else throw "named constituent ‘${n}’ is not a job of this jobset";
+  # An aggregate's named constituents become inputs of its derivation, as Hydra's rewrite makes
+  # them: it is built only after they all succeed. A constituent that is such an aggregate
+  # itself is meant as rewritten too, or the outer one would wait for the wrong derivation.
+  rewritten = v:
+    let named = namedOf v;
+    in if named == [ ] then v
+    else if !(v ? drvAttrs) then throw "aggregate ‘${v.name}’ is not made by derivation, so its named constituents cannot be added to it"
+    else derivation (v.drvAttrs // { _hydraNamedConstituents = map (n: (rewritten (lookup n)).outPath) named; });
+  constituent = c: if builtins.isString c then { job = c; } else { drv = (rewritten c).drvPath; };
   job = v0:
     let
       meta = v0.meta or { };
-      # Hydra's spelling (nixpkgs' releaseTools.aggregate sets it); the other is accepted too.
-      aggregate = (v0._hydraAggregate or v0._hydra_aggregate or false) == true;
-      v = withNamed v0 (if aggregate then builtins.filter builtins.isString (v0.constituents or [ ]) else [ ]);
+      aggregate = isAggregate v0;
+      v = rewritten v0;
     in {
       t = "job";
       drvPath = v.drvPath;
@@ -82,7 +92,9 @@ constexpr const char* helpers = R"nix(
     else if builtins.isAttrs v then children v
     else if v == null then { t = "skip"; }
     else throw "attribute ‘${builtins.concatStringsSep "." path}’ is a ${builtins.typeOf v}, which is not a job";
-  # Functions met on the way are called with the jobset's arguments, as nix-build would.
+  # A function met on the way is called with those of the jobset's arguments it names, as
+  # nix-build would; one naming none (x: ... cannot be told from { ... }: here) stays a function,
+  # an error of its attribute.
   autoCall = v: if builtins.isFunction v && builtins.functionArgs v != { }
     then v (builtins.intersectAttrs (builtins.functionArgs v) jobsetArgs) else v;
   at = path: builtins.foldl' (a: n: autoCall a.${n}) root path;

@@ -52,7 +52,7 @@ void EvaluatorFixture::SetUp()
     settings_.fetch.dataDir = state_;
     settings_.fetch.timeout = 60s;
     settings_.workers.workers = 2;
-    settings_.gcRootsDir = state_ + "/gcroots"; // the queue runner's, as hydra.conf gives both
+    settings_.workers.gcRootsDir = state_ + "/gcroots"; // the queue runner's, as hydra.conf gives both
     evalListener_ = std::make_unique<db::Listener>(
         conninfo_,
         std::vector<std::string>{"eval_started", "eval_added", "eval_cached", "eval_failed", "build_queued",

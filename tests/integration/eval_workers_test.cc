@@ -332,20 +332,23 @@ TEST_F(EvalWorkersTest, NestedFunctionsAreCalledAndInputsAreOnTheSearchPath)
     auto src = legacy("{ greeting }: let\n" + prelude(n) + R"(
 in {
   called = { greeting, unused ? 1 }: { job = mk "called-${greeting}" { }; };
-  fromInput = mk "${(import <lib>).prefix}-${toString (builtins.stringLength (builtins.getEnv "NIX_PATH"))}" { };
+  fromInput = mk (import <lib>).prefix { };
+  fromNixPath = mk (import <leaked>).prefix { };
   nothing = null;
   marked = { recurseForDerivations = true; inner = mk "inner" { }; };
 }
 )");
     src.searchPath.emplace_back("lib", (dir / "lib").string());
     // The evaluator's own NIX_PATH must not leak into the jobset.
-    ::setenv("NIX_PATH", "lib=/nonexistent:nixpkgs=/nonexistent", 1); // NOLINT(concurrency-mt-unsafe)
+    ::setenv("NIX_PATH", ("leaked=" + (dir / "lib").string()).c_str(), 1); // NOLINT(concurrency-mt-unsafe)
     auto r = evaluateJobs(src, {}, stop.get_token());
     ::unsetenv("NIX_PATH"); // NOLINT(concurrency-mt-unsafe)
-    EXPECT_TRUE(r.errors.empty()) << fmt::format("{}", fmt::join(summary(r), "\n"));
     EXPECT_EQ(names(r), (std::vector<std::string>{"called.job", "fromInput", "marked.inner"}));
     EXPECT_EQ(findJob(r, "called.job").nixName, "called-hello");
-    EXPECT_EQ(findJob(r, "fromInput").nixName, "from-the-input-0");
+    EXPECT_EQ(findJob(r, "fromInput").nixName, "from-the-input");
+    ASSERT_EQ(r.errors.size(), 1u) << fmt::format("{}", fmt::join(summary(r), "\n"));
+    EXPECT_NE(errorOf(r, "fromNixPath").find("was not found in the Nix search path"), std::string::npos)
+        << errorOf(r, "fromNixPath");
 }
 
 TEST_F(EvalWorkersTest, AJobsetReadsOnlyItsInputsAndNoEnvironment)
@@ -356,13 +359,36 @@ TEST_F(EvalWorkersTest, AJobsetReadsOnlyItsInputsAndNoEnvironment)
     std::ofstream(outside + "/secret") << "s3cret";
     auto src =
         legacy("{ greeting }: let\n" + prelude(nonce()) + "in {\n  leak = mk (builtins.readFile " + outside +
-               "/secret" + ") { };\n  env = mk \"env-${builtins.getEnv \"HOME\"}\" { };\n}\n");
+               "/secret" + ") { };\n  env = mk \"env-${builtins.getEnv \"HYDRA_TEST_SECRET\"}\" { };\n}\n");
+    ::setenv("HYDRA_TEST_SECRET", "s3cret", 1); // NOLINT(concurrency-mt-unsafe)
     auto r = evaluateJobs(src, {}, stop.get_token());
+    ::unsetenv("HYDRA_TEST_SECRET"); // NOLINT(concurrency-mt-unsafe)
+    std::filesystem::remove_all(outside);
     EXPECT_EQ(names(r), std::vector<std::string>{"env"});
     EXPECT_EQ(findJob(r, "env").nixName, "env-");
     EXPECT_NE(errorOf(r, "leak").find("forbidden in restricted mode"), std::string::npos)
         << errorOf(r, "leak");
-    std::filesystem::remove_all(outside);
+}
+
+TEST_F(EvalWorkersTest, NamedConstituentsAreCheckedAndNestedAggregatesRewritten)
+{
+    auto src = legacy("{ greeting }: let\n" + prelude(nonce()) + R"(
+in {
+  a = mk "a" { };
+  inner = mk "inner" { } // { _hydraAggregate = true; constituents = [ "a" ]; };
+  outer = mk "outer" { } // { _hydraAggregate = true; constituents = [ "inner" ]; };
+  typo = mk "typo" { } // { _hydraAggregate = true; constituents = [ "nosuch" ]; };
+}
+)");
+    auto r = evaluateJobs(src, {}, stop.get_token());
+    EXPECT_EQ(names(r), (std::vector<std::string>{"a", "inner", "outer"}));
+    ASSERT_EQ(r.errors.size(), 1u) << fmt::format("{}", fmt::join(summary(r), "\n"));
+    EXPECT_NE(errorOf(r, "typo").find("named constituent ‘nosuch’ is not a job of this jobset"),
+              std::string::npos)
+        << errorOf(r, "typo");
+    // The outer aggregate waits for the inner one as it is built: rewritten with its own input.
+    auto refs = run({.argv = {"nix-store", "--query", "--references", findJob(r, "outer").drvPath}}).out;
+    EXPECT_NE(refs.find(findJob(r, "inner").drvPath), std::string::npos) << refs;
 }
 
 TEST_F(EvalWorkersTest, AnEvaluationPastItsTimeLimitFailsSayingSo)

@@ -115,7 +115,7 @@ TEST_F(EvaluatorTest, FiftyJobsGiveExactlyTheRowsAndNotificationsOfOneEvaluation
             auto drv = row[0].as<std::string>();
             EXPECT_TRUE(validLocally(drv)) << drv;
             // Rooted, so that a garbage collection cannot take a queued build's derivation.
-            auto root = std::filesystem::path(*settings_.gcRootsDir) / drv.substr(drv.rfind('/') + 1);
+            auto root = std::filesystem::path(*settings_.workers.gcRootsDir) / drv.substr(drv.rfind('/') + 1);
             EXPECT_EQ(std::filesystem::read_symlink(root).string(), drv);
         }
     }
