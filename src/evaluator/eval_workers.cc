@@ -266,19 +266,17 @@ JobsEvaluation evaluateJobs(const JobSource& src, const EvalWorkerOptions& opts,
     Evaluation eval(src, opts);
     std::stop_callback link(stop, [&] { eval.abort().request_stop(); });
     Deadline deadline(opts.timeout, eval.abort());
-    auto timedOut = [&] {
-        return ExpressionError("evaluation of {} did not finish within {} s (evaluator_timeout)",
-                               describe(src), opts.timeout.count());
-    };
     try {
         eval.listTop();
         eval.run(onProgress);
     } catch (const EvalInterrupted&) {
-        if (deadline.expired() && !stop.stop_requested()) throw timedOut();
-        throw Error("evaluation of {} interrupted", describe(src));
+        // Only a stop request or the deadline abort an evaluation; which one is said below.
+        if (!stop.stop_requested() && !deadline.expired()) throw;
     }
     if (stop.stop_requested()) throw Error("evaluation of {} interrupted", describe(src));
-    if (deadline.expired()) throw timedOut();
+    if (deadline.expired())
+        throw ExpressionError("evaluation of {} did not finish within {} s (evaluator_timeout)",
+                              describe(src), opts.timeout.count());
     auto result = eval.take();
     log::debug("evaluated {}: {} jobs, {} errors", describe(src), result.jobs.size(), result.errors.size());
     return result;

@@ -57,6 +57,12 @@ uint64_t parseUnsigned(const ConfigEntry& e, uint64_t min, uint64_t max)
     badValue(e, min > 0 ? fmt::format("a whole number of at least {}", min) : "a whole number");
 }
 
+// A duration in whole seconds, at least `min`; the bound keeps it within a time_t of any width.
+std::chrono::seconds parseSeconds(const ConfigEntry& e, uint64_t min)
+{
+    return std::chrono::seconds(parseUnsigned(e, min, uint64_t(INT32_MAX)));
+}
+
 // Bytes, optionally with a binary suffix: 2147483648, 2G, 2GiB, 64m.
 uint64_t parseSize(const ConfigEntry& e)
 {
@@ -252,9 +258,7 @@ void Builder::readQueueRunner()
     with("max_db_connections", [&](auto& e) { q.maxDbConnections = unsigned(parseUnsigned(e, 1, uintMax)); });
     with("max_output_size", [&](auto& e) { q.maxOutputSize = parseSize(e); });
     with("max_log_size", [&](auto& e) { q.maxLogSize = parseSize(e); });
-    with("max_unsupported_time", [&](auto& e) {
-        q.maxUnsupportedTime = std::chrono::seconds(parseUnsigned(e, 0, uint64_t(INT32_MAX)));
-    });
+    with("max_unsupported_time", [&](auto& e) { q.maxUnsupportedTime = parseSeconds(e, 0); });
     with("store_uri", [&](auto& e) { q.storeUri = e.value; });
     with("server_store_uri", [&](auto& e) { q.serverStoreUri = e.value; });
     with("use-substitutes", [&](auto& e) { q.useSubstitutes = parseBool(e); });
@@ -264,8 +268,7 @@ void Builder::readQueueRunner()
          [&](auto& e) { q.maxLocalWorkerThreads = unsigned(parseUnsigned(e, 1, 1024)); });
     with("upload_logs_to_binary_cache", [&](auto& e) { q.uploadLogsToBinaryCache = parseBool(e); });
     with("max_tries", [&](auto& e) { q.maxTries = unsigned(parseUnsigned(e, 1, 1000)); });
-    with("retry_interval",
-         [&](auto& e) { q.retryInterval = std::chrono::seconds(parseUnsigned(e, 0, uint64_t(INT32_MAX))); });
+    with("retry_interval", [&](auto& e) { q.retryInterval = parseSeconds(e, 0); });
     with("retry_backoff", [&](auto& e) { q.retryBackoff = parseBackoff(e); });
     with("xxx-jobset-repeats", [&](auto& e) { q.jobsetRepeats = e.value; });
 }
@@ -284,8 +287,7 @@ void Builder::readEvaluator()
     with("allow_import_from_derivation", [&](auto& e) { ev.allowImportFromDerivation = parseBool(e); });
     with("evaluator_pure_eval", [&](auto& e) { ev.pureEval = parseBool(e); });
     with("evaluator_restrict_eval", [&](auto& e) { ev.restrictEval = parseBool(e); });
-    with("evaluator_timeout",
-         [&](auto& e) { ev.timeout = std::chrono::seconds(parseUnsigned(e, 1, uint64_t(INT32_MAX))); });
+    with("evaluator_timeout", [&](auto& e) { ev.timeout = parseSeconds(e, 1); });
 }
 
 void Builder::readNotify()
