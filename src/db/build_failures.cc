@@ -15,10 +15,11 @@ namespace {
 bool finishFailed(pqxx::transaction_base& t, BuildId id, BuildStatus status, int64_t startTime,
                   int64_t stopTime, bool cached)
 {
-    auto r = t.exec_params("UPDATE Builds SET finished = 1, buildStatus = $2, startTime = $3, stopTime = $4, "
-                           "  isCachedBuild = $5, notificationPendingSince = ($4::bigint)::integer "
-                           "WHERE id = $1 AND finished = 0",
-                           id, static_cast<int>(status), startTime, stopTime, cached ? 1 : 0);
+    auto r = t.exec_params(
+        "UPDATE Builds SET finished = 1, buildStatus = $2, startTime = $3::integer, stopTime = $4::integer, "
+        "  isCachedBuild = $5, notificationPendingSince = $4::integer "
+        "WHERE id = $1 AND finished = 0",
+        id, static_cast<int>(status), startTime, stopTime, cached ? 1 : 0);
     return r.affected_rows() == 1;
 }
 
@@ -95,10 +96,11 @@ std::optional<BuildId> findFailedStepBuild(pqxx::transaction_base& t, const std:
 bool finishCachedFailure(pqxx::transaction_base& t, const CachedFailure& c)
 {
     auto status = c.stepDrvPath == c.buildDrvPath ? BuildStatus::Failed : BuildStatus::DepFailed;
-    auto r = t.exec_params("UPDATE Builds SET finished = 1, buildStatus = $2, startTime = $3, stopTime = $3, "
-                           "  isCachedBuild = 1, notificationPendingSince = ($3::bigint)::integer "
-                           "WHERE id = $1 AND finished = 0",
-                           c.build, static_cast<int>(status), c.now);
+    auto r = t.exec_params(
+        "UPDATE Builds SET finished = 1, buildStatus = $2, startTime = $3::integer, stopTime = $3::integer, "
+        "  isCachedBuild = 1, notificationPendingSince = $3::integer "
+        "WHERE id = $1 AND finished = 0",
+        c.build, static_cast<int>(status), c.now);
     if (r.affected_rows() != 1) return false;
     std::vector<std::string> paths;
     for (auto& o : c.outputs)
@@ -118,10 +120,11 @@ bool finishCachedFailure(pqxx::transaction_base& t, const CachedFailure& c)
 bool abortBuild(pqxx::transaction_base& t, BuildId id, const std::string& drvPath, int64_t now,
                 const std::string& reason)
 {
-    auto r = t.exec_params("UPDATE Builds SET finished = 1, buildStatus = $2, startTime = $3, stopTime = $3, "
-                           "  notificationPendingSince = ($3::bigint)::integer "
-                           "WHERE id = $1 AND finished = 0",
-                           id, static_cast<int>(BuildStatus::Aborted), now);
+    auto r = t.exec_params(
+        "UPDATE Builds SET finished = 1, buildStatus = $2, startTime = $3::integer, stopTime = $3::integer, "
+        "  notificationPendingSince = $3::integer "
+        "WHERE id = $1 AND finished = 0",
+        id, static_cast<int>(BuildStatus::Aborted), now);
     if (r.affected_rows() != 1) return false;
     if (!reason.empty()) {
         NewStep s;

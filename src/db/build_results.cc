@@ -28,7 +28,8 @@ void replaceMetrics(pqxx::transaction_base& t, BuildId id, const std::vector<Bui
     t.exec_params("DELETE FROM BuildMetrics WHERE build = $1", id);
     for (auto& m : metrics)
         t.exec_params("INSERT INTO BuildMetrics (build, name, unit, value, project, jobset, job, timestamp) "
-                      "SELECT id, $2, $3, $4, project, jobset, job, timestamp FROM Builds WHERE id = $1",
+                      "SELECT b.id, $2, $3, $4, j.project, j.name, b.job, b.timestamp "
+                      "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE b.id = $1",
                       id, m.name, sql::emptyAsNull(m.unit), m.value);
 }
 
@@ -37,12 +38,13 @@ void replaceMetrics(pqxx::transaction_base& t, BuildId id, const std::vector<Bui
 bool markSucceededBuild(pqxx::transaction_base& t, const SucceededBuild& b)
 {
     auto status = b.failedWithOutput ? BuildStatus::FailedWithOutput : BuildStatus::Success;
-    auto r = t.exec_params("UPDATE Builds SET finished = 1, buildStatus = $2, startTime = $3, stopTime = $4, "
-                           "  size = $5, closureSize = $6, releaseName = $7, isCachedBuild = $8, "
-                           "  notificationPendingSince = ($4::bigint)::integer "
-                           "WHERE id = $1 AND finished = 0",
-                           b.id, static_cast<int>(status), b.startTime, b.stopTime, b.size, b.closureSize,
-                           sql::emptyAsNull(b.releaseName), b.isCachedBuild ? 1 : 0);
+    auto r = t.exec_params(
+        "UPDATE Builds SET finished = 1, buildStatus = $2, startTime = $3::integer, stopTime = $4::integer, "
+        "  size = $5, closureSize = $6, releaseName = $7, isCachedBuild = $8, "
+        "  notificationPendingSince = $4::integer "
+        "WHERE id = $1 AND finished = 0",
+        b.id, static_cast<int>(status), b.startTime, b.stopTime, b.size, b.closureSize,
+        sql::emptyAsNull(b.releaseName), b.isCachedBuild ? 1 : 0);
     if (r.affected_rows() != 1) return false;
     for (auto& o : b.outputs)
         t.exec_params("UPDATE BuildOutputs SET path = $3 WHERE build = $1 AND name = $2", b.id, o.name,

@@ -38,7 +38,7 @@ int insertStepRow(pqxx::transaction_base& t, const NewStep& s)
             "  machine, system, errorMsg, propagatedFrom) "
             "SELECT $1::integer, COALESCE(MAX(stepnr), 0) + 1, $2::integer, $3::text, $4::integer, "
             "$5::integer, "
-            "  $6::bigint, $7::bigint, $8::text, $9::text, $10::text, $11::integer "
+            "  $6::integer, $7::integer, $8::text, $9::text, $10::text, $11::integer "
             "FROM BuildSteps WHERE build = $1 "
             "ON CONFLICT DO NOTHING RETURNING stepnr",
             s.build, static_cast<int>(s.type), s.drvPath, running ? static_cast<int>(s.busy) : 0,

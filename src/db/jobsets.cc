@@ -152,7 +152,7 @@ void setJobsetError(pqxx::transaction_base& t, int id, int64_t now,
                     const std::optional<std::string>& errorMsg)
 {
     auto time = errorMsg ? std::optional<std::string>(std::to_string(now)) : std::nullopt;
-    t.exec_params("UPDATE Jobsets SET errorMsg = $2, errorTime = $3::bigint WHERE id = $1", id,
+    t.exec_params("UPDATE Jobsets SET errorMsg = $2, errorTime = $3::integer WHERE id = $1", id,
                   sql::orNull(errorMsg), sql::orNull(time));
 }
 

@@ -58,6 +58,17 @@ int countTables(pqxx::connection& c)
         .as<int>();
 }
 
+// This project's first releases recorded version 87 for a schema of their own making; only
+// they created this trigger function.
+bool hasEarlyShape(pqxx::connection& c)
+{
+    pqxx::nontransaction n(c);
+    return n
+        .exec1("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc "
+               "WHERE proname = 'fillbuildjobsetnames' AND pronamespace = current_schema()::regnamespace)")[0]
+        .as<bool>();
+}
+
 // Holds the schema advisory lock of the connection's session while it lives.
 class SchemaLock {
 public:
@@ -138,12 +149,12 @@ void checkUpgradable(pqxx::connection& c, int current, int baseVersion, int late
         throw SchemaError("database schema version {} is newer than this hydra supports ({}); upgrade hydra",
                           current, latest);
     if (current >= baseVersion) return;
-    bool havePath = !migrations.empty() && migrations.front().version <= current + 1;
-    if (!havePath)
+    int oldest = migrations.empty() ? baseVersion : std::min(baseVersion, migrations.front().version - 1);
+    if (current < oldest)
         throw SchemaError(
             "database {}: schema version {} is older than {}, the oldest this hydra can upgrade; "
             "run Hydra's own hydra-init to upgrade it to version {} first",
-            c.dbname(), current, baseVersion, baseVersion);
+            c.dbname(), current, oldest, oldest);
 }
 
 InitResult initLocked(pqxx::connection& c, std::string_view baseSql, int baseVersion,
@@ -168,6 +179,11 @@ InitResult initLocked(pqxx::connection& c, std::string_view baseSql, int baseVer
         if (m.version <= current) continue;
         applyInTransaction(c, fmt::format("migration {} ({})", m.version, m.name), m.sql, m.version, false);
         current = m.version;
+        ++result.applied;
+    }
+    if (current >= baseVersion && hasEarlyShape(c)) {
+        applyInTransaction(c, "repair of a schema 87 written by an early release of this project",
+                           embeddedFile("repairs/early-87.sql"), current, false);
         ++result.applied;
     }
     result.toVersion = current;

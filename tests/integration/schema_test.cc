@@ -194,14 +194,14 @@ TEST_F(SchemaTest, HoldsAnEvaluationAsHydraWritesIt)
                      b));
 
     auto r = exec(fmt::format(
-        "SELECT b.project, b.jobset, b.job, b.finished, b.maxsilent, j.name, e.hash, m.isNew, o.path, "
+        "SELECT j.project, j.name AS jobset, b.job, b.finished, b.maxsilent, e.hash, m.isNew, o.path, "
         "i.revision, ee.errorMsg FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id "
         "JOIN JobsetEvalMembers m ON m.build = b.id JOIN JobsetEvals e ON e.id = m.eval "
         "JOIN BuildOutputs o ON o.build = b.id JOIN JobsetEvalInputs i ON i.eval = e.id "
         "JOIN EvaluationErrors ee ON ee.id = e.evaluationerror_id WHERE b.id = {}",
         b));
     ASSERT_EQ(r.size(), 1u);
-    EXPECT_EQ(r[0]["project"].as<std::string>(), "patchelf"); // filled in from jobset_id
+    EXPECT_EQ(r[0]["project"].as<std::string>(), "patchelf"); // through jobset_id, as Hydra since 80
     EXPECT_EQ(r[0]["jobset"].as<std::string>(), "trunk");
     EXPECT_EQ(r[0]["job"].as<std::string>(), "build.x86_64-linux");
     EXPECT_EQ(r[0]["finished"].as<int>(), 0);
@@ -277,7 +277,8 @@ TEST_F(SchemaTest, ConstraintsRejectWhatHydraRejects)
     expectCheck(fmt::format("INSERT INTO RunCommandLogs (job_matcher, build_id, command, end_time, uuid) "
                             "VALUES ('*:*:*', {}, 'true', 5, gen_random_uuid())",
                             b));
-    EXPECT_THROW(exec("INSERT INTO BuildSteps (build, stepnr, type, busy) VALUES (999999, 1, 0, 0)"),
+    EXPECT_THROW(exec("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy) "
+                      "VALUES (999999, 1, 0, '/nix/store/x.drv', 0)"),
                  pqxx::foreign_key_violation);
     EXPECT_THROW(exec("INSERT INTO Builds (finished, timestamp, jobset_id, job, drvPath, system) "
                       "VALUES (0, 1, 999999, 'j', '/nix/store/x.drv', 'x86_64-linux')"),
@@ -288,13 +289,27 @@ TEST_F(SchemaTest, ConstraintsRejectWhatHydraRejects)
                       "VALUES ('x', 'nosuchproject', 'src', 'r.nix', '')"),
                  pqxx::foreign_key_violation);
     // A flake jobset is valid with a flake and no expression input.
-    exec("INSERT INTO Jobsets (name, project, type, flake) VALUES ('flaky', 'patchelf', 1, 'github:a/b')");
+    exec("INSERT INTO Jobsets (name, project, type, flake, emailOverride) "
+         "VALUES ('flaky', 'patchelf', 1, 'github:a/b', '')");
+    // Since schema 87 a step is resolved (status 13) exactly when it names its resolved derivation.
+    expectCheck(fmt::format("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status) "
+                            "VALUES ({}, 1, 0, '/nix/store/x.drv', 0, 13)",
+                            b));
+    expectCheck(
+        fmt::format("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, "
+                    "resolvedDrvPath) VALUES ({}, 1, 0, '/nix/store/x.drv', 0, 0, '/nix/store/y.drv')",
+                    b));
+    exec(fmt::format("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, resolvedDrvPath) "
+                     "VALUES ({}, 1, 0, '/nix/store/x.drv', 0, 13, '/nix/store/y.drv')",
+                     b));
 }
 
 TEST_F(SchemaTest, DeletingAJobsetDeletesItsBuildsAndEvaluations)
 {
     int b = queueBuild("j");
-    exec(fmt::format("INSERT INTO BuildSteps (build, stepnr, type, busy) VALUES ({}, 1, 0, 0)", b));
+    exec(fmt::format("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy) "
+                     "VALUES ({}, 1, 0, '/nix/store/x.drv', 0)",
+                     b));
     exec(fmt::format(
         "INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, hash) "
         "VALUES ({}, 1, 0, 0, 1, 'h')",
@@ -309,7 +324,9 @@ TEST_F(SchemaTest, RenamingAJobsetKeepsBuildsPointingAtIt)
 {
     int b = queueBuild("j");
     exec("UPDATE Jobsets SET name = 'main' WHERE name = 'trunk'");
-    EXPECT_EQ(one<std::string>(fmt::format("SELECT jobset FROM Builds WHERE id = {}", b)), "main");
+    EXPECT_EQ(one<std::string>(fmt::format(
+                  "SELECT j.name FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE b.id = {}", b)),
+              "main");
 }
 
 TEST_F(SchemaTest, NrBuildsCountsFinishedBuilds)

@@ -6,8 +6,8 @@
 -- transaction and then records the version in SchemaVersion; later changes go into
 -- migrations/NNNN-name.sql, never into this file.
 --
--- Times are Unix seconds. Hydra widened most of them to bigint (its upgrade 83), so the
--- year-2038 limit does not apply; readers may still read them as 32-bit integers today.
+-- Times are Unix seconds in integer columns, as in Hydra's schema 87; readers that need
+-- more than 32 bits widen them in SQL, never by changing a column here.
 
 create table SchemaVersion (
     version integer not null
@@ -64,19 +64,19 @@ create table Jobsets (
     nixExprInput               text,
     nixExprPath                text,
     errorMsg                   text,
-    errorTime                  bigint,
-    lastCheckedTime            bigint,
-    triggerTime                bigint, -- set by a push event: evaluate soon
+    errorTime                  integer,
+    lastCheckedTime            integer,
+    triggerTime                integer, -- set by a push event: evaluate soon
     enabled                    integer not null default 1,
     enableEmail                integer not null default 1,
     hidden                     integer not null default 0,
-    emailOverride              text not null default '',
+    emailOverride              text not null,
     keepnr                     integer not null default 3,
     checkInterval              integer not null default 300, -- 0: never poll
     schedulingShares           integer not null default 100,
     fetchErrorMsg              text,
     forceEval                  boolean,
-    startTime                  bigint, -- set while an evaluation runs
+    startTime                  integer, -- set while an evaluation runs
     type                       integer not null default 0,
     flake                      text,
     enable_dynamic_run_command boolean not null default false,
@@ -172,7 +172,7 @@ create table JobsetInputAlts (
 create table Builds (
     id                       serial primary key not null,
     finished                 integer not null,
-    timestamp                bigint not null, -- when the build was queued
+    timestamp                integer not null, -- when the build was queued
     jobset_id                integer not null,
     job                      text not null,
     nixName                  text,
@@ -188,8 +188,8 @@ create table Builds (
     isCurrent                integer default 0,
     priority                 integer not null default 0, -- meta.schedulingPriority
     globalPriority           integer not null default 0, -- raised by "bump to front"
-    startTime                bigint,
-    stopTime                 bigint,
+    startTime                integer,
+    stopTime                 integer,
     isCachedBuild            integer,
     buildStatus              integer,
     size                     bigint,
@@ -197,30 +197,10 @@ create table Builds (
     releaseName              text,
     keep                     integer not null default 0, -- 1: a GC root is kept
     notificationPendingSince integer, -- set until build_finished has been handled
-    -- Hydra (upgrades 84-85) copies the jobset's names into each build again; when a
-    -- writer leaves them out, BuildsFillJobsetNames below fills them in from jobset_id.
-    project                  text not null,
-    jobset                   text not null,
     check (finished = 0 or (stoptime is not null and stoptime != 0)),
     check (finished = 0 or (starttime is not null and starttime != 0)),
-    foreign key (jobset_id) references Jobsets (id) on delete cascade,
-    foreign key (project, jobset) references Jobsets (project, name) on delete cascade on update cascade
+    foreign key (jobset_id) references Jobsets (id) on delete cascade
 );
-
-create function fillBuildJobsetNames() returns trigger language plpgsql as $$
-begin
-    if new.project is null or new.jobset is null then
-        select j.project, j.name into new.project, new.jobset from Jobsets j where j.id = new.jobset_id;
-        if not found then
-            raise foreign_key_violation using
-                message = format('Builds.jobset_id %s does not name a jobset', new.jobset_id);
-        end if;
-    end if;
-    return new;
-end;
-$$;
-create trigger BuildsFillJobsetNames before insert on Builds for each row
-    execute procedure fillBuildJobsetNames();
 
 create function notifyBuildsDeleted() returns trigger language plpgsql as $$
 begin
@@ -260,10 +240,11 @@ create trigger BuildBumped after update on Builds for each row
     when (old.globalPriority != new.globalPriority)
     execute procedure notifyBuildBumped();
 
+-- path is NULL for a floating content-addressed output until it is built.
 create table BuildOutputs (
     build integer not null,
     name  text not null,
-    path  text not null,
+    path  text,
     primary key (build, name),
     foreign key (build) references Builds (id) on delete cascade
 );
@@ -275,18 +256,20 @@ create table BuildSteps (
     build              integer not null,
     stepnr             integer not null,
     type               integer not null,
-    drvPath            text,
+    drvPath            text not null, -- substitution steps too (placeholders from upgrade 86)
     busy               integer not null,
     status             integer,
     errorMsg           text,
-    startTime          bigint,
-    stopTime           bigint,
+    startTime          integer,
+    stopTime           integer,
     machine            text not null default '',
     system             text,
     propagatedFrom     integer, -- the build whose step this result was copied from
     overhead           integer, -- milliseconds spent copying to and from the machine
     timesBuilt         integer,
     isNonDeterministic boolean,
+    resolvedDrvPath    text, -- status 13 (resolved): the derivation it was resolved to
+    check ((status = 13) = (resolvedDrvPath is not null)),
     primary key (build, stepnr),
     foreign key (build) references Builds (id) on delete cascade,
     foreign key (propagatedFrom) references Builds (id) on delete cascade
@@ -296,7 +279,7 @@ create table BuildStepOutputs (
     build  integer not null,
     stepnr integer not null,
     name   text not null,
-    path   text not null,
+    path   text, -- NULL: a floating content-addressed output not built yet
     primary key (build, stepnr, name),
     foreign key (build) references Builds (id) on delete cascade,
     foreign key (build, stepnr) references BuildSteps (build, stepnr) on delete cascade
@@ -341,7 +324,7 @@ create table BuildMetrics (
     project   text not null,
     jobset    text not null,
     job       text not null,
-    timestamp bigint not null,
+    timestamp integer not null,
     primary key (build, name),
     foreign key (build) references Builds (id) on delete cascade,
     foreign key (project) references Projects (name) on update cascade,
@@ -351,8 +334,8 @@ create table BuildMetrics (
 -- Caches of fetched inputs, one table per fetcher.
 create table CachedPathInputs (
     srcPath    text not null,
-    timestamp  bigint not null, -- first seen with this hash
-    lastSeen   bigint not null,
+    timestamp  integer not null, -- first seen with this hash
+    lastSeen   integer not null,
     sha256hash text not null,
     storePath  text not null,
     primary key (srcPath, sha256hash)
@@ -405,8 +388,8 @@ create table CachedHgInputs (
 create table CachedCVSInputs (
     uri        text not null,
     module     text not null,
-    timestamp  bigint not null,
-    lastSeen   bigint not null,
+    timestamp  integer not null,
+    lastSeen   integer not null,
     sha256hash text not null,
     storePath  text not null,
     primary key (uri, module, sha256hash)
@@ -415,14 +398,14 @@ create table CachedCVSInputs (
 create table EvaluationErrors (
     id        serial primary key not null,
     errorMsg  text, -- the evaluator's error output; '' when there was none
-    errorTime bigint
+    errorTime integer
 );
 
 create table JobsetEvals (
     id                 serial primary key not null,
     jobset_id          integer not null,
     evaluationerror_id integer,
-    timestamp          bigint not null,
+    timestamp          integer not null,
     checkoutTime       integer not null, -- seconds spent fetching inputs
     evalTime           integer not null, -- seconds spent evaluating
     hasNewBuilds       integer not null, -- 0: nothing new, members not recorded
@@ -443,6 +426,7 @@ create table JobsetEvalInputs (
     type       text not null,
     uri        text,
     revision   text,
+    shortRevLength smallint, -- how many characters of revision to show (Nix's shortRev)
     value      text,
     dependency integer, -- the build providing a 'build' input
     path       text,
@@ -467,7 +451,7 @@ create table UriRevMapper (
 create table NewsItems (
     id         serial primary key not null,
     contents   text not null,
-    createTime bigint not null,
+    createTime integer not null,
     author     text not null,
     foreign key (author) references Users (userName) on delete cascade on update cascade
 );
@@ -505,8 +489,8 @@ create table RunCommandLogs (
     job_matcher  text not null,
     build_id     integer not null,
     command      text not null,
-    start_time   bigint,
-    end_time     bigint,
+    start_time   integer,
+    end_time     integer,
     error_number integer,
     exit_code    integer,
     signal       integer,
