@@ -75,8 +75,8 @@ protected:
     {
         return t
             .exec_params(
-                "INSERT INTO Jobsets (name, project, nixExprInput, nixExprPath, enabled, checkInterval) "
-                "VALUES ($1, $2, 'src', 'release.nix', $3, 60) RETURNING id",
+                "INSERT INTO Jobsets (name, project, nixExprInput, nixExprPath, enabled, checkInterval, "
+                "emailOverride) VALUES ($1, $2, 'src', 'release.nix', $3, 60, '') RETURNING id",
                 name, project, enabled)[0][0]
             .as<int>();
     }

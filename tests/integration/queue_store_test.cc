@@ -56,8 +56,8 @@ protected:
     static int addJobset(pqxx::work& w, const std::string& name, int shares)
     {
         return w
-            .exec_params("INSERT INTO Jobsets (name, project, nixExprInput, nixExprPath, schedulingShares) "
-                         "VALUES ($1, 'proj', 'src', 'default.nix', $2) RETURNING id",
+            .exec_params("INSERT INTO Jobsets (name, project, nixExprInput, nixExprPath, schedulingShares, "
+                         "emailOverride) VALUES ($1, 'proj', 'src', 'default.nix', $2, '') RETURNING id",
                          name, shares)[0][0]
             .as<int>();
     }
@@ -218,8 +218,10 @@ TEST_F(QueueStoreTest, JobsetSharesAndRecentStepSpans)
     auto b = addBuild("a");
     inTxn([&](pqxx::work& w) {
         w.exec_params(
-            "INSERT INTO BuildSteps (build, stepnr, type, busy, status, startTime, stopTime) VALUES "
-            "($1, 1, 0, 0, 0, 100, 200), ($1, 2, 0, 0, 0, 300, 400), ($1, 3, 0, 1, NULL, 500, NULL)",
+            "INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime) "
+            "VALUES ($1, 1, 0, '/nix/store/x.drv', 0, 0, 100, 200), ($1, 2, 0, '/nix/store/x.drv', 0, 0, "
+            "300, 400), "
+            "($1, 3, 0, '/nix/store/x.drv', 1, NULL, 500, NULL)",
             b);
         return 0;
     });
