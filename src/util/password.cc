@@ -2,8 +2,10 @@
 
 #include "util/error.hh"
 
+#include <algorithm>
 #include <argon2.h>
 #include <array>
+#include <charconv>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -19,14 +21,6 @@ constexpr uint32_t memoryKiB = 64 * 1024;
 constexpr uint32_t lanes = 1;
 constexpr size_t saltLen = 16;
 constexpr size_t hashLen = 32;
-
-bool isSha1Hex(std::string_view s)
-{
-    if (s.size() != 40) return false;
-    for (char c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
-}
 
 std::string sha1Hex(std::string_view s)
 {
@@ -49,6 +43,30 @@ std::optional<argon2_type> argonType(std::string_view stored)
     return std::nullopt;
 }
 
+bool argonMatches(std::string_view password, const std::string& stored, argon2_type type)
+{
+    return argon2_verify(stored.c_str(), password.data(), password.size(), type) == ARGON2_OK;
+}
+
+// Hashes made with fewer passes or less memory than ours (older Argon2 version, other
+// variant) are replaced at the next login; stronger ones, such as Hydra's 256 MiB, are kept.
+bool weakerThanOurs(std::string_view stored)
+{
+    constexpr std::string_view ours = "$argon2id$v=19$";
+    if (!stored.starts_with(ours)) return true;
+    std::string_view params = stored.substr(ours.size());
+    params = params.substr(0, params.find('$'));
+    uint32_t m = 0;
+    uint32_t t = 0;
+    while (!params.empty()) {
+        std::string_view item = params.substr(0, params.find(','));
+        params.remove_prefix(std::min(params.size(), item.size() + 1));
+        uint32_t* target = item.starts_with("m=") ? &m : item.starts_with("t=") ? &t : nullptr;
+        if (target) std::from_chars(item.data() + 2, item.data() + item.size(), *target);
+    }
+    return m < memoryKiB || t < timeCost;
+}
+
 } // namespace
 
 std::string hashPassword(std::string_view password)
@@ -65,22 +83,45 @@ std::string hashPassword(std::string_view password)
     return encoded;
 }
 
-bool verifyPassword(std::string_view password, std::string_view stored)
+PasswordCheck checkPassword(std::string_view password, std::string_view stored)
 {
     if (auto type = argonType(stored)) {
         std::string s(stored);
-        return argon2_verify(s.c_str(), password.data(), password.size(), *type) == ARGON2_OK;
+        if (argonMatches(password, s, *type)) return {.valid = true, .rehash = weakerThanOurs(stored)};
+        // An old SHA-1 hash that `hydra init` wrapped in Argon2: as Hydra does, the login
+        // succeeds and the caller replaces it with a hash of the password itself.
+        if (argonMatches(sha1Hex(password), s, *type)) return {.valid = true, .rehash = true};
+        return {};
     }
-    if (isSha1Hex(stored)) {
+    if (isLegacySha1Hash(stored)) {
         std::string h = sha1Hex(password);
-        return CRYPTO_memcmp(h.data(), stored.data(), h.size()) == 0;
+        if (CRYPTO_memcmp(h.data(), stored.data(), h.size()) == 0) return {.valid = true, .rehash = true};
     }
-    return false;
+    return {};
+}
+
+bool verifyPassword(std::string_view password, std::string_view stored)
+{
+    return checkPassword(password, stored).valid;
+}
+
+bool isLegacySha1Hash(std::string_view stored)
+{
+    if (stored.size() != 40) return false;
+    for (char c : stored)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+std::string upgradeLegacySha1Hash(std::string_view sha1Hex)
+{
+    if (!isLegacySha1Hash(sha1Hex)) throw Error("not a legacy SHA-1 password hash");
+    return hashPassword(sha1Hex);
 }
 
 bool isSupportedPasswordHash(std::string_view hash)
 {
-    return argonType(hash) || isSha1Hex(hash);
+    return argonType(hash) || isLegacySha1Hash(hash);
 }
 
 } // namespace hydra
