@@ -1,6 +1,7 @@
 #include "cli/commands.hh"
 #include "cli/site.hh"
 #include "db/schema.hh"
+#include "db/users.hh"
 
 #include <cstdio>
 
@@ -19,6 +20,9 @@ int cmdInit(Args& args)
     else
         std::printf("migrated schema from version %d to %d (%d migrations)\n", r.fromVersion, r.toVersion,
                     r.applied);
+    // As Hydra's hydra-init: no bare SHA-1 password hash survives an init.
+    if (int n = db::upgradeLegacyPasswordHashes(*conn); n > 0)
+        std::printf("upgraded %d legacy SHA-1 password hash%s to Argon2id\n", n, n == 1 ? "" : "es");
     return 0;
 }
 

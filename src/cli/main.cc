@@ -27,8 +27,10 @@ const std::map<std::string, Command>& commands()
     static const std::map<std::string, Command> table{
         {"init", {cmdInit, "hydra init"}},
         {"create-user",
-         {cmdCreateUser, "hydra create-user NAME [--full-name N] [--email-address E] [--password-prompt | "
-                         "--password-hash H | --password P] [--role R]... [--wipe-roles] [--type T]"}},
+         {cmdCreateUser,
+          "hydra create-user NAME [--rename-from OLD] [--full-name N] [--email-address E] "
+          "[--password-prompt | --password-hash H | --password P] [--role R]... [--wipe-roles] "
+          "[--type T] [--help]"}},
         {"up", {cmdUp, "hydra up [--example DIR]"}},
         {"eval", {cmdEval, "hydra eval PROJECT JOBSET"}},
         {"down", {cmdDown, "hydra down"}},

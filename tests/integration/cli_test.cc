@@ -27,7 +27,8 @@ struct Cli {
     RunResult run(const std::string& program, std::vector<std::string> args, const std::string& input = "")
     {
         args.insert(args.begin(), binDir + "/" + program);
-        ProcessOptions o{.argv = args, .setEnv = env, .unsetEnv = {"HYDRA_CONFIG", "HYDRA_DBI"}};
+        ProcessOptions o{
+            .argv = args, .setEnv = env, .unsetEnv = {"HYDRA_CONFIG", "HYDRA_DBI", "HYDRA_DATABASE_URL"}};
         return hydra::run(o, input, std::chrono::minutes(2));
     }
 };
@@ -90,7 +91,7 @@ TEST_F(CliTest, UnreachableDatabaseIsOneClearMessage)
 {
     cli.env["HYDRA_DBI"] = "dbi:Pg:dbname=hydra;host=127.0.0.1;port=1";
     auto r = cli.run("hydra", {"init"});
-    expectOneLineError(r, "hydra init: error: cannot connect to the database (");
+    expectOneLineError(r, "hydra init: error: cannot reach the database named by HYDRA_DBI (");
 }
 
 TEST_F(CliTest, MalformedConfigNamesFileAndLine)
@@ -108,7 +109,7 @@ TEST_F(CliTest, CreateUserStoresSlowSaltedHashAndRoles)
     auto r = cli.run("hydra-create-user",
                      {"alice", "--full-name", "Alice", "--email-address", "a@example.org",
                       "--password-prompt", "--role", "admin", "--role", "restart-jobs"},
-                     "s3cret\n");
+                     "s3cret\ns3cret\n");
     ASSERT_EQ(exitCode(r), 0) << r.err;
     EXPECT_EQ(r.out, "created user 'alice'\n");
     auto c = db::connect(conninfo);
@@ -136,6 +137,145 @@ TEST_F(CliTest, CreateUserAcceptsExistingHashesOnly)
                        "--password-hash");
     expectOneLineError(cli.run("hydra", {"create-user", "carol", "--role", "superuser"}),
                        "unknown role 'superuser'");
+}
+
+TEST_F(CliTest, InitUpgradesLegacySha1PasswordsInPlaceAndTheOldPasswordStillLogsIn)
+{
+    ASSERT_EQ(exitCode(cli.run("hydra", {"init"})), 0);
+    auto c = db::connect(conninfo);
+    // sha1("foobar"), as old Hydra versions stored it.
+    db::upsertUser(*c, {.name = "alice", .passwordHash = "8843d7f92416211de9ebb963ff4ce28125932878"});
+    std::string janetHash = hashPassword("foobar");
+    db::upsertUser(*c, {.name = "janet", .passwordHash = janetHash});
+    db::upsertUser(*c, {.name = "nopass"});
+
+    auto r = cli.run("hydra", {"init"});
+    ASSERT_EQ(exitCode(r), 0) << r.err;
+    EXPECT_NE(r.out.find("upgraded 1 legacy SHA-1 password hash to Argon2id"), std::string::npos) << r.out;
+    auto upgraded = db::userPasswordHash(*c, "alice");
+    ASSERT_TRUE(upgraded);
+    EXPECT_TRUE(upgraded->starts_with("$argon2id$")) << *upgraded;
+    EXPECT_TRUE(verifyPassword("foobar", *upgraded));
+    EXPECT_FALSE(verifyPassword("foobaz", *upgraded));
+    EXPECT_EQ(db::userPasswordHash(*c, "janet"), janetHash) << "an Argon2 hash is left alone";
+    EXPECT_EQ(db::userPasswordHash(*c, "nopass"), "!");
+
+    r = cli.run("hydra-init", {});
+    ASSERT_EQ(exitCode(r), 0) << r.err;
+    EXPECT_EQ(r.out.find("upgraded"), std::string::npos) << r.out;
+    EXPECT_EQ(db::userPasswordHash(*c, "alice"), upgraded) << "a second init must change nothing";
+
+    // The login replaces the wrapped SHA-1 by a hash of the password itself, as Hydra does.
+    EXPECT_FALSE(db::checkUserPassword(*c, "alice", "foobaz"));
+    EXPECT_EQ(db::userPasswordHash(*c, "alice"), upgraded);
+    EXPECT_TRUE(db::checkUserPassword(*c, "alice", "foobar"));
+    auto relogged = db::userPasswordHash(*c, "alice");
+    EXPECT_NE(relogged, upgraded);
+    EXPECT_FALSE(checkPassword("8843d7f92416211de9ebb963ff4ce28125932878", *relogged).valid)
+        << "after the login the SHA-1 itself is no longer a password";
+    EXPECT_TRUE(db::checkUserPassword(*c, "alice", "foobar"));
+    EXPECT_EQ(db::userPasswordHash(*c, "alice"), relogged);
+    EXPECT_TRUE(db::checkUserPassword(*c, "janet", "foobar"));
+    EXPECT_FALSE(db::checkUserPassword(*c, "nopass", "!"));
+}
+
+TEST_F(CliTest, CreateUserTakesHydrasOptionsInBothForms)
+{
+    ASSERT_EQ(exitCode(cli.run("hydra", {"init"})), 0);
+    auto r = cli.run("hydra-create-user", {"--full-name=Alice Liddell", "--email-address=alice@example.org",
+                                           "--role=admin", "--type=hydra", "alice", "--role", "eval-jobset",
+                                           "--password-hash=8843d7f92416211de9ebb963ff4ce28125932878"});
+    ASSERT_EQ(exitCode(r), 0) << r.err;
+    EXPECT_EQ(r.out, "created user 'alice'\n");
+    auto c = db::connect(conninfo);
+    auto alice = db::findUser(*c, "alice");
+    ASSERT_TRUE(alice);
+    EXPECT_EQ(alice->fullName, "Alice Liddell");
+    EXPECT_EQ(alice->emailAddress, "alice@example.org");
+    EXPECT_EQ(alice->type, "hydra");
+    EXPECT_EQ(db::userRoles(*c, "alice"), (std::vector<std::string>{"admin", "eval-jobset"}));
+    // A SHA-1 given with --password-hash is stored inside Argon2, as Hydra does.
+    EXPECT_TRUE(alice->passwordHash.starts_with("$argon2id$")) << alice->passwordHash;
+    EXPECT_TRUE(verifyPassword("foobar", alice->passwordHash));
+
+    r = cli.run("hydra", {"create-user", "--rename-from=alice", "--wipe-roles", "--role=cancel-build",
+                          "--full-name=", "liddell"});
+    ASSERT_EQ(exitCode(r), 0) << r.err;
+    EXPECT_EQ(r.out, "renamed user 'alice' to 'liddell'\n");
+    EXPECT_FALSE(db::findUser(*c, "alice"));
+    auto renamed = db::findUser(*c, "liddell");
+    ASSERT_TRUE(renamed);
+    EXPECT_EQ(renamed->fullName, std::nullopt) << "an empty --full-name clears it, as in Hydra";
+    EXPECT_EQ(renamed->passwordHash, alice->passwordHash);
+    EXPECT_EQ(db::userRoles(*c, "liddell"), (std::vector<std::string>{"cancel-build"}));
+
+    expectOneLineError(cli.run("hydra", {"create-user", "--rename-from=nobody", "x"}),
+                       "'nobody': no such user");
+    expectOneLineError(cli.run("hydra", {"create-user", "bob", "--type=gitlab"}),
+                       "unknown user type 'gitlab'");
+    auto flagWithValue = cli.run("hydra", {"create-user", "bob", "--wipe-roles=yes"});
+    EXPECT_EQ(exitCode(flagWithValue), 2);
+    EXPECT_NE(flagWithValue.err.find("--wipe-roles takes no value"), std::string::npos) << flagWithValue.err;
+    EXPECT_FALSE(db::findUser(*c, "bob"));
+}
+
+TEST_F(CliTest, CreateUserGivesGoogleAndGithubUsersNoPassword)
+{
+    ASSERT_EQ(exitCode(cli.run("hydra", {"init"})), 0);
+    auto r = cli.run("hydra", {"create-user", "carol@example.org", "--type", "github"});
+    ASSERT_EQ(exitCode(r), 0) << r.err;
+    auto c = db::connect(conninfo);
+    auto carol = db::findUser(*c, "carol@example.org");
+    ASSERT_TRUE(carol);
+    EXPECT_EQ(carol->emailAddress, "carol@example.org");
+    EXPECT_EQ(carol->passwordHash, "!");
+    expectOneLineError(cli.run("hydra", {"create-user", "carol@example.org",
+                                         "--password-hash=8843d7f92416211de9ebb963ff4ce28125932878"}),
+                       "Google and GitHub users have no password");
+    EXPECT_EQ(db::findUser(*c, "carol@example.org")->passwordHash, "!");
+    expectOneLineError(cli.run("hydra", {"create-user", "dan", "--type=google"}),
+                       "must be its e-mail address");
+    EXPECT_FALSE(db::findUser(*c, "dan"));
+}
+
+TEST_F(CliTest, CreateUserRefusesConflictingPasswordOptions)
+{
+    ASSERT_EQ(exitCode(cli.run("hydra", {"init"})), 0);
+    const std::string sha1 = "--password-hash=8843d7f92416211de9ebb963ff4ce28125932878";
+    std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"--password-prompt", sha1}, "--password-prompt and --password-hash cannot be used together"},
+        {{"--password=foo", "--password-prompt"}, "--password and --password-prompt cannot be used together"},
+        {{"--password=foo", sha1}, "--password and --password-hash cannot be used together"},
+        {{"--password=foo", sha1, "--password-prompt"},
+         "--password, --password-hash and --password-prompt cannot be used together"},
+    };
+    for (auto& [options, message] : cases) {
+        std::vector<std::string> argv{"create-user", "erin"};
+        argv.insert(argv.end(), options.begin(), options.end());
+        expectOneLineError(cli.run("hydra", argv, "pw\npw\n"), message);
+    }
+    auto c = db::connect(conninfo);
+    EXPECT_FALSE(db::findUser(*c, "erin"));
+}
+
+TEST_F(CliTest, PasswordPromptOnAPipeNeedsTheSamePasswordTwice)
+{
+    ASSERT_EQ(exitCode(cli.run("hydra", {"init"})), 0);
+    auto r = cli.run("hydra-create-user", {"frank", "--password-prompt"}, "my-password\nmy-password\n");
+    ASSERT_EQ(exitCode(r), 0) << r.err;
+    auto c = db::connect(conninfo);
+    auto hash = db::userPasswordHash(*c, "frank");
+    ASSERT_TRUE(hash);
+    EXPECT_TRUE(verifyPassword("my-password", *hash));
+
+    expectOneLineError(
+        cli.run("hydra-create-user", {"frank", "--password-prompt"}, "new-password\nnew-passw0rd\n"),
+        "the two passwords differ");
+    expectOneLineError(cli.run("hydra-create-user", {"frank", "--password-prompt"}, "new-password\n"),
+                       "standard input must repeat it on a second line");
+    expectOneLineError(cli.run("hydra-create-user", {"frank", "--password-prompt"}, ""),
+                       "no password on standard input");
+    EXPECT_EQ(db::userPasswordHash(*c, "frank"), hash) << "a refused prompt must leave the password alone";
 }
 
 TEST_F(CliTest, CreateUserBeforeInitSaysToRunInit)
