@@ -3,28 +3,13 @@
 #include "db/connect.hh"
 #include "db/connection_pool.hh"
 #include "util/logging.hh"
+#include "util/stop_signals.hh"
 #include "util/strings.hh"
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 #include <pqxx/pqxx>
 
 namespace hydra::db {
-
-namespace {
-
-/// Sleeps for `d` unless a stop is requested first; false if it was.
-bool sleepUnlessStopped(const std::stop_token& st, std::chrono::milliseconds d)
-{
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock lock(m);
-    cv.wait_for(lock, st, d, [] { return false; });
-    return !st.stop_requested();
-}
-
-} // namespace
 
 /// Forwards the notifications of one channel to the listener's callback.
 class Listener::Receiver final : public pqxx::notification_receiver {

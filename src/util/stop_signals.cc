@@ -2,9 +2,11 @@
 
 #include "util/logging.hh"
 
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
+#include <mutex>
 #include <pthread.h>
 #include <thread>
 #include <unistd.h>
@@ -37,6 +39,15 @@ void runUntilStopSignal(const std::function<void(const std::stop_token&)>& body)
     if (!work.get_stop_token().stop_requested()) ::kill(::getpid(), SIGTERM);
     waiter.join();
     if (failure) std::rethrow_exception(failure);
+}
+
+bool sleepUnlessStopped(const std::stop_token& stop, std::chrono::milliseconds d)
+{
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    cv.wait_for(lock, stop, d, [] { return false; });
+    return !stop.stop_requested();
 }
 
 std::string hydraDataDir()

@@ -1,6 +1,7 @@
 #pragma once
-// runUntilStopSignal: how every daemon runs its work until SIGTERM or SIGINT.
+// How daemons stop: runUntilStopSignal turns SIGTERM/SIGINT into a stop request; sleepUnlessStopped.
 
+#include <chrono>
 #include <functional>
 #include <stop_token>
 #include <string>
@@ -12,6 +13,9 @@ namespace hydra {
 /// waits for them, so shutdown happens only through stop tokens. Rethrows what `body` threw.
 /// Call it before starting any other thread.
 void runUntilStopSignal(const std::function<void(const std::stop_token&)>& body);
+
+/// Sleeps for `d` unless a stop is requested first, which ends the sleep at once; false if it was.
+bool sleepUnlessStopped(const std::stop_token& stop, std::chrono::milliseconds d);
 
 /// The state directory: HYDRA_DATA, or Hydra's default /var/lib/hydra.
 std::string hydraDataDir();
