@@ -1,6 +1,5 @@
 #include "cli/site.hh"
 
-#include "db/connect.hh"
 #include "util/error.hh"
 
 #include <cstdlib>
@@ -21,8 +20,7 @@ Site Site::fromEnvironment()
     Site s;
     const char* data = std::getenv("HYDRA_DATA"); // NOLINT(concurrency-mt-unsafe)
     s.dataDir_ = data && *data ? data : defaultDataDir();
-    const char* dbi = std::getenv("HYDRA_DBI"); // NOLINT(concurrency-mt-unsafe)
-    if (dbi && *dbi) s.dbi_ = dbi;
+    s.database_ = db::DatabaseSource::fromEnvironment(s.dataDir_);
     // The config file defaults to $HYDRA_DATA/hydra.conf: use the state directory decided here.
     std::string dataDir = s.dataDir_;
     s.config_ = HydraConfig::fromEnvironment([dataDir](std::string_view name) -> std::optional<std::string> {
@@ -32,19 +30,14 @@ Site Site::fromEnvironment()
     return s;
 }
 
-db::PrivateCluster Site::privateCluster() const
-{
-    return db::PrivateCluster(db::ClusterOptions{.dataDir = dataDir_ + "/postgres"});
-}
-
 std::string Site::conninfo(bool startPrivate) const
 {
-    return db::resolveDatabase(dbi_ ? dbi_->c_str() : nullptr, dataDir_, startPrivate);
+    return database_.conninfo(startPrivate);
 }
 
 std::unique_ptr<pqxx::connection> Site::connect(bool startPrivate) const
 {
-    return db::connect(conninfo(startPrivate));
+    return database_.connect(startPrivate);
 }
 
 } // namespace hydra::cli

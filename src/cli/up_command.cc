@@ -69,6 +69,14 @@ void createExample(pqxx::connection& conn, const std::string& dir)
         std::printf("example: created project example, jobset hello (%s/release.nix)\n", abs.c_str());
 }
 
+/// The database in use and where it was named: "<conninfo> (HYDRA_DATABASE_URL)".
+std::string databaseLine(const Site& site)
+{
+    const auto& source = site.database();
+    return db::redactConninfo(site.conninfo(false)) + " (" +
+           (source.external() ? source.variable() : std::string("private cluster")) + ")";
+}
+
 } // namespace
 
 int cmdUp(Args& args)
@@ -86,8 +94,7 @@ int cmdUp(Args& args)
     auto conn = site.connect(/*startPrivate=*/true);
     auto schema = db::initSchema(*conn);
     std::printf("state directory: %s\n", site.dataDir().c_str());
-    std::printf("database: %s%s\n", db::redactConninfo(site.conninfo(false)).c_str(),
-                site.externalDatabase() ? "" : " (private cluster)");
+    std::printf("database: %s\n", databaseLine(site).c_str());
     std::printf("schema: version %d%s\n", schema.toVersion, schema.applied ? " (initialised now)" : "");
     if (example) createExample(*conn, *example);
     Daemons daemons(site.dataDir(), Daemons::selfDir());
@@ -110,7 +117,7 @@ int cmdDown(Args& args)
     Daemons daemons(site.dataDir(), Daemons::selfDir());
     for (const auto& line : daemons.stopAll(std::chrono::seconds(60))) std::printf("%s\n", line.c_str());
     if (site.externalDatabase()) {
-        std::printf("database is external (HYDRA_DBI): not stopping it\n");
+        std::printf("database is external (%s): not stopping it\n", site.database().variable().c_str());
         return 0;
     }
     auto cluster = site.privateCluster();
@@ -130,7 +137,7 @@ int cmdStatus(Args& args)
     auto conn = site.connect(/*startPrivate=*/false);
     int version = db::schemaVersion(*conn);
     std::printf("state directory: %s\n", site.dataDir().c_str());
-    std::printf("database: %s\n", db::redactConninfo(site.conninfo(false)).c_str());
+    std::printf("database: %s\n", databaseLine(site).c_str());
     std::printf("schema: version %d\n", version);
     if (version == 0) return 1;
     auto o = db::readOverview(*conn);

@@ -506,26 +506,4 @@ void PrivateCluster::createDatabase(std::string_view name)
     }
 }
 
-std::string resolveDatabase(const char* hydraDbiEnv, const std::string& hydraDataDir, bool startPrivate)
-{
-    if (hydraDbiEnv && *hydraDbiEnv) {
-        try {
-            return conninfoFromDbi(hydraDbiEnv);
-        } catch (const Error& e) {
-            throw Error("HYDRA_DBI: {}", e.what());
-        }
-    }
-    if (hydraDataDir.empty())
-        throw Error(
-            "no database configured: set HYDRA_DBI, or HYDRA_DATA for hydra's own PostgreSQL cluster");
-    PrivateCluster cluster({.dataDir = hydraDataDir + "/postgres"});
-    if (startPrivate)
-        cluster.ensureRunning();
-    else if (!cluster.running())
-        throw Error("no database configured (HYDRA_DBI) and the private cluster under {} is not running; "
-                    "run `hydra up`",
-                    cluster.dataDir());
-    return cluster.conninfo();
-}
-
 } // namespace hydra::db

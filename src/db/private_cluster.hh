@@ -63,10 +63,6 @@ private:
     std::optional<int> port_;
 };
 
-/// What HYDRA_DBI / the state dir say: conninfo of an external server, or of the private
-/// cluster under $HYDRA_DATA/postgres (started on demand). Used by every program.
-std::string resolveDatabase(const char* hydraDbiEnv, const std::string& hydraDataDir, bool startPrivate);
-
 /// The directory holding initdb and pg_ctl: $HYDRA_PG_BINDIR, else PATH, else the highest
 /// /usr/lib/postgresql/<version>/bin. Throws naming the places searched.
 std::string findPgBinDir();

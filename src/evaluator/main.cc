@@ -1,15 +1,15 @@
 // hydra-evaluator: evaluates due jobsets into evaluations and queued builds, until SIGTERM.
 // `--unlock` frees jobsets an evaluator that died left marked as being evaluated.
 
-#include "db/private_cluster.hh"
+#include "db/daemon_database.hh"
 #include "evaluator/evaluator_daemon.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
 #include "util/stop_signals.hh"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <string_view>
 
@@ -17,12 +17,10 @@ using namespace hydra;
 
 namespace {
 
-evaluator::EvaluatorDaemonSettings settingsFromEnvironment()
+evaluator::EvaluatorDaemonSettings settingsFromEnvironment(const std::string& dataDir)
 {
     evaluator::EvaluatorDaemonSettings s;
-    auto dataDir = hydraDataDir();
     auto config = HydraConfig::fromEnvironment();
-    s.conninfo = db::resolveDatabase(std::getenv("HYDRA_DBI"), dataDir, /*startPrivate=*/true); // NOLINT
     s.evaluation = evaluator::evaluationSettings(config, dataDir);
     s.maxConcurrentEvals = std::max(1U, config.evaluator.maxConcurrentEvals);
     return s;
@@ -30,15 +28,21 @@ evaluator::EvaluatorDaemonSettings settingsFromEnvironment()
 
 int run(bool unlock)
 {
-    auto settings = settingsFromEnvironment();
+    auto dataDir = hydraDataDir();
+    auto settings = settingsFromEnvironment(dataDir);
+    auto database = db::DatabaseSource::fromEnvironment(dataDir);
     if (unlock) {
-        int n = evaluator::unlockJobsets(settings.conninfo);
+        int n = evaluator::unlockJobsets(database.conninfo(/*startPrivate=*/true));
         std::printf("hydra-evaluator: freed %d jobsets\n", n);
         return 0;
     }
     SystemClock clock;
-    runUntilStopSignal(
-        [&](const std::stop_token& stop) { evaluator::runEvaluatorDaemon(settings, clock, stop); });
+    runUntilStopSignal([&](const std::stop_token& stop) {
+        auto conninfo = db::openDaemonDatabase("hydra-evaluator", database, stop);
+        if (!conninfo) return;
+        settings.conninfo = *conninfo;
+        evaluator::runEvaluatorDaemon(settings, clock, stop);
+    });
     return 0;
 }
 

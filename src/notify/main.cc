@@ -1,16 +1,16 @@
 // hydra-notify: hands every notification about builds and evaluations to the configured
 // plugins (RunCommand, ...), until SIGTERM.
 
-#include "db/private_cluster.hh"
+#include "db/daemon_database.hh"
 #include "notify/notify_daemon.hh"
 #include "notify/plugins.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
 #include "util/stop_signals.hh"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <string_view>
 #include <thread>
@@ -24,7 +24,6 @@ notify::NotifyDaemonSettings settingsFromEnvironment()
     notify::NotifyDaemonSettings s;
     s.dataDir = hydraDataDir();
     s.config = HydraConfig::fromEnvironment();
-    s.conninfo = db::resolveDatabase(std::getenv("HYDRA_DBI"), s.dataDir, /*startPrivate=*/true); // NOLINT
     s.plugins = notify::makePlugins(s.config);
     s.retry = notify::RetryPolicy::fromEnvironment();
     s.maxDbConnections = std::max(1U, s.config.notify.maxConcurrentNotifications) + 3;
@@ -35,7 +34,13 @@ notify::NotifyDaemonSettings settingsFromEnvironment()
 int runDaemon()
 {
     auto settings = settingsFromEnvironment();
-    runUntilStopSignal([&](const std::stop_token& stop) { notify::runNotifyDaemon(settings, stop); });
+    auto database = db::DatabaseSource::fromEnvironment(settings.dataDir);
+    runUntilStopSignal([&](const std::stop_token& stop) {
+        auto conninfo = db::openDaemonDatabase("hydra-notify", database, stop);
+        if (!conninfo) return;
+        settings.conninfo = *conninfo;
+        notify::runNotifyDaemon(settings, stop);
+    });
     return 0;
 }
 

@@ -1,6 +1,6 @@
 // hydra-queue-runner: builds every queued build on the configured machines.
 
-#include "db/private_cluster.hh"
+#include "db/daemon_database.hh"
 #include "nix/machines.hh"
 #include "queue-runner/queue_runner.hh"
 #include "util/error.hh"
@@ -9,7 +9,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <pqxx/except>
 #include <string_view>
@@ -24,7 +23,6 @@ qr::QueueRunnerSettings settingsFromEnvironment()
     qr::QueueRunnerSettings s;
     s.dataDir = hydraDataDir();
     s.config = HydraConfig::fromEnvironment();
-    s.conninfo = db::resolveDatabase(std::getenv("HYDRA_DBI"), s.dataDir, /*startPrivate=*/true); // NOLINT
     s.machinesFiles = nix::machinesFilePaths();
     return s;
 }
@@ -32,7 +30,13 @@ qr::QueueRunnerSettings settingsFromEnvironment()
 int runDaemon()
 {
     auto settings = settingsFromEnvironment();
-    runUntilStopSignal([&](const std::stop_token& stop) { qr::runQueueRunner(settings, stop); });
+    auto database = db::DatabaseSource::fromEnvironment(settings.dataDir);
+    runUntilStopSignal([&](const std::stop_token& stop) {
+        auto conninfo = db::openDaemonDatabase("hydra-queue-runner", database, stop);
+        if (!conninfo) return;
+        settings.conninfo = *conninfo;
+        qr::runQueueRunner(settings, stop);
+    });
     return 0;
 }
 
@@ -60,6 +64,7 @@ int main(int argc, char** argv)
     try {
         if (status) {
             auto s = settingsFromEnvironment();
+            s.conninfo = db::DatabaseSource::fromEnvironment(s.dataDir).conninfo(/*startPrivate=*/true);
             std::printf("%s\n", qr::queryQueueRunnerStatus(s.conninfo, std::chrono::seconds(10)).c_str());
             return 0;
         }

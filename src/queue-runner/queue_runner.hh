@@ -11,7 +11,7 @@ namespace hydra::qr {
 
 /// What the daemon is started with, read once by main().
 struct QueueRunnerSettings {
-    std::string conninfo;          ///< the database (HYDRA_DBI or the private cluster)
+    std::string conninfo;          ///< the database, as db::DatabaseSource chose it
     HydraConfig config;            ///< hydra.conf
     std::filesystem::path dataDir; ///< HYDRA_DATA: build logs live below it
     std::vector<std::string> machinesFiles;

@@ -1,6 +1,7 @@
 // The private PostgreSQL cluster: start/stop/restart, crash recovery, running as the
-// unprivileged user, database resolution; and the test fixture built on it.
+// unprivileged user, the private cluster as the last-resort database; and the test fixture built on it.
 
+#include "db/database_source.hh"
 #include "db/private_cluster.hh"
 #include "harness/pg_fixture.hh"
 #include "util/error.hh"
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <pwd.h>
 #include <sstream>
 #include <sys/prctl.h>
@@ -22,6 +24,7 @@
 
 namespace fs = std::filesystem;
 using hydra::db::ClusterOptions;
+using hydra::db::DatabaseSource;
 using hydra::db::PrivateCluster;
 using hydra::test::makeTempDir;
 using hydra::test::PgCluster;
@@ -52,6 +55,12 @@ std::string errorOf(const std::function<void()>& f)
     }
     ADD_FAILURE() << "expected an error";
     return {};
+}
+
+// An environment naming no database: the private cluster is the one used.
+std::optional<std::string> noEnv(std::string_view)
+{
+    return std::nullopt;
 }
 
 std::vector<pid_t> childrenOf(pid_t parent)
@@ -289,42 +298,28 @@ TEST(PrivateClusterConcurrency, SimultaneousFirstStartsShareOneServer)
     EXPECT_TRUE(tc.cluster.running());
 }
 
-TEST(ResolveDatabase, HydraDbiWins)
-{
-    EXPECT_EQ(hydra::db::resolveDatabase("dbi:Pg:dbname=x;host=/run/pg", "/nonexistent", true),
-              "dbname='x' host='/run/pg'");
-    EXPECT_EQ(hydra::db::resolveDatabase("postgresql:///x", "", false), "postgresql:///x");
-}
-
-TEST(ResolveDatabase, BadHydraDbiIsRejected)
-{
-    auto msg = errorOf([] { hydra::db::resolveDatabase("dbi:mysql:dbname=hydra", "/nonexistent", true); });
-    EXPECT_NE(msg.find("HYDRA_DBI"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("dbi:mysql:dbname=hydra"), std::string::npos) << msg;
-    msg = errorOf([] { hydra::db::resolveDatabase("nonsense", "/nonexistent", true); });
-    EXPECT_NE(msg.find("'nonsense'"), std::string::npos) << msg;
-}
-
-TEST(ResolveDatabase, StoppedPrivateClusterSaysRunHydraUp)
+TEST(DatabaseSource, StoppedPrivateClusterSaysRunHydraUp)
 {
     std::string dir = makeTempDir("hydra-pc-");
-    auto msg = errorOf([&] { hydra::db::resolveDatabase(nullptr, dir, false); });
+    auto source = DatabaseSource::fromEnvironment(dir, noEnv);
+    auto msg = errorOf([&] { source.conninfo(/*startPrivate=*/false); });
     EXPECT_NE(msg.find(dir + "/postgres is not running"), std::string::npos) << msg;
     EXPECT_NE(msg.find("hydra up"), std::string::npos) << msg;
-    EXPECT_NE(errorOf([&] { hydra::db::resolveDatabase("", "", false); }).find("HYDRA_DBI"),
-              std::string::npos);
+    EXPECT_FALSE(fs::exists(dir + "/postgres")) << "only looking must not create the cluster";
     fs::remove_all(dir);
 }
 
-TEST(ResolveDatabase, StartsThePrivateClusterOnDemand)
+TEST(DatabaseSource, StartsThePrivateClusterOnDemand)
 {
     std::string dir = makeTempDir("hydra-pc-");
-    std::string conninfo = hydra::db::resolveDatabase(nullptr, dir, true);
+    auto source = DatabaseSource::fromEnvironment(dir, noEnv);
+    std::string conninfo = source.conninfo(/*startPrivate=*/true);
     {
-        pqxx::connection c(conninfo);
-        EXPECT_EQ(pqxx::nontransaction(c).exec("SELECT current_database()")[0][0].as<std::string>(), "hydra");
+        auto c = source.connect(/*startPrivate=*/false);
+        EXPECT_EQ(pqxx::nontransaction(*c).exec("SELECT current_database()")[0][0].as<std::string>(),
+                  "hydra");
     }
-    EXPECT_EQ(hydra::db::resolveDatabase(nullptr, dir, false), conninfo);
+    EXPECT_EQ(source.conninfo(/*startPrivate=*/false), conninfo);
     PrivateCluster(ClusterOptions{.dataDir = dir + "/postgres"}).stop();
     fs::remove_all(dir);
 }
