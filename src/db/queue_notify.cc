@@ -25,6 +25,19 @@ std::string buildFinishedPayload(BuildId id, std::span<const BuildId> dependents
     return s;
 }
 
+std::vector<std::string> buildFinishedPayloads(BuildId id, std::span<const BuildId> dependents)
+{
+    const std::string head = std::to_string(id);
+    std::vector<std::string> parts{head};
+    for (auto d : dependents) {
+        std::string field = '\t' + std::to_string(d);
+        // Each part names the build, so a listener can handle any part on its own.
+        if (parts.back().size() + field.size() > buildFinishedPartLimit) parts.push_back(head);
+        parts.back() += field;
+    }
+    return parts;
+}
+
 void notifyBuildStarted(pqxx::transaction_base& t, BuildId id)
 {
     notify(t, "build_started", std::to_string(id));
@@ -46,7 +59,7 @@ void notifyStepFinished(pqxx::transaction_base& t, BuildId id, int stepNr, std::
 
 void notifyBuildFinished(pqxx::transaction_base& t, BuildId id, std::span<const BuildId> dependents)
 {
-    notify(t, "build_finished", buildFinishedPayload(id, dependents));
+    for (const auto& part : buildFinishedPayloads(id, dependents)) notify(t, "build_finished", part);
 }
 
 void notifyDumpStatus(pqxx::transaction_base& t)

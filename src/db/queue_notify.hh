@@ -2,12 +2,14 @@
 // The queue runner's announcements on Hydra's channels (NOTIFY inside the caller's transaction,
 // so they are sent exactly when the change they announce commits) and its SystemStatus document.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <pqxx/transaction_base>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hydra::db {
 
@@ -16,13 +18,23 @@ using BuildId = int64_t;
 /// Payload of build_finished: the build, then the other builds that finished with it, tab-separated.
 std::string buildFinishedPayload(BuildId id, std::span<const BuildId> dependents);
 
+/// The most bytes one build_finished payload holds. PostgreSQL refuses a payload of 8,000 bytes
+/// or more, and with it the whole transaction; Hydra's queue runner splits at 7,000.
+inline constexpr size_t buildFinishedPartLimit = 7000;
+
+/// buildFinishedPayload split into payloads of at most buildFinishedPartLimit bytes, each
+/// starting with `id` and followed by as many whole dependent ids as fit, in order; one payload
+/// (the id alone) when there are no dependents.
+std::vector<std::string> buildFinishedPayloads(BuildId id, std::span<const BuildId> dependents);
+
 /// build_started: `id`.
 void notifyBuildStarted(pqxx::transaction_base& t, BuildId id);
 /// step_started: `id<TAB>stepnr`.
 void notifyStepStarted(pqxx::transaction_base& t, BuildId id, int stepNr);
 /// step_finished: `id<TAB>stepnr<TAB>logPath`; throws hydra::Error if logPath holds a tab.
 void notifyStepFinished(pqxx::transaction_base& t, BuildId id, int stepNr, std::string_view logPath);
-/// build_finished: `id` then each dependent id, tab-separated.
+/// build_finished: `id` then each dependent id, tab-separated; several notifications, as
+/// buildFinishedPayloads splits them, when the dependents do not fit in one.
 void notifyBuildFinished(pqxx::transaction_base& t, BuildId id, std::span<const BuildId> dependents);
 /// dump_status (no payload): asks a running queue runner to write its status document.
 void notifyDumpStatus(pqxx::transaction_base& t);
