@@ -71,7 +71,9 @@ Event Event::parse(std::string channel, std::string payload)
     auto it = layouts().find(channel);
     if (it == layouts().end()) throw Error("notification on unknown channel ‘{}’", channel);
     const Layout& l = it->second;
-    Event e{std::move(channel), std::move(payload), {}};
+    Event e;
+    e.channel = std::move(channel);
+    e.payload = std::move(payload);
     e.fields = splitTabs(e.payload);
     bool fits = e.fields.size() >= l.minFields && e.fields.size() <= l.maxFields;
     for (size_t i = 0; fits && i < std::min(l.idFields, e.fields.size()); ++i)
@@ -92,6 +94,14 @@ std::vector<int64_t> Event::dependents() const
     std::vector<int64_t> out;
     if (channel != "build_finished") return out;
     for (size_t i = 1; i < fields.size(); ++i) out.push_back(idAt(*this, i));
+    return out;
+}
+
+std::vector<int64_t> Event::buildsToHandle() const
+{
+    std::vector<int64_t> out;
+    if (!buildHandled) out.push_back(buildId());
+    for (auto d : dependents()) out.push_back(d);
     return out;
 }
 

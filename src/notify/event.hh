@@ -12,6 +12,10 @@ struct Event {
     std::string channel;
     std::string payload;
     std::vector<std::string> fields;
+    /// For build_finished: the build's own notification was handled with an earlier
+    /// build_finished. Dependents too many for one notification come in several, each naming
+    /// the build first; the daemon sets this on all but the one that handles the build.
+    bool buildHandled = false;
 
     /// Splits and checks a payload against the channel's layout (hydra-compat.md section 2):
     /// the number of fields and which of them are ids. Throws hydra::Error naming the channel
@@ -23,6 +27,10 @@ struct Event {
     int64_t buildId() const;
     /// For build_finished: the other builds that finished with it (dependents), else empty.
     std::vector<int64_t> dependents() const;
+    /// The builds a plugin acts for, one by one: buildId() (unless buildHandled), then the
+    /// dependents. A plugin reporting on the build as a whole (a mail about a failure and the
+    /// builds it took down) still uses buildId() as its subject.
+    std::vector<int64_t> buildsToHandle() const;
     /// For step_started and step_finished: the step number.
     int stepNr() const;
     /// For step_finished: the log file's path ("" when the step kept no log).

@@ -71,6 +71,7 @@ private:
     void callPlugin(const Task& t, Plugin& p);
     void recordFailure(const Task& t, Plugin& p, const std::string& error);
     void clearPending(const Event& e);
+    void markBuildHandled(Event& e);
     void waitForWorkers();
 
     NotifyDaemonSettings& s_;
@@ -191,6 +192,7 @@ void Daemon::worker(const std::stop_token& st)
 
 void Daemon::runTask(Task& t)
 {
+    if (t.event.channel == "build_finished" && t.event.fields.size() > 1) markBuildHandled(t.event);
     for (auto* p : t.plugins) callPlugin(t, *p);
     try {
         if (t.event.channel == "build_finished") clearPending(t.event);
@@ -254,6 +256,28 @@ void Daemon::clearPending(const Event& e)
     auto ids = buildsOf(e);
     auto cleared = pool_.withTransaction([&](pqxx::work& t) { return db::clearNotificationPending(t, ids); });
     for (auto id : cleared) log::debug("build {}: notification handled", id);
+}
+
+// The queue runner splits a build_finished naming many dependents into several notifications,
+// each naming the build first. Events of one build run one at a time, and the first to run
+// clears the build's pending flag: a later one that finds it cleared acts for its dependents
+// only. (A failed plugin keeps the flag set, so its retry, and later parts, act for the build
+// again; RunCommand does not run a command again that already succeeded since the build
+// finished.)
+void Daemon::markBuildHandled(Event& e)
+{
+    try {
+        auto since = pool_.withTransaction(
+            [&](pqxx::work& t) { return db::notificationPendingSince(t, e.buildId()); });
+        e.buildHandled = !since.has_value();
+    } catch (const std::exception& ex) {
+        // Acting for the build twice is better than not at all.
+        log::error("cannot tell whether build {} was handled already: {}", e.buildId(), ex.what());
+        return;
+    }
+    if (e.buildHandled)
+        log::info("build {}: handled already; this build_finished is for {} of its dependents", e.buildId(),
+                  e.fields.size() - 1);
 }
 
 void Daemon::waitForWorkers()

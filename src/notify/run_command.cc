@@ -173,10 +173,8 @@ bool RunCommand::wants(const std::string& channel) const
 void RunCommand::handle(const Event& event, const PluginContext& ctx)
 {
     if (!wants(event.channel)) return;
-    std::vector<int64_t> builds{event.buildId()};
-    for (auto d : event.dependents()) builds.push_back(d);
     std::vector<std::string> failures;
-    for (auto b : builds) handleBuild(b, eventName(event.channel), ctx, failures);
+    for (auto b : event.buildsToHandle()) handleBuild(b, eventName(event.channel), ctx, failures);
     if (failures.empty()) return;
     std::string all;
     for (const auto& f : failures) all += (all.empty() ? "" : "; ") + f;

@@ -23,6 +23,16 @@ TEST(NotifyEvent, BuildAndStepPayloadsGiveTheirIds)
     EXPECT_EQ(Event::parse("eval_added", "trace\t4\t5").buildId(), 0);
 }
 
+TEST(NotifyEvent, ABuildHandledWithAnEarlierPartIsLeftToItsDependents)
+{
+    auto e = Event::parse("build_finished", "12\t13\t14");
+    EXPECT_EQ(e.buildsToHandle(), (std::vector<int64_t>{12, 13, 14}));
+    e.buildHandled = true;
+    EXPECT_EQ(e.buildsToHandle(), (std::vector<int64_t>{13, 14}));
+    EXPECT_EQ(e.buildId(), 12) << "still the subject of what plugins report";
+    EXPECT_EQ(Event::parse("step_started", "12\t3").buildsToHandle(), (std::vector<int64_t>{12}));
+}
+
 TEST(NotifyEvent, MalformedPayloadsAndUnknownChannelsAreNamed)
 {
     for (auto [channel, payload] :
