@@ -361,8 +361,8 @@ TEST_F(CliTest, UpWithTheExampleEvaluatesAndBuildsTheExampleJobset)
     for (auto deadline = std::chrono::steady_clock::now() + 180s;
          done < 5 && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(200ms)) {
         pqxx::read_transaction t(c);
-        done = t.exec1("SELECT count(*) FROM Builds WHERE project = 'example' AND jobset = "
-                       "'hello' AND finished = 1 AND buildStatus = 0")[0]
+        done = t.exec1("SELECT count(*) FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE "
+                       "j.project = 'example' AND j.name = 'hello' AND finished = 1 AND buildStatus = 0")[0]
                    .as<long long>();
     }
     auto down = cli.run("hydra", {"down"});

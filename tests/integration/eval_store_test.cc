@@ -371,9 +371,10 @@ TEST_F(EvalStoreTest, WritesANewEvaluationWithEveryRowAndNotification)
     EXPECT_EQ(res.lowestNewBuild, res.newBuilds.front());
 
     auto builds =
-        query("SELECT id, finished, timestamp, jobset_id, project, jobset, job, nixName, description, "
+        query("SELECT b.id, finished, timestamp, jobset_id, j.project, j.name, job, nixName, b.description, "
               "drvPath, system, license, homepage, maintainers, maxsilent, timeout, isChannel, "
-              "isCurrent, priority, globalPriority FROM Builds ORDER BY id");
+              "isCurrent, priority, globalPriority FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id "
+              "ORDER BY b.id");
     ASSERT_EQ(builds.size(), 5u);
     for (size_t i = 0; i < 5; ++i) {
         auto b = builds[i];
