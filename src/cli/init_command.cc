@@ -17,6 +17,8 @@ int cmdInit(Args& args)
         std::printf("schema is up to date (version %d)\n", r.toVersion);
     else if (r.fromVersion == 0)
         std::printf("created schema version %d\n", r.toVersion);
+    else if (r.fromVersion == r.toVersion)
+        std::printf("repaired schema version %d to Hydra's shape\n", r.toVersion);
     else
         std::printf("migrated schema from version %d to %d (%d migrations)\n", r.fromVersion, r.toVersion,
                     r.applied);

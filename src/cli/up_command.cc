@@ -6,6 +6,7 @@
 #include "db/overview.hh"
 #include "db/projects.hh"
 #include "db/schema.hh"
+#include "db/users.hh"
 #include "util/error.hh"
 
 #include <cstdio>
@@ -93,6 +94,7 @@ int cmdUp(Args& args)
     writeExampleConfig(site);
     auto conn = site.connect(/*startPrivate=*/true);
     auto schema = db::initSchema(*conn);
+    db::upgradeLegacyPasswordHashes(*conn); // as `hydra init` does: up is init, then the daemons
     std::printf("state directory: %s\n", site.dataDir().c_str());
     std::printf("database: %s\n", databaseLine(site).c_str());
     std::printf("schema: version %d%s\n", schema.toVersion, schema.applied ? " (initialised now)" : "");
