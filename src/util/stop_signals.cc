@@ -2,6 +2,7 @@
 
 #include "util/logging.hh"
 
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
@@ -21,6 +22,7 @@ void runUntilStopSignal(const std::function<void(const std::stop_token&)>& body)
     sigaddset(&stopSignals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
     std::exception_ptr failure;
+    std::atomic<bool> ended{false}; // the work ended by itself: the signal below is our own
     std::jthread work([&](const std::stop_token& stop) {
         try {
             body(stop);
@@ -31,12 +33,15 @@ void runUntilStopSignal(const std::function<void(const std::stop_token&)>& body)
     std::jthread waiter([&] {
         int sig = 0;
         sigwait(&stopSignals, &sig);
-        log::info("received signal {}: stopping", sig);
+        if (!ended) log::info("received signal {}: stopping", sig);
         work.request_stop();
     });
     work.join();
     // The work may have ended by itself (an error): wake the waiter so it can end too.
-    if (!work.get_stop_token().stop_requested()) ::kill(::getpid(), SIGTERM);
+    if (!work.get_stop_token().stop_requested()) {
+        ended = true;
+        ::kill(::getpid(), SIGTERM);
+    }
     waiter.join();
     if (failure) std::rethrow_exception(failure);
 }
