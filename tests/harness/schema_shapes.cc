@@ -1,5 +1,7 @@
 #include "harness/schema_shapes.hh"
 
+#include "db/schema.hh"
+
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
@@ -122,9 +124,9 @@ void downgradeSchema(pqxx::connection& c, int version)
 
 void createEarlySchema87(pqxx::connection& c)
 {
+    db::initSchema(c);
     pqxx::work t(c);
-    t.exec(dataFile("schema-shapes/early-87.sql"));
-    t.exec("INSERT INTO SchemaVersion (version) VALUES (87)");
+    t.exec(dataFile("schema-shapes/early-87-from-87.sql"));
     t.commit();
 }
 

@@ -11,7 +11,8 @@ namespace hydra::test {
 /// Hydra's own releases left it, SchemaVersion included.
 void downgradeSchema(pqxx::connection& c, int version);
 
-/// Creates, on an empty database, the schema this project's first releases recorded as 87.
+/// Creates, on an empty database, the schema this project's first releases recorded as 87
+/// (from Hydra's 87, undoing what the repair does).
 void createEarlySchema87(pqxx::connection& c);
 
 /// Every line in which the database's catalog differs from Hydra's schema 87 ("missing: ..."
