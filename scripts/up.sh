@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-./scripts/build.sh release
+# Only what runs: the tests and benchmarks are built by scripts/test.sh.
+./scripts/build.sh release hydra hydra-queue-runner hydra-evaluator hydra-notify
 if [ -z "${HYDRA_DATA:-}" ]; then
   if [ "$(id -u)" = 0 ]; then export HYDRA_DATA=/var/lib/hydra; else export HYDRA_DATA="$HOME/.local/share/hydra"; fi
 fi
