@@ -28,19 +28,18 @@ ResultMapping mapBuildResult(SBS status, bool failedMarker)
     case SBS::AlreadyValid:
     case SBS::ResolvesToAlreadyValid: return success(failedMarker, true);
     case SBS::PermanentFailure: return {.status = BuildStatus::Failed, .canCache = true};
-    // Rejections say why: Hydra keeps the message with them.
     case SBS::InputRejected:
-    case SBS::OutputRejected: return {.status = BuildStatus::Failed, .canCache = true, .keepErrorMsg = true};
+    case SBS::OutputRejected: return {.status = BuildStatus::Failed, .canCache = true};
     case SBS::TransientFailure: return {.status = BuildStatus::Failed, .transient = true};
     case SBS::TimedOut: return {.status = BuildStatus::TimedOut};
-    case SBS::MiscFailure: return {.status = BuildStatus::Aborted, .transient = true, .keepErrorMsg = true};
+    case SBS::MiscFailure: return {.status = BuildStatus::Aborted, .transient = true};
     case SBS::LogLimitExceeded: return {.status = BuildStatus::LogLimitExceeded};
     case SBS::NotDeterministic: return {.status = BuildStatus::NotDeterministic, .canCache = true};
     case SBS::DependencyFailed: return {.status = BuildStatus::DepFailed};
     case SBS::CachedFailure:
     case SBS::NoSubstituters: break;
     }
-    return {.status = BuildStatus::Aborted, .keepErrorMsg = true};
+    return {.status = BuildStatus::Aborted};
 }
 
 ResultMapping mapBuildPathsStatus(uint64_t exitStatus, bool failedMarker)
@@ -49,16 +48,42 @@ ResultMapping mapBuildPathsStatus(uint64_t exitStatus, bool failedMarker)
     switch (exitStatus) {
     case 0: return success(failedMarker, false);
     case 100:
-    case 102: return {.status = BuildStatus::Failed, .canCache = true, .keepErrorMsg = true};
+    case 102: return {.status = BuildStatus::Failed, .canCache = true};
     case 101: return {.status = BuildStatus::TimedOut};
     case 104: return {.status = BuildStatus::NotDeterministic, .canCache = true};
-    default: return {.status = BuildStatus::Aborted, .transient = true, .keepErrorMsg = true};
+    default: return {.status = BuildStatus::Aborted, .transient = true};
     }
 }
 
 bool isBuildDerivationRefusal(std::string_view message)
 {
     return message.find("not privileged to build") != std::string_view::npos;
+}
+
+std::string plainNixMessage(std::string_view message)
+{
+    std::string out;
+    out.reserve(message.size());
+    for (size_t i = 0; i < message.size(); ++i) {
+        // CSI sequences: ESC '[' parameters, then one final byte in '@'..'~'.
+        if (message[i] == '\x1b' && i + 1 < message.size() && message[i + 1] == '[') {
+            i += 2;
+            while (i < message.size() && (message[i] < '@' || message[i] > '~')) ++i;
+            continue;
+        }
+        out += message[i];
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ' || out.back() == '\r')) out.pop_back();
+    return out;
+}
+
+std::string firstLine(std::string_view message)
+{
+    auto plain = plainNixMessage(message);
+    auto nl = plain.find('\n');
+    if (nl == std::string::npos) return plain;
+    plain.resize(nl);
+    return plain;
 }
 
 } // namespace hydra::qr

@@ -20,8 +20,6 @@ struct ResultMapping {
     bool canCache = false;
     /// The outputs were already valid or substituted on the machine: nothing was built, no log.
     bool isCached = false;
-    /// Hydra records the builder's message only where it says more than the status does.
-    bool keepErrorMsg = false;
 
     /// True when the outputs exist (success, or success with nix-support/failed).
     bool outputsValid() const;
@@ -47,5 +45,12 @@ ResultMapping mapBuildPathsStatus(uint64_t exitStatus, bool failedMarker = false
 /// refuses BuildDerivation to this user (Nix's daemon: "you are not privileged to build ...
 /// derivations"), so building the .drv in place with BuildPaths is the way round.
 bool isBuildDerivationRefusal(std::string_view message);
+
+/// A message from Nix as a BuildSteps row keeps it: terminal colour codes removed (Nix colours
+/// its errors, and the web page shows the text as it is), trailing blank lines dropped.
+std::string plainNixMessage(std::string_view message);
+/// The first line of plainNixMessage(): what a log line says of a failure (the builder's last
+/// log lines that Nix appends are in the build log).
+std::string firstLine(std::string_view message);
 
 } // namespace hydra::qr

@@ -253,7 +253,8 @@ void StepRun::apply(const ResultMapping& m, std::string msg)
     out_.transient = m.transient;
     out_.canCache = m.canCache;
     out_.isCached = m.isCached;
-    out_.errorMsg = m.keepErrorMsg ? std::move(msg) : std::string();
+    // Every failure keeps what Nix said: the status alone does not tell an operator why.
+    out_.errorMsg = m.outputsValid() ? std::string() : plainNixMessage(msg);
 }
 
 bool StepRun::receiveOutputs()

@@ -45,7 +45,7 @@ struct StepJob {
 /// What became of a step. Times are Unix seconds.
 struct StepOutcome {
     db::BuildStatus status = db::BuildStatus::Aborted;
-    std::string errorMsg; ///< as Hydra records it: only where it says more than the status
+    std::string errorMsg; ///< of a failure: what Nix or the machine said (plainNixMessage)
     bool transient = false;
     bool canCache = false; ///< a failure of the derivation itself: its outputs go to FailedPaths
     bool isCached = false; ///< outputs were already valid or substituted on the machine

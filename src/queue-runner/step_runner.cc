@@ -4,6 +4,7 @@
 #include "db/build_steps.hh"
 #include "db/queue_notify.hh"
 #include "queue-runner/build_log.hh"
+#include "queue-runner/build_outcome.hh"
 #include "queue-runner/db_records.hh"
 #include "util/logging.hh"
 
@@ -215,7 +216,7 @@ void StepRunner::recordFailure(Attempt& a, const StepOutcome& outcome, db::Build
         db::failBuilds(t, failure, builds);
     });
     log::event(log::Level::Info, contextOf(a.work.build.id, a.stepNr, a.machine), "step {} failed ({}): {}",
-               a.drvPath, db::buildStatusName(status), outcome.errorMsg);
+               a.drvPath, db::buildStatusName(status), firstLine(outcome.errorMsg));
     if (!finished.orphanedRunning.empty()) cancel_(finished.orphanedRunning);
 }
 
@@ -229,7 +230,7 @@ void StepRunner::recordRetry(Attempt& a, const StepOutcome& outcome)
     log::event(log::Level::Warn, contextOf(a.work.build.id, a.stepNr, a.machine),
                "step {} will be retried in {} s (attempt {} of {}): {}", a.drvPath,
                std::chrono::duration_cast<std::chrono::seconds>(delay).count(), a.work.tries + 1,
-               opts_.maxTries, outcome.errorMsg);
+               opts_.maxTries, firstLine(outcome.errorMsg));
     queue_.retry(a.drvPath, delay);
 }
 

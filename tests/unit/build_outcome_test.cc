@@ -72,16 +72,19 @@ TEST(BuildOutcome, UnknownCodesAreAbortedWithoutRetry)
     auto m = mapBuildResult(static_cast<SBS>(99));
     EXPECT_EQ(m.status, BuildStatus::Aborted);
     EXPECT_FALSE(m.transient);
-    EXPECT_TRUE(m.keepErrorMsg);
 }
 
-TEST(BuildOutcome, MessagesKeptOnlyWhereTheySayMore)
+// Nix 2.8 colours its errors and appends the builder's last log lines after the first line.
+TEST(BuildOutcome, NixMessagesLoseTheirColoursAndLogLinesShowTheFirstLine)
 {
-    EXPECT_FALSE(mapBuildResult(SBS::PermanentFailure).keepErrorMsg);
-    EXPECT_FALSE(mapBuildResult(SBS::TimedOut).keepErrorMsg);
-    EXPECT_FALSE(mapBuildResult(SBS::TransientFailure).keepErrorMsg);
-    EXPECT_TRUE(mapBuildResult(SBS::MiscFailure).keepErrorMsg);
-    EXPECT_TRUE(mapBuildResult(SBS::InputRejected).keepErrorMsg);
+    std::string coloured = "builder for '\x1b[35;1m/nix/store/abc-x.drv\x1b[0m' failed with exit code 3;\n"
+                           "last 1 log lines:\n> \x1b[31;1mboom\x1b[0m\n\n";
+    EXPECT_EQ(plainNixMessage(coloured),
+              "builder for '/nix/store/abc-x.drv' failed with exit code 3;\nlast 1 log lines:\n> boom");
+    EXPECT_EQ(firstLine(coloured), "builder for '/nix/store/abc-x.drv' failed with exit code 3;");
+    EXPECT_EQ(plainNixMessage("plain"), "plain");
+    EXPECT_EQ(firstLine(""), "");
+    EXPECT_EQ(plainNixMessage("cut \x1b[12"), "cut"); // an escape cut short ends the text
 }
 
 TEST(BuildOutcome, BuildPathsExitStatuses)
