@@ -225,16 +225,26 @@ struct MachineConnection::Impl {
 void MachineConnection::Impl::start(LogSink log)
 {
     std::vector<std::string> serveCmd = {opts.nixStore, "--serve", "--write"};
+    std::vector<std::string> unsetEnv;
     if (machine.kind == MachineKind::Localhost) {
+        // A step given to this machine builds here: BuildPaths would otherwise hand it to Nix's
+        // build hook, which sends it to the machines of NIX_REMOTE_SYSTEMS or `builders`. An
+        // empty `builders` is also the one such setting the daemon takes from any user.
         argv = serveCmd;
+        argv.insert(argv.end(), {"--option", "builders", ""});
+        unsetEnv.emplace_back("NIX_REMOTE_SYSTEMS");
     } else if (machine.kind == MachineKind::Ssh) {
         if (!machine.publicHostKeyText.empty()) knownHosts.emplace(machine.knownHostsLine());
         argv = sshArgv(machine, opts.ssh, knownHosts ? knownHosts->path() : "", serveCmd);
     } else {
         throw Error("unsupported store URI (only localhost and ssh:// machines can build)");
     }
-    proc.emplace(Process::spawn(
-        {.argv = argv, .setEnv = opts.setEnv, .pipeStdin = true, .pipeStdout = true, .pipeStderr = true}));
+    proc.emplace(Process::spawn({.argv = argv,
+                                 .setEnv = opts.setEnv,
+                                 .unsetEnv = unsetEnv,
+                                 .pipeStdin = true,
+                                 .pipeStdout = true,
+                                 .pipeStderr = true}));
     pump = std::make_unique<StderrPump>(proc->err().get(), std::move(log));
     session.pump = pump.get();
     from.emplace(proc->out().get(), session);

@@ -1,6 +1,7 @@
 #pragma once
 // MachineConnection: a `nix-store --serve --write` session with one build machine, run as a
-// local child for `localhost` or through ssh for any other machine.
+// local child for `localhost` (with no remote builders: what it builds, it builds here) or
+// through ssh for any other machine.
 
 #include "nix/machines.hh"
 #include "nix/serve_protocol.hh"

@@ -21,8 +21,10 @@
 #include <algorithm>
 #include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stop_token>
 #include <thread>
@@ -61,6 +63,29 @@ nix::Machine localhost()
 {
     return nix::parseMachines("localhost x86_64-linux", "test machines").at(0);
 }
+
+/// Sets an environment variable for one scope (the tests here run on one thread).
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const std::string& value) : name_(name)
+    {
+        if (const char* old = std::getenv(name)) old_ = old;
+        ::setenv(name, value.c_str(), 1);
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+    ~ScopedEnv()
+    {
+        if (old_)
+            ::setenv(name_, old_->c_str(), 1);
+        else
+            ::unsetenv(name_);
+    }
+
+private:
+    const char* name_;
+    std::optional<std::string> old_;
+};
 
 bool validLocally(const std::string& path)
 {
@@ -192,6 +217,10 @@ TEST_F(StepBuilderTest, FailingBuilderIsFailedWithItsLog)
     EXPECT_TRUE(o.outputs.empty());
     EXPECT_NE(readFile(o.logPath).find("this build fails on purpose"), std::string::npos);
     EXPECT_FALSE(validLocally(d.out()));
+    // What Nix said, so that the step row tells why (as BuildSteps.errorMsg), without colours.
+    EXPECT_NE(o.errorMsg.find("failed with exit code 3"), std::string::npos) << o.errorMsg;
+    EXPECT_NE(o.errorMsg.find(d.drvPath), std::string::npos) << o.errorMsg;
+    EXPECT_EQ(o.errorMsg.find('\x1b'), std::string::npos) << o.errorMsg;
 }
 
 TEST_F(StepBuilderTest, FailedMarkerGivesFailedWithOutput)
@@ -256,6 +285,29 @@ TEST_F(StepBuilderTest, RefusedBuildDerivationFallsBackToBuildPaths)
     EXPECT_EQ(o.status, BuildStatus::Failed) << o.errorMsg;
     EXPECT_FALSE(o.buildDerivationRefused);
     EXPECT_NE(readFile(o.logPath).find("this build fails on purpose"), std::string::npos);
+    EXPECT_NE(o.errorMsg.find("failed with exit code 1"), std::string::npos) << o.errorMsg;
+}
+
+// Hydra deployments list their build machines in NIX_REMOTE_SYSTEMS, which the runner's local
+// nix-store inherits; Nix's build hook, which BuildPaths consults, would send the step there.
+TEST_F(StepBuilderTest, LocalBuildPathsBuildsHereWhateverMachinesTheEnvironmentNames)
+{
+    BuildHost host(HostNetwork::OwnNetns); // port 22: Nix 2.8's build hook cannot give a port
+    fs::create_directories(logDir_);
+    auto machines = logDir_ / "machines";
+    std::ofstream(machines) << host.machinesLine("x86_64-linux", 4) << "\n";
+    ScopedEnv remote("NIX_REMOTE_SYSTEMS", machines.string());
+    NixGraph g;
+    g.add("here");
+    auto d = g.derivations().at("here");
+    opts_.simulateBuildDerivationRefusal = true;
+
+    auto o = runOn(localhost(), job(d, true));
+    ASSERT_EQ(o.status, BuildStatus::Success) << o.errorMsg << "\n" << readFile(o.logPath);
+    EXPECT_TRUE(o.buildDerivationRefused);
+    EXPECT_TRUE(validLocally(d.out()));
+    EXPECT_FALSE(exitedOk(host.run("nix-store --check-validity " + d.out()).status))
+        << "built on the machine NIX_REMOTE_SYSTEMS names: " << readFile(o.logPath);
 }
 
 TEST_F(StepBuilderTest, UnreachableMachineIsATransientAbort)
@@ -309,6 +361,17 @@ TEST_F(RemoteStepTest, CopiesInputsBuildsThereAndBringsOutputsBack)
     EXPECT_NE(readFile(o.logPath).find("remote-log-" + g.nonce()), std::string::npos);
     EXPECT_GT(o.closureSize, o.size); // top references base
     EXPECT_TRUE(sawStage(StepBusy::SendingInputs) && sawStage(StepBusy::ReceivingOutputs));
+}
+
+TEST_F(RemoteStepTest, FailingBuilderSaysItsExitCode)
+{
+    NixGraph g;
+    g.add("bad").script = scripts::failing(5);
+    auto d = g.derivations().at("bad");
+    auto o = runOn(machine_, job(d, false));
+    EXPECT_EQ(o.status, BuildStatus::Failed) << o.errorMsg;
+    EXPECT_TRUE(o.canCache);
+    EXPECT_NE(o.errorMsg.find("failed with exit code 5"), std::string::npos) << o.errorMsg;
 }
 
 TEST_F(RemoteStepTest, OutputOverMaxOutputSizeStaysThere)
