@@ -14,27 +14,28 @@ namespace hydra::notify {
 namespace {
 
 /// The payload layout of a channel: how many fields at least and at most,
-/// and which leading fields must be ids (positive integers).
+/// and which fields must be ids (positive integers).
 struct Layout {
     size_t minFields;
     size_t maxFields; ///< SIZE_MAX: any number (build_finished names any number of dependents)
-    size_t idFields;  ///< the first idFields fields are ids; for build_finished, all of them
+    size_t firstId;   ///< fields firstId to endId - 1 are ids; before them: the eval_* trace id
+    size_t endId;     ///< after them: step_finished's log path
 };
 
 const std::map<std::string, Layout, std::less<>>& layouts()
 {
     static const std::map<std::string, Layout, std::less<>> all = {
-        {"build_queued", {1, 1, 1}},
-        {"build_started", {1, 1, 1}},
-        {"build_finished", {1, SIZE_MAX, SIZE_MAX}},
-        {"step_started", {2, 2, 2}},
-        {"step_finished", {2, 3, 2}},
-        {"cached_build_queued", {2, 2, 2}},
-        {"cached_build_finished", {2, 2, 2}},
-        {"eval_started", {2, 2, 0}},
-        {"eval_failed", {2, 2, 0}},
-        {"eval_added", {3, 3, 0}},
-        {"eval_cached", {3, 3, 0}},
+        {"build_queued", {1, 1, 0, 1}},
+        {"build_started", {1, 1, 0, 1}},
+        {"build_finished", {1, SIZE_MAX, 0, SIZE_MAX}},
+        {"step_started", {2, 2, 0, 2}},
+        {"step_finished", {2, 3, 0, 2}},
+        {"cached_build_queued", {2, 2, 0, 2}},
+        {"cached_build_finished", {2, 2, 0, 2}},
+        {"eval_started", {2, 2, 1, 2}},
+        {"eval_failed", {2, 2, 1, 2}},
+        {"eval_added", {3, 3, 1, 3}},
+        {"eval_cached", {3, 3, 1, 3}},
     };
     return all;
 }
@@ -76,7 +77,7 @@ Event Event::parse(std::string channel, std::string payload)
     e.payload = std::move(payload);
     e.fields = splitTabs(e.payload);
     bool fits = e.fields.size() >= l.minFields && e.fields.size() <= l.maxFields;
-    for (size_t i = 0; fits && i < std::min(l.idFields, e.fields.size()); ++i)
+    for (size_t i = l.firstId; fits && i < std::min(l.endId, e.fields.size()); ++i)
         fits = asId(e.fields[i]).has_value();
     if (!fits) throw Error("malformed payload ‘{}’ on channel ‘{}’", e.payload, e.channel);
     return e;

@@ -52,6 +52,31 @@ TEST(NotifyEvent, MalformedPayloadsAndUnknownChannelsAreNamed)
     EXPECT_THROW(Event::parse("builds_added", "1"), Error);
 }
 
+TEST(NotifyEvent, EvalPayloadsNeedIntegerJobsetAndEvalIds)
+{
+    // The trace id is free text; the jobset and evaluation ids are not.
+    EXPECT_EQ(Event::parse("eval_started", "any trace\t4").fields.size(), 2u);
+    EXPECT_EQ(Event::parse("eval_failed", "\t4").fields.size(), 2u);
+    EXPECT_EQ(Event::parse("eval_added", "t\t4\t5").fields.size(), 3u);
+    EXPECT_EQ(Event::parse("eval_cached", "t\t4\t5").fields.size(), 3u);
+    for (auto [channel, payload] :
+         std::vector<std::pair<std::string, std::string>>{{"eval_started", "t\tjs"},
+                                                          {"eval_started", "t\t"},
+                                                          {"eval_failed", "t\t4x"},
+                                                          {"eval_failed", "t\t-4"},
+                                                          {"eval_added", "t\tjs\t5"},
+                                                          {"eval_added", "t\t4\teval"},
+                                                          {"eval_cached", "t\t4\t"},
+                                                          {"eval_cached", "t\t4\t5.0"}}) {
+        try {
+            Event::parse(channel, payload);
+            ADD_FAILURE() << channel << " accepted " << payload;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("malformed payload"), std::string::npos) << e.what();
+        }
+    }
+}
+
 TEST(NotifyEvent, ListensOnHydrasChannels)
 {
     const auto& c = notifyChannels();
