@@ -89,6 +89,8 @@ struct EvalJob {
     bool isAggregate = false;
     std::vector<std::string> constituentDrvs;
     std::vector<std::string> constituentJobs;
+    /// _hydraGlobConstituents: the named constituents are fnmatch patterns over job names.
+    bool globConstituents = false;
 };
 
 /// A job whose evaluation failed, with Nix's message.

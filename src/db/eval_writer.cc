@@ -216,13 +216,26 @@ void insertMembers(pqxx::transaction_base& t, int64_t evalId, const JobBuilds& j
                   evalId, builds.str(), isNew.str());
 }
 
+// Whether job `a` rather than `b` stands for a derivation both are: as in Hydra, the shortest
+// name, then the first in order (aliases such as `hello` and `pkgs.hello` share one).
+bool standsFor(const std::string& a, const std::string& b)
+{
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
 // Aggregate jobs' constituents, named by derivation or by job, among this evaluation's jobs.
 void insertConstituents(pqxx::transaction_base& t, const NewEvaluation& ev, const JobBuilds& jb)
 {
     std::unordered_map<std::string, int64_t> byDrv, byJob;
+    std::unordered_map<std::string, const std::string*> drvJob;
     for (size_t i = 0; i < ev.jobs.size(); ++i) {
-        byDrv.emplace(ev.jobs[i].drvPath, jb.buildOf[i]);
-        byJob.emplace(ev.jobs[i].job, jb.buildOf[i]);
+        const auto& job = ev.jobs[i].job;
+        auto [it, first] = drvJob.emplace(ev.jobs[i].drvPath, &job);
+        if (first || standsFor(job, *it->second)) {
+            it->second = &job;
+            byDrv[ev.jobs[i].drvPath] = jb.buildOf[i];
+        }
+        byJob.emplace(job, jb.buildOf[i]);
     }
     std::set<std::pair<int64_t, int64_t>> pairs;
     for (size_t i = 0; i < ev.jobs.size(); ++i) {

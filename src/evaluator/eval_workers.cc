@@ -1,5 +1,6 @@
 #include "evaluator/eval_workers.hh"
 
+#include "evaluator/aggregates.hh"
 #include "evaluator/job_json.hh"
 #include "evaluator/worker_batch.hh"
 #include "evaluator/worker_expr.hh"
@@ -266,9 +267,12 @@ JobsEvaluation evaluateJobs(const JobSource& src, const EvalWorkerOptions& opts,
     Evaluation eval(src, opts);
     std::stop_callback link(stop, [&] { eval.abort().request_stop(); });
     Deadline deadline(opts.timeout, eval.abort());
+    JobsEvaluation result;
     try {
         eval.listTop();
         eval.run(onProgress);
+        result = eval.take();
+        if (!eval.abort().stop_requested()) resolveAggregates(result, src, opts, eval.abort().get_token());
     } catch (const EvalInterrupted&) {
         // Only a stop request or the deadline abort an evaluation; which one is said below.
         if (!stop.stop_requested() && !deadline.expired()) throw;
@@ -277,7 +281,6 @@ JobsEvaluation evaluateJobs(const JobSource& src, const EvalWorkerOptions& opts,
     if (deadline.expired())
         throw ExpressionError("evaluation of {} did not finish within {} s (evaluator_timeout)",
                               describe(src), opts.timeout.count());
-    auto result = eval.take();
     log::debug("evaluated {}: {} jobs, {} errors", describe(src), result.jobs.size(), result.errors.size());
     return result;
 }

@@ -119,7 +119,10 @@ db::EvalJob parseJobJson(const std::string& job, const json& j)
     r.maxSilent = f.integer("maxSilent", 7200);
     r.isChannel = f.boolean("isHydraChannel");
     r.isAggregate = f.boolean("aggregate");
-    if (r.isAggregate) f.constituents(r);
+    if (r.isAggregate) {
+        f.constituents(r);
+        r.globConstituents = f.boolean("globConstituents");
+    }
     return r;
 }
 

@@ -137,7 +137,7 @@ std::string nixErrorText(std::string_view stderrText)
 }
 
 BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const std::vector<AttrPath>& paths,
-                      bool catchErrors, const std::stop_token& stop)
+                      bool catchErrors, const std::stop_token& stop, const Rewrites& rewrites)
 {
     OutputFile output;
     ProcessOptions po;
@@ -151,7 +151,7 @@ BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const
     Process p = Process::spawn(po);
     try {
         // nix-instantiate reads all of stdin before it evaluates anything.
-        writeAll(p.in().get(), workerExpression(src, paths, catchErrors), SteadyClock::now() + 60s,
+        writeAll(p.in().get(), workerExpression(src, paths, catchErrors, rewrites), SteadyClock::now() + 60s,
                  "nix-instantiate's input");
     } catch (const Error&) {
         // It exited early; its output says why.

@@ -31,7 +31,7 @@ public:
 /// Runs one worker process on `paths`; throws EvalInterrupted when `stop` is requested (the
 /// process is killed within ~100 ms) and Error when nix-instantiate cannot be started.
 BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const std::vector<AttrPath>& paths,
-                      bool catchErrors, const std::stop_token& stop);
+                      bool catchErrors, const std::stop_token& stop, const Rewrites& rewrites = {});
 
 /// Nix's error from its stderr: colours removed, from the first "error:" line on, without
 /// the --show-trace hint, at most ~4 KiB.

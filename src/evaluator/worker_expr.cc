@@ -38,29 +38,22 @@ constexpr const char* helpers = R"nix(
   intOr = d: x: if builtins.isInt x then x else d;
   # Hydra's spelling (nixpkgs' releaseTools.aggregate sets it); the other is accepted too.
   isAggregate = v: (v._hydraAggregate or v._hydra_aggregate or false) == true;
-  namedOf = v: if isAggregate v then builtins.filter builtins.isString (v.constituents or [ ]) else [ ];
-  # The job a named constituent ("tests.foo") means; a typo is an error of the aggregate.
-  lookup = n:
-    let
-      step = acc: k:
-        if acc.found && builtins.isAttrs acc.v && acc.v ? ${k} then { found = true; v = autoCall acc.v.${k}; }
-        else { found = false; v = null; };
-      r = builtins.foldl' step { found = true; v = root; } (builtins.filter builtins.isString (builtins.split "[.]" n));
-    in if r.found && isDrv r.v then r.v else throw "named constituent ‘${n}’ is not a job of this jobset";
-  # An aggregate's named constituents become inputs of its derivation, as Hydra's rewrite makes
-  # them: it is built only after they all succeed. A constituent that is such an aggregate
-  # itself is meant as rewritten too, or the outer one would wait for the wrong derivation.
-  rewritten = v:
-    let named = namedOf v;
+  # Named constituents are resolved among all jobs once every job is known (globs, cycles):
+  # `rewrites` then lists, per aggregate, the jobs it names. They become inputs of its
+  # derivation, as Hydra's rewrite makes them, so it is built only after they all succeed; a
+  # named aggregate is meant as rewritten too, or the outer one would wait for the wrong one.
+  rewrite = name: v:
+    let named = rewrites.${name} or [ ];
     in if named == [ ] then v
-    else if !(v ? drvAttrs) then throw "aggregate ‘${v.name}’ is not made by derivation, so its named constituents cannot be added to it"
-    else derivation (v.drvAttrs // { _hydraNamedConstituents = map (n: (rewritten (lookup n)).outPath) named; });
-  constituent = c: if builtins.isString c then { job = c; } else { drv = (rewritten c).drvPath; };
-  job = v0:
+    else if !(v ? drvAttrs) then throw "aggregate ‘${name}’ is not made by derivation, so its named constituents cannot be added to it"
+    else derivation (v.drvAttrs // { _hydraNamedConstituents =
+      map (p: (rewrite (builtins.concatStringsSep "." p) (at p)).outPath) named; });
+  constituent = c: if builtins.isString c then { job = c; } else { drv = c.drvPath; };
+  job = path: v0:
     let
       meta = v0.meta or { };
       aggregate = isAggregate v0;
-      v = rewritten v0;
+      v = rewrite (builtins.concatStringsSep "." path) v0;
     in {
       t = "job";
       drvPath = v.drvPath;
@@ -78,6 +71,7 @@ constexpr const char* helpers = R"nix(
       isHydraChannel = (meta.isHydraChannel or false) == true;
       inherit aggregate;
       constituents = if aggregate then map constituent (v0.constituents or [ ]) else [ ];
+      globConstituents = aggregate && (v0._hydraGlobConstituents or false) == true;
     };
   # recurseForDerivations is a marker for nix-env, not a job.
   children = v: { t = "set"; names = builtins.filter (n: !(hasDot n) && n != "recurseForDerivations")
@@ -88,7 +82,7 @@ constexpr const char* helpers = R"nix(
     if path == [ ] then
       (if builtins.isAttrs v then children v
        else throw "the jobset expression does not evaluate to an attribute set")
-    else if isDrv v then job v
+    else if isDrv v then job path v
     else if builtins.isAttrs v then children v
     else if v == null then { t = "skip"; }
     else throw "attribute ‘${builtins.concatStringsSep "." path}’ is a ${builtins.typeOf v}, which is not a job";
@@ -137,21 +131,42 @@ std::string jobName(const AttrPath& path)
     return name;
 }
 
-std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& paths, bool catchErrors)
+namespace {
+
+std::string pathLiteral(const AttrPath& path)
+{
+    std::string list = "[";
+    for (const auto& name : path) list += " " + nix::nixStringLiteral(name);
+    return list + " ]";
+}
+
+std::string rewritesLiteral(const Rewrites& rewrites)
+{
+    std::string set = "{\n";
+    for (const auto& [job, named] : rewrites) {
+        set += "    " + nix::nixStringLiteral(job) + " = [";
+        for (const auto& path : named) set += " " + pathLiteral(path);
+        set += " ];\n";
+    }
+    return set + "  }";
+}
+
+} // namespace
+
+std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& paths, bool catchErrors,
+                             const Rewrites& rewrites)
 {
     std::string list = "[\n";
-    for (auto& path : paths) {
-        list += "    [";
-        for (auto& name : path) list += " " + nix::nixStringLiteral(name);
-        list += " ]\n";
-    }
+    for (const auto& path : paths) list += "    " + pathLiteral(path) + "\n";
     list += "  ]";
     return fmt::format(
         "{{ ... }}@workerArgs:\nlet\n  jobsetArgs = builtins.removeAttrs workerArgs [ \"{}\" ];\n{}"
-        "  catchErrors = {};\n{}  paths = {};\nin builtins.foldl' (done: i: builtins.seq (one i "
+        "  catchErrors = {};\n  rewrites = {};\n{}  paths = {};\nin builtins.foldl' (done: i: builtins.seq "
+        "(one i "
         "(builtins.elemAt paths i)) done) null\n"
         "  (builtins.genList (i: i) (builtins.length paths))\n",
-        callMarker, rootExpression(src), catchErrors ? "true" : "false", helpers, list);
+        callMarker, rootExpression(src), catchErrors ? "true" : "false", rewritesLiteral(rewrites), helpers,
+        list);
 }
 
 std::vector<std::string> workerCommand(const JobSource& src, const EvalWorkerOptions& opts)

@@ -73,6 +73,20 @@ template <typename F> void waitFor(F&& ready, std::chrono::seconds limit, const 
     }
 }
 
+/// The SQL giving the job names of the constituents of aggregate `job`, comma-separated.
+std::string constituentsSql(const std::string& job)
+{
+    return "SELECT coalesce(string_agg(c.job, ',' ORDER BY c.job), '') FROM AggregateConstituents a "
+           "JOIN Builds b ON b.id = a.aggregate JOIN Builds c ON c.id = a.constituent WHERE b.job = '" +
+           job + "'";
+}
+
+/// An aggregate job: `mk` with _hydraAggregate and `attrs` (constituents, ...) added.
+std::string aggregate(const std::string& name, const std::string& attrs)
+{
+    return fmt::format("  {} = (mk \"{}\" [ ]) // {{ _hydraAggregate = true; {} }};\n", name, name, attrs);
+}
+
 } // namespace
 
 class EvaluatorTest : public EvaluatorFixture {};
@@ -362,4 +376,72 @@ TEST_F(EvaluatorTest, HydraEvalRunsOneEvaluationAndUnlockFreesAStaleJobset)
     auto unlock = run({.argv = {evaluatorBinary(), "--unlock"}, .setEnv = runnerEnv()});
     EXPECT_EQ(unlock.status, 0) << unlock.err;
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE startTime IS NOT NULL"), 0);
+}
+
+TEST_F(EvaluatorTest, GlobConstituentsMatchJobNamesButNeverTheAggregateItself)
+{
+    auto jobs = "  packages = { a = mk \"pkg-a\" [ ]; b = mk \"pkg-b\" [ ]; };\n" +
+                aggregate("some", "_hydraGlobConstituents = true; constituents = [ \"packages.*\" ];") +
+                aggregate("everything", "_hydraGlobConstituents = true; constituents = [ \"*\" ];") +
+                aggregate("indirect", "constituents = [ \"some\" ];");
+    int js = pathJobset("glob", jobsetDir(generatedJobset(2, nonce(), jobs)));
+    auto r = evaluate(js);
+    ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error;
+    EXPECT_EQ(r.jobErrors, 0U) << query1<std::string>("SELECT coalesce(errorMsg, '') FROM Jobsets");
+    EXPECT_EQ(query1<std::string>(constituentsSql("some")), "packages.a,packages.b");
+    EXPECT_EQ(query1<std::string>(constituentsSql("indirect")), "some");
+    EXPECT_EQ(query1<std::string>(constituentsSql("everything")),
+              "indirect,job0,job1,packages.a,packages.b,some");
+    // Built only after its constituents: the aggregate that reaches them through `some` too.
+    auto drv = query1<std::string>("SELECT drvPath FROM Builds WHERE job = 'indirect'");
+    auto refs = run({.argv = {"nix-store", "--query", "--requisites", drv}, .setEnv = nixTestEnv()}).out;
+    EXPECT_NE(refs.find(query1<std::string>("SELECT drvPath FROM Builds WHERE job = 'some'")),
+              std::string::npos);
+    EXPECT_NE(refs.find(query1<std::string>("SELECT drvPath FROM Builds WHERE job = 'packages.b'")),
+              std::string::npos)
+        << refs;
+}
+
+TEST_F(EvaluatorTest, AggregatesInACycleOrWithMissingConstituentsAreErrorsWithoutBuilds)
+{
+    auto jobs = aggregate("ok_aggregate",
+                          "_hydraGlobConstituents = true; constituents = [ \"indirect_aggregate\" ];") +
+                aggregate("indirect_aggregate", "constituents = [ \"ok_aggregate\" ];") +
+                aggregate("outer", "constituents = [ \"ok_aggregate\" \"job0\" ];") +
+                aggregate("typo", "constituents = [ \"nosuch\" ];") +
+                aggregate("nomatch", "_hydraGlobConstituents = true; constituents = [ \"tests.*\" ];") +
+                "  nothing = null;\n" + aggregate("ofnull", "constituents = [ \"nothing\" ];");
+    int js = pathJobset("cycle", jobsetDir(generatedJobset(2, nonce(), jobs)));
+    auto r = evaluate(js);
+    ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error;
+    EXPECT_EQ(r.jobErrors, 6U);
+    auto msg = query1<std::string>("SELECT errorMsg FROM Jobsets");
+    for (const auto* text :
+         {"in job ‘ok_aggregate’:\naggregate job ‘ok_aggregate’ failed with the error: "
+          "Dependency cycle: indirect_aggregate <-> ok_aggregate",
+          "in job ‘indirect_aggregate’:\naggregate job ‘indirect_aggregate’ failed with the "
+          "error: Dependency cycle: indirect_aggregate <-> ok_aggregate",
+          "aggregate job ‘outer’ failed with the error: ok_aggregate: Dependency cycle",
+          "aggregate job ‘typo’ failed with the error: nosuch: does not exist",
+          "aggregate job ‘nomatch’ failed with the error: tests.*: constituent glob pattern "
+          "had no matches",
+          "aggregate job ‘ofnull’ failed with the error: nothing: does not exist"})
+        EXPECT_NE(msg.find(text), std::string::npos) << text << "\n---\n" << msg;
+    EXPECT_EQ(query1<std::string>("SELECT string_agg(job, ',' ORDER BY job) FROM Builds"), "job0,job1");
+}
+
+TEST_F(EvaluatorTest, AConstituentWithTwoJobNamesIsTheBuildOfTheShortestName)
+{
+    // Equal derivations: `b` and the longer alias, which sorts first, are two builds of one.
+    auto jobs = std::string("  aaa_long_alias = mk \"aliased\" [ ];\n  b = mk \"aliased\" [ ];\n") +
+                aggregate("byname", "constituents = [ \"aaa_long_alias\" ];") +
+                aggregate("byvalue", "constituents = [ (mk \"aliased\" [ ]) ];");
+    int js = pathJobset("alias", jobsetDir(generatedJobset(1, nonce(), jobs)));
+    auto r = evaluate(js);
+    ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error;
+    ASSERT_EQ(
+        query1<std::string>("SELECT string_agg(job, ',' ORDER BY job) FROM Builds WHERE nixName = 'aliased'"),
+        "aaa_long_alias,b");
+    EXPECT_EQ(query1<std::string>(constituentsSql("byname")), "b");
+    EXPECT_EQ(query1<std::string>(constituentsSql("byvalue")), "b");
 }
