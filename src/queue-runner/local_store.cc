@@ -1,21 +1,19 @@
 #include "queue-runner/local_store.hh"
 
-#include "nix/machines.hh"
+#include "nix/machine_connection.hh"
 
 namespace hydra::qr {
 
 std::set<std::string> LocalStore::queryValid(const std::set<std::string>& paths)
 {
-    auto conn = conn_.lock();
-    // One retry on a fresh session: the old one may have died with its nix-store.
+    // One retry on a fresh session: the lent one may have died with its nix-store.
     for (int attempt = 1;; ++attempt) {
         try {
-            if (!*conn)
-                conn->emplace(nix::Machine{.storeUri = "localhost", .kind = nix::MachineKind::Localhost},
-                              opts_);
-            return (*conn)->client().queryValidPaths(paths);
+            auto conn = sessions_.take();
+            auto valid = conn.client().queryValidPaths(paths);
+            sessions_.giveBack(std::move(conn));
+            return valid;
         } catch (const std::exception&) {
-            conn->reset();
             if (attempt == 2) throw;
         }
     }

@@ -1,27 +1,25 @@
 #pragma once
-// LocalStore: one long-lived serve session with the queue runner's own store, for queries.
+// LocalStore: the queue runner's validity queries about its own store, over pooled sessions.
 
-#include "nix/machine_connection.hh"
-#include "util/sync.hh"
+#include "nix/closure_copy.hh"
 
-#include <optional>
 #include <set>
 #include <string>
 
 namespace hydra::qr {
 
-/// Answers validity queries about the local store over one `nix-store --serve` session,
-/// started on first use and restarted after a failure. Thread-safe (one query at a time).
+/// Answers validity queries about the local store with sessions borrowed from `sessions` and
+/// given back after each query, so that no nix-store lives longer than the pool lets an idle
+/// or old session live (a live one holds Nix's store lock). Thread-safe if `sessions` is.
 class LocalStore {
 public:
-    explicit LocalStore(nix::ConnectionOptions opts) : opts_(std::move(opts)) {}
+    explicit LocalStore(nix::LocalStoreSessions& sessions) : sessions_(sessions) {}
 
     /// The subset of `paths` that is valid; throws hydra::Error if the store cannot be asked.
     std::set<std::string> queryValid(const std::set<std::string>& paths);
 
 private:
-    nix::ConnectionOptions opts_;
-    Sync<std::optional<nix::MachineConnection>> conn_;
+    nix::LocalStoreSessions& sessions_;
 };
 
 } // namespace hydra::qr

@@ -37,6 +37,9 @@ public:
     /// hydra::Error when `stop` is requested meanwhile (the session's nix-store is killed).
     std::set<std::string> substitute(const std::set<std::string>& paths, const std::stop_token& stop);
 
+    /// Ends the session, if open: an idle nix-store would hold Nix's store lock for nothing.
+    void close() { conn_.reset(); }
+
 private:
     nix::MachineConnection& session();
 

@@ -34,7 +34,9 @@ StepRunnerOptions stepOptions(const QueueRunnerSettings& s)
             .useSubstitutes = q.useSubstitutes,
             .maxTries = q.maxTries,
             .retryInterval = q.retryInterval,
-            .retryBackoff = q.retryBackoff};
+            .retryBackoff = q.retryBackoff,
+            .sessionMaxIdle = q.sessionMaxIdle,
+            .sessionMaxAge = q.sessionMaxAge};
 }
 
 MachineRegistryOptions machineOptions(const QueueRunnerSettings& s)
@@ -125,7 +127,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     StepRunner runner(pool, queue, roots, clock, stepOptions(s),
                       [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
     dispatcher.setRunner(&runner);
-    LocalStore local({});
+    LocalStore local(runner.localSessions());
     QueueMonitor monitor(
         pool, queue, StepDiscovery([&](const std::set<std::string>& p) { return local.queryValid(p); }),
         roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });

@@ -56,7 +56,7 @@ bool SessionPool::sound(nix::MachineConnection& conn) const
 void SessionPool::release(const nix::Machine& machine, nix::MachineConnection conn)
 {
     conn.reuse({}); // the step's log is closing: nothing more goes there
-    if (!young(conn) || !conn.reusable()) return;
+    if (opts_.maxIdle.count() == 0 || !young(conn) || !conn.reusable()) return;
     auto idle = idle_.lock();
     auto& list = (*idle)[keyOf(machine)];
     if (list.size() >= machine.maxJobs) return;
@@ -70,11 +70,15 @@ void SessionPool::closeIdle()
         auto idle = idle_.lock();
         auto oldest = clock_.now() - opts_.maxIdle;
         for (auto& [key, list] : *idle) {
-            // The front is the least recently used: expiry goes front to back.
-            while (!list.empty() && list.front().since < oldest) {
-                expired.push_back(std::move(list.front().conn));
-                list.pop_front();
+            // Idle too long, or too old to be reused anyway (its age is not its idle time).
+            std::deque<Idle> kept;
+            for (auto& i : list) {
+                if (i.since < oldest || !young(i.conn))
+                    expired.push_back(std::move(i.conn));
+                else
+                    kept.push_back(std::move(i));
             }
+            list.swap(kept);
         }
     }
     for (auto& c : expired) c.close();

@@ -18,7 +18,8 @@ namespace hydra::qr {
 struct SessionPoolOptions {
     nix::ConnectionOptions connection;
     /// An idle session older than this is closed rather than reused: a machine whose sessions
-    /// sit unused should not keep processes and ssh logins around.
+    /// sit unused should not keep processes and ssh logins around, nor this machine a nix-store
+    /// holding the store lock that a Nix upgrade needs to itself. 0: none is kept.
     std::chrono::seconds maxIdle{60};
     /// A session older than this is not reused: a Nix process keeps every path it built or
     /// received as a temporary GC root until it exits, so a session living for ever would keep
@@ -42,9 +43,9 @@ public:
     /// out, so it cannot fail a step and disable a sound machine.
     nix::MachineConnection acquire(const nix::Machine& machine, nix::LogSink log);
     /// Takes back a session whose last command completed; closes it instead when it is
-    /// broken or the machine already has maxJobs idle sessions.
+    /// broken, older than maxAge, maxIdle is 0, or the machine already has maxJobs idle ones.
     void release(const nix::Machine& machine, nix::MachineConnection conn);
-    /// Closes the sessions idle for longer than maxIdle.
+    /// Closes the sessions idle for longer than maxIdle or older than maxAge.
     void closeIdle();
     void closeAll();
     /// How many sessions are idle (status and tests).

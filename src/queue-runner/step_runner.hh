@@ -28,6 +28,8 @@ struct StepRunnerOptions {
     nix::ConnectionOptions connection; ///< how machines are reached
     /// How long a machine's session may sit unused before it is closed (0: never kept).
     std::chrono::seconds sessionMaxIdle{60};
+    /// How long a session may live before it is closed at its next release (see SessionPool).
+    std::chrono::seconds sessionMaxAge{600};
     /// How many sessions with the local store stay open for copies between steps.
     unsigned localSessionsKept = 4;
 };
@@ -51,6 +53,9 @@ public:
 
     /// Closes machine sessions left unused for too long (called regularly by the dispatcher).
     void closeIdleSessions() { sessions_.closeIdle(); }
+    /// Sessions with the local store from the same pool, for the runner's other local queries:
+    /// they end when idle like the steps' own.
+    nix::LocalStoreSessions& localSessions() { return localSessions_; }
 
     /// Set once, before any step runs: where running steps' stages and copied bytes are told.
     void setStages(StepStages* stages) { stages_ = stages; }

@@ -37,6 +37,8 @@ void SubstitutionWorker::run(const std::stop_token& stop)
             log::event(log::Level::Error, {.build = job.build.id}, "substitution: {}", e.what());
         }
         if (!stop.stop_requested()) done_(job.build);
+        // Nothing more to fetch: its nix-store ends rather than sit holding the store lock.
+        if (jobs_.lock()->empty()) store_.close();
     }
 }
 

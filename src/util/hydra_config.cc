@@ -271,6 +271,8 @@ void Builder::readQueueRunner()
     with("retry_interval", [&](auto& e) { q.retryInterval = parseSeconds(e, 0); });
     with("retry_backoff", [&](auto& e) { q.retryBackoff = parseBackoff(e); });
     with("xxx-jobset-repeats", [&](auto& e) { q.jobsetRepeats = e.value; });
+    with("session_max_idle", [&](auto& e) { q.sessionMaxIdle = parseSeconds(e, 0); });
+    with("session_max_age", [&](auto& e) { q.sessionMaxAge = parseSeconds(e, 1); });
 }
 
 void Builder::readEvaluator()

@@ -84,6 +84,11 @@ struct QueueRunnerConfig {
     std::chrono::seconds retryInterval{60};
     double retryBackoff = 3.0;
     std::string jobsetRepeats; // xxx-jobset-repeats, "project:jobset:n ..."
+    /// Ours: how long a nix-store session (local or with a machine) may sit unused before it
+    /// ends (session_max_idle; 0: none is kept), and how long one may live at most
+    /// (session_max_age): an open local session holds Nix's store lock.
+    std::chrono::seconds sessionMaxIdle{60};
+    std::chrono::seconds sessionMaxAge{600};
 
     /// Hydra's default when max_local_worker_threads is unset: max(4, cores) - 2, at most 1024.
     unsigned effectiveLocalWorkerThreads(unsigned hardwareThreads) const;

@@ -27,6 +27,8 @@ public:
     /// SIGKILL, as a crash; waits until it is gone.
     void kill();
     bool running() const { return process_ && process_->running(); }
+    /// Its process id while it runs, else -1 (to look at its children in /proc).
+    pid_t pid() const { return running() ? process_->pid() : -1; }
     std::string log() const;
 
 private:

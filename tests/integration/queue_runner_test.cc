@@ -3,10 +3,17 @@
 #include "harness/build_host.hh"
 #include "harness/nix_graph.hh"
 #include "harness/queue_runner_fixture.hh"
+#include "util/fd.hh"
 
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
+#include <set>
+#include <sstream>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <thread>
 
 using namespace hydra;
@@ -29,6 +36,82 @@ NixGraph sharedDag()
     g.add("top2", {"join", "leaf3", "leaf4"});
     g.add("top3", {"leaf5"});
     return g;
+}
+
+/// Each process's parent and command name, from /proc.
+std::map<pid_t, std::pair<pid_t, std::string>> processTable()
+{
+    std::map<pid_t, std::pair<pid_t, std::string>> table;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(entry.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto open = stat.find('('), close = stat.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue; // it just ended
+        std::istringstream rest(stat.substr(close + 2));
+        char state = 0;
+        pid_t parent = 0;
+        rest >> state >> parent;
+        table[std::stoi(name)] = {parent, stat.substr(open + 1, close - open - 1)};
+    }
+    return table;
+}
+
+/// `root` and every process below it.
+std::set<pid_t> processTree(pid_t root)
+{
+    auto table = processTable();
+    std::set<pid_t> tree{root};
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& [pid, info] : table)
+            if (tree.contains(info.first) && tree.insert(pid).second) grew = true;
+    }
+    return tree;
+}
+
+/// The nix-store processes below `root`.
+std::vector<pid_t> nixStoresBelow(pid_t root)
+{
+    auto table = processTable();
+    std::vector<pid_t> found;
+    for (auto pid : processTree(root))
+        if (pid != root && table.contains(pid) && table.at(pid).second == "nix-store") found.push_back(pid);
+    return found;
+}
+
+/// The processes holding a flock(2) on `file`, from /proc/locks (which names files by inode).
+std::set<pid_t> lockHolders(const std::string& file)
+{
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return {};
+    auto suffix = ":" + std::to_string(st.st_ino);
+    std::set<pid_t> holders;
+    std::ifstream in("/proc/locks");
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream fields(line);
+        std::string nr, kind, mode, access, pid, id;
+        fields >> nr >> kind >> mode >> access >> pid >> id;
+        if (access == "->") continue; // a waiter, listed after the lock it waits for
+        if (id.ends_with(suffix)) holders.insert(std::stoi(pid));
+    }
+    return holders;
+}
+
+/// Whether an exclusive flock(2) on `file`, as a Nix schema upgrade takes on the store's big
+/// lock, was had (and let go at once) within `limit`.
+bool lockedExclusively(const std::string& file, std::chrono::seconds limit)
+{
+    AutoFd fd(::open(file.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd) return false;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    ::flock(fd.get(), LOCK_UN);
+    return true;
 }
 
 } // namespace
@@ -192,4 +275,75 @@ TEST_F(QueueRunnerTest, StepsRunOnARemoteBuildHostAndOutputsComeBack)
     EXPECT_TRUE(validLocally(drvs.at(top).out()));
     auto verify = run({.argv = {"nix-store", "--verify-path", drvs.at(top).out()}, .setEnv = nixTestEnv()});
     EXPECT_TRUE(exitedOk(verify.status)) << verify.err;
+}
+
+TEST_F(QueueRunnerTest, FailedStepsSayWhatNixSaidLocallyAndOnABuildHost)
+{
+    NixGraph g;
+    g.add("badHere").script = scripts::failing(3);
+    g.add("badThere").script = scripts::failing(4);
+    auto drvs = g.derivations();
+    int js = rows_->jobset();
+    auto errorOf = [&](long long id) {
+        return query1<std::string>("SELECT coalesce(errorMsg, '') FROM BuildSteps WHERE build = " +
+                                   std::to_string(id));
+    };
+
+    auto here = rows_->queueBuild(js, "badHere", drvs.at("badHere").drvPath, drvs.at("badHere").out());
+    startRunner();
+    waitForFinished({here});
+    EXPECT_EQ(buildStatus(here), 1);
+    auto msg = errorOf(here);
+    EXPECT_NE(msg.find("builder for '" + drvs.at("badHere").drvPath + "' failed with exit code 3"),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(runnerLog().find("failed (failed): builder for '" + drvs.at("badHere").drvPath),
+              std::string::npos)
+        << runnerLog();
+    EXPECT_EQ(stopRunner(), 0);
+
+    BuildHost host;
+    auto machines = state_ + "/machines";
+    std::ofstream(machines) << host.machinesLine("x86_64-linux") << "\n";
+    auto there = rows_->queueBuild(js, "badThere", drvs.at("badThere").drvPath, drvs.at("badThere").out());
+    startRunner(machines);
+    waitForFinished({there});
+    EXPECT_EQ(buildStatus(there), 1);
+    EXPECT_EQ(query1<std::string>("SELECT machine FROM BuildSteps WHERE build = " + std::to_string(there)),
+              host.storeUri());
+    msg = errorOf(there);
+    EXPECT_NE(msg.find("failed with exit code 4"), std::string::npos) << msg;
+}
+
+// An open nix-store holds the store's big lock (shared), which a Nix schema upgrade or the first
+// use of content-addressed derivations needs to itself: an idle runner must hold none.
+TEST_F(QueueRunnerTest, IdleRunnerEndsItsNixStoresAndLeavesTheStoreLockFree)
+{
+    addConfig("session_max_idle = 1\n");
+    NixGraph g;
+    g.add("base");
+    g.add("top", {"base"});
+    auto drvs = g.derivations();
+    auto id = rows_->queueBuild(rows_->jobset(), "top", drvs.at("top").drvPath, drvs.at("top").out());
+    startRunner();
+    waitForFinished({id});
+    ASSERT_EQ(buildStatus(id), 0) << runnerLog();
+
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!nixStoresBelow(runner_.pid()).empty()) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "a nix-store stays open\n" << runnerLog();
+        std::this_thread::sleep_for(200ms);
+    }
+
+    const std::string bigLock = "/nix/var/nix/db/big-lock";
+    if (!lockedExclusively(bigLock, 60s)) {
+        auto ours = processTree(runner_.pid());
+        auto holders = lockHolders(bigLock);
+        for (auto pid : holders) EXPECT_FALSE(ours.contains(pid)) << "the runner's process " << pid;
+        // Other users of this machine's store (other tests) may hold it too: not ours to judge.
+        if (!HasFailure())
+            GTEST_SKIP() << "the big lock stayed held by " << holders.size() << " other processes";
+    }
+    EXPECT_TRUE(runner_.running());
+    EXPECT_EQ(stopRunner(), 0);
 }

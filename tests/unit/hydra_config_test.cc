@@ -416,3 +416,16 @@ TEST_F(HydraConfigFiles, SmtpSettingsComeFromEmailSenderVariables)
                      "environment: EMAIL_SENDER_TRANSPORT_port = 'smtp': expected a port from 1 to 65535");
     }
 }
+
+TEST(HydraConfig, SessionLimits)
+{
+    auto defaults = fromText("").queueRunner;
+    EXPECT_EQ(defaults.sessionMaxIdle, 60s);
+    EXPECT_EQ(defaults.sessionMaxAge, 600s);
+    auto q = fromText("session_max_idle = 0\nsession_max_age = 30\n").queueRunner;
+    EXPECT_EQ(q.sessionMaxIdle, 0s); // no session is kept between uses
+    EXPECT_EQ(q.sessionMaxAge, 30s);
+    // A session too old before it started could never serve.
+    EXPECT_EQ(errorOf("session_max_age = 0\n"),
+              "hydra.conf:1: session_max_age = '0': expected a whole number from 1 to 2147483647");
+}
