@@ -168,7 +168,8 @@ JobsetEvaluator::Prepared JobsetEvaluator::prepare(const db::JobsetDefinition& j
 {
     auto start = clock_.now();
     Prepared p;
-    for (const auto& input : js.inputs) p.inputs.push_back(fetcher_.fetch(js, input, stop));
+    for (const auto& input : js.inputs)
+        if (auto fetched = fetcher_.fetch(js, input, stop)) p.inputs.push_back(std::move(*fetched));
     if (js.type == 1) {
         if (js.flake.empty())
             throw InputError("jobset {} is a flake jobset without a flake URL", jobsetName(js));

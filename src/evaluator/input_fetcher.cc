@@ -63,8 +63,8 @@ JobRef parseBuildValue(const db::JobsetDefinition& jobset, const db::JobsetInput
 InputFetcher::InputFetcher(FetchOptions opts, db::ConnectionPool& pool) : opts_(std::move(opts)), pool_(pool)
 {}
 
-FetchedInput InputFetcher::fetch(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
-                                 const std::stop_token& stop)
+std::optional<FetchedInput> InputFetcher::fetch(const db::JobsetDefinition& jobset,
+                                                const db::JobsetInput& input, const std::stop_token& stop)
 {
     const auto& type = input.type;
     bool literal = type == "string" || type == "boolean" || type == "nix";
@@ -125,19 +125,18 @@ FetchedInput InputFetcher::fetchGitInput(const db::JobsetInput& input, const db:
     return f;
 }
 
-FetchedInput InputFetcher::fetchBuild(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
-                                      const std::string& value, const std::stop_token& stop)
+std::optional<FetchedInput> InputFetcher::fetchBuild(const db::JobsetDefinition& jobset,
+                                                     const db::JobsetInput& input, const std::string& value,
+                                                     const std::stop_token& stop)
 {
     auto ref = parseBuildValue(jobset, input, value);
     auto build = pool_.withTransaction(
         [&](pqxx::work& t) { return db::latestSuccessfulBuild(t, ref.project, ref.jobset, ref.job); });
-    if (!build)
-        throw InputError("input ‘{}’: no successful build of job ‘{}:{}:{}’", input.name, ref.project,
-                         ref.jobset, ref.job);
-    if (build->outPath.empty()) throw Error("build {} has no outputs", build->buildId);
-    if (!isValidStorePath(build->outPath, opts_.timeout, stop))
-        throw Error("the output {} of build {} is not valid in the local store", build->outPath,
-                    build->buildId);
+    if (!build || build->outPath.empty() || !isValidStorePath(build->outPath, opts_.timeout, stop)) {
+        log::info("input ‘{}’: no successful build of job ‘{}:{}:{}’ in the store; evaluating without it",
+                  input.name, ref.project, ref.jobset, ref.job);
+        return std::nullopt;
+    }
     auto expr = fmt::format("{{ outPath = {}; drvPath = {}; }}", storePathExpr(build->outPath),
                             nix::nixStringLiteral(build->drvPath));
     FetchedInput f{baseRecord(input), NixArg{input.name, NixArg::Kind::Expr, expr}};

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -38,9 +39,11 @@ class InputFetcher {
 public:
     InputFetcher(FetchOptions opts, db::ConnectionPool& pool);
 
-    /// Fetches the input (alternative 0) of `jobset`; throws InputError.
-    FetchedInput fetch(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
-                       const std::stop_token& stop);
+    /// Fetches the input (alternative 0) of `jobset`; throws InputError. Nothing for a `build`
+    /// input whose job has no successful build with its output in the store yet: as in Hydra,
+    /// the jobset is then evaluated without that argument, so that it can build that job first.
+    std::optional<FetchedInput> fetch(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
+                                      const std::stop_token& stop);
 
     /// The locked URL of `url` per `nix flake metadata --json` (throws InputError naming the flake).
     std::string lockFlake(const std::string& url, const std::stop_token& stop);
@@ -50,8 +53,8 @@ private:
                            const std::stop_token& stop);
     FetchedInput fetchGitInput(const db::JobsetInput& input, const db::InputAlt& alt,
                                const std::stop_token& stop);
-    FetchedInput fetchBuild(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
-                            const std::string& value, const std::stop_token& stop);
+    std::optional<FetchedInput> fetchBuild(const db::JobsetDefinition& jobset, const db::JobsetInput& input,
+                                           const std::string& value, const std::stop_token& stop);
 
     FetchOptions opts_;
     db::ConnectionPool& pool_;

@@ -268,10 +268,11 @@ TEST_F(EvaluatorTest, MissingAndUnreachableInputsAreFetchErrors)
     EXPECT_NE(r.error.find("127.0.0.1:1"), std::string::npos) << r.error;
     EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE fetchErrorMsg LIKE '%127.0.0.1:1%'"), 1);
 
+    // A build input without a build has no value: the expression it should hold is missing.
     int noBuild = jobsetWithInput("nobuild", "build", "p:nobuild:nosuchjob");
     auto r2 = evaluate(noBuild);
     EXPECT_EQ(r2.outcome, EvalOutcome::Failed);
-    EXPECT_NE(r2.error.find("nosuchjob"), std::string::npos) << r2.error;
+    EXPECT_NE(r2.error.find("‘src’ is not one of its inputs"), std::string::npos) << r2.error;
 
     int missing = pathJobset("missing", "/nonexistent/hydra-jobset");
     auto r3 = evaluate(missing);
@@ -444,4 +445,34 @@ TEST_F(EvaluatorTest, AConstituentWithTwoJobNamesIsTheBuildOfTheShortestName)
         "aaa_long_alias,b");
     EXPECT_EQ(query1<std::string>(constituentsSql("byname")), "b");
     EXPECT_EQ(query1<std::string>(constituentsSql("byvalue")), "b");
+}
+
+TEST_F(EvaluatorTest, ABuildInputWithoutASuccessfulBuildIsLeftOutUntilTheJobHasOne)
+{
+    // As Hydra's dependent jobsets: the job an input names is built by the first evaluation.
+    int js = pathJobset(
+        "dependent", jobsetDir(generatedJobset(1, nonce(), "  build2 = { dep }: mk \"build2\" [ dep ];\n")));
+    {
+        pqxx::work t(*conn_);
+        db::addJobsetInputIfMissing(t, "p", "dependent", {.name = "dep", .type = "build", .value = "job0"});
+        t.commit();
+    }
+    auto first = evaluate(js);
+    ASSERT_EQ(first.outcome, EvalOutcome::Added) << first.error;
+    EXPECT_EQ(query1<std::string>("SELECT string_agg(job, ',') FROM Builds"), "job0");
+    EXPECT_EQ(first.jobErrors, 1U);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM JobsetEvalInputs WHERE name = 'dep'"), 0);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE fetchErrorMsg IS NOT NULL"), 0);
+
+    auto drv = query1<std::string>("SELECT drvPath FROM Builds WHERE job = 'job0'");
+    runChecked({.argv = {"nix-store", "--realise", drv}, .setEnv = nixTestEnv()});
+    exec("UPDATE Builds SET finished = 1, buildStatus = 0, startTime = 1, stopTime = 2 WHERE job = 'job0'");
+    auto second = evaluate(js);
+    ASSERT_EQ(second.outcome, EvalOutcome::Added) << second.error;
+    EXPECT_EQ(second.jobErrors, 0U);
+    EXPECT_EQ(second.newBuilds, 1U);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Builds WHERE job = 'build2'"), 1);
+    EXPECT_EQ(query1<std::string>("SELECT i.dependency = b.id FROM JobsetEvalInputs i, Builds b WHERE i.name "
+                                  "= 'dep' AND b.job = 'job0'"),
+              "t");
 }
