@@ -2,6 +2,7 @@
 
 #include "db/build_description.hh"
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "db/sql_values.hh"
@@ -10,28 +11,45 @@ namespace hydra::db {
 
 namespace {
 
-void loadOutputs(pqxx::transaction_base& t, BuildDescription& d)
+// One statement, one round trip: the outputs, products and metrics come as JSON arrays.
+const char* const descriptionSql =
+    "SELECT b.finished, b.timestamp, j.project, j.name, b.jobset_id, b.job, b.drvPath, "
+    "  b.startTime, b.stopTime, b.buildStatus, b.nixName, b.system, b.homepage, "
+    "  b.description, b.license, b.releaseName, b.notificationPendingSince, "
+    "  p.enable_dynamic_run_command AND j.enable_dynamic_run_command, "
+    "  (SELECT json_agg(json_build_array(name, path) ORDER BY name) FROM BuildOutputs WHERE build = b.id), "
+    "  (SELECT json_agg(json_build_array(type, subtype, fileSize, sha256hash, path, name, defaultPath) "
+    "     ORDER BY productnr) FROM BuildProducts WHERE build = b.id), "
+    "  (SELECT json_agg(json_build_array(name, unit, value) ORDER BY name) FROM BuildMetrics "
+    "     WHERE build = b.id) "
+    "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id JOIN Projects p ON p.name = j.project "
+    "WHERE b.id = $1";
+
+std::string textOr(const nlohmann::json& v, const std::string& fallback = "")
 {
-    for (auto row : t.exec_params("SELECT name, path FROM BuildOutputs WHERE build = $1 ORDER BY name", d.id))
-        d.outputs.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+    return v.is_null() ? fallback : v.get<std::string>();
 }
 
-void loadProducts(pqxx::transaction_base& t, BuildDescription& d)
+template <class T> std::optional<T> optionalOf(const nlohmann::json& v)
 {
-    for (auto row : t.exec_params("SELECT type, subtype, fileSize, sha256hash, path, name, defaultPath "
-                                  "FROM BuildProducts WHERE build = $1 ORDER BY productnr",
-                                  d.id))
-        d.products.push_back({row[0].as<std::string>(), row[1].as<std::string>(), sql::get<int64_t>(row[2]),
-                              sql::get<std::string>(row[3]), sql::get<std::string>(row[4]).value_or(""),
-                              row[5].as<std::string>(), sql::get<std::string>(row[6]).value_or("")});
+    if (v.is_null()) return std::nullopt;
+    return v.get<T>();
 }
 
-void loadMetrics(pqxx::transaction_base& t, BuildDescription& d)
+nlohmann::json arrayIn(const pqxx::field& f)
 {
-    for (auto row :
-         t.exec_params("SELECT name, unit, value FROM BuildMetrics WHERE build = $1 ORDER BY name", d.id))
-        d.metrics.push_back(
-            {row[0].as<std::string>(), sql::get<std::string>(row[1]).value_or(""), row[2].as<double>()});
+    return f.is_null() ? nlohmann::json::array() : nlohmann::json::parse(f.c_str());
+}
+
+void readCollections(const pqxx::row& row, BuildDescription& d)
+{
+    for (const auto& o : arrayIn(row[18])) d.outputs.push_back({o[0].get<std::string>(), textOr(o[1])});
+    for (const auto& p : arrayIn(row[19]))
+        d.products.push_back({p[0].get<std::string>(), p[1].get<std::string>(), optionalOf<int64_t>(p[2]),
+                              optionalOf<std::string>(p[3]), textOr(p[4]), p[5].get<std::string>(),
+                              textOr(p[6])});
+    for (const auto& m : arrayIn(row[20]))
+        d.metrics.push_back({m[0].get<std::string>(), textOr(m[1]), m[2].get<double>()});
 }
 
 } // namespace
@@ -40,12 +58,7 @@ std::optional<BuildDescription> loadBuildDescription(pqxx::transaction_base& t, 
 {
     // The names come from the jobset (not the copies in Builds) so a renamed jobset shows its
     // current name, as Hydra's $build->jobset->name does.
-    auto r =
-        t.exec_params("SELECT b.finished, b.timestamp, j.project, j.name, b.jobset_id, b.job, b.drvPath, "
-                      "  b.startTime, b.stopTime, b.buildStatus, b.nixName, b.system, b.homepage, "
-                      "  b.description, b.license, b.releaseName "
-                      "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE b.id = $1",
-                      id);
+    auto r = t.exec_params(descriptionSql, id);
     if (r.empty()) return std::nullopt;
     auto row = r[0];
     BuildDescription d;
@@ -66,9 +79,9 @@ std::optional<BuildDescription> loadBuildDescription(pqxx::transaction_base& t, 
     d.description = sql::get<std::string>(row[13]);
     d.license = sql::get<std::string>(row[14]);
     d.releaseName = sql::get<std::string>(row[15]);
-    loadOutputs(t, d);
-    loadProducts(t, d);
-    loadMetrics(t, d);
+    d.notificationPendingSince = sql::get<int64_t>(row[16]);
+    d.dynamicRunCommandEnabled = row[17].as<bool>();
+    readCollections(row, d);
     return d;
 }
 

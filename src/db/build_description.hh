@@ -35,9 +35,13 @@ struct BuildDescription {
     std::vector<OutputPath> outputs;    ///< by name
     std::vector<BuildProduct> products; ///< by productnr (position + 1)
     std::vector<BuildMetric> metrics;   ///< by name
+    std::optional<int64_t> notificationPendingSince;
+    /// Both its project and its jobset allow dynamic RunCommand (enable_dynamic_run_command).
+    bool dynamicRunCommandEnabled = false;
 };
 
-/// The build with id `id`, or nullopt if it does not exist (deleted meanwhile).
+/// The build with id `id`, or nullopt if it does not exist (deleted meanwhile). One statement,
+/// so a pqxx::nontransaction reads a consistent build without BEGIN and COMMIT.
 std::optional<BuildDescription> loadBuildDescription(pqxx::transaction_base& t, BuildId id);
 
 } // namespace hydra::db

@@ -42,14 +42,16 @@ public:
     /// Runs f(pqxx::work&) and commits. If the connection turns out to be broken before the
     /// commit was sent, the whole transaction is retried once on a new connection; so f must
     /// be safe to run twice (do its side effects in the database). Returns what f returns.
-    template <typename F> auto withTransaction(F&& f)
+    /// With Txn = pqxx::nontransaction each statement commits by itself, saving the round trips
+    /// of BEGIN and COMMIT where f runs a single statement.
+    template <typename Txn = pqxx::work, typename F> auto withTransaction(F&& f)
     {
         for (int attempt = 1;; ++attempt) {
             auto conn = acquire();
             bool committing = false;
             try {
-                pqxx::work txn(*conn);
-                if constexpr (std::is_void_v<std::invoke_result_t<F&, pqxx::work&>>) {
+                Txn txn(*conn);
+                if constexpr (std::is_void_v<std::invoke_result_t<F&, Txn&>>) {
                     f(txn);
                     committing = true;
                     txn.commit();

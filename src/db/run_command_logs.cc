@@ -6,13 +6,21 @@
 
 namespace hydra::db {
 
-RunCommandLogRow createRunCommandLog(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
-                                     const std::string& command, int64_t startTime)
+std::optional<RunCommandLogRow> createRunCommandLog(pqxx::transaction_base& t, BuildId build,
+                                                    const std::string& jobMatcher, const std::string& command,
+                                                    int64_t startTime,
+                                                    std::optional<int64_t> unlessEndedSince)
 {
-    auto r = t.exec_params1("INSERT INTO RunCommandLogs (job_matcher, build_id, command, uuid, start_time) "
-                            "VALUES ($1, $2, $3, gen_random_uuid(), $4) RETURNING id, uuid::text",
-                            jobMatcher, build, command, startTime);
-    return {r[0].as<int64_t>(), r[1].as<std::string>()};
+    auto since = sql::text(unlessEndedSince);
+    auto r = t.exec_params(
+        "INSERT INTO RunCommandLogs (job_matcher, build_id, command, uuid, start_time) "
+        "SELECT $1, $2, $3, gen_random_uuid(), $4 WHERE $5::integer IS NULL OR NOT EXISTS ("
+        "  SELECT 1 FROM RunCommandLogs WHERE build_id = $2 AND job_matcher = $1 AND command = $3 "
+        "    AND start_time >= $5::integer AND end_time IS NOT NULL) "
+        "RETURNING id, uuid::text",
+        jobMatcher, build, command, startTime, sql::orNull(since));
+    if (r.empty()) return std::nullopt;
+    return RunCommandLogRow{r[0][0].as<int64_t>(), r[0][1].as<std::string>()};
 }
 
 void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommandOutcome& o)
@@ -25,16 +33,6 @@ void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommand
                   "  error_number = $6 WHERE id = $1",
                   id, o.endTime, sql::orNull(exitCode), sql::orNull(signal), sql::orNull(coreDumped),
                   sql::orNull(errorNumber));
-}
-
-bool runCommandSucceededSince(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
-                              const std::string& command, int64_t since)
-{
-    auto r = t.exec_params("SELECT 1 FROM RunCommandLogs WHERE build_id = $1 AND job_matcher = $2 AND "
-                           "  command = $3 AND start_time >= $4 AND end_time IS NOT NULL AND exit_code = 0 "
-                           "LIMIT 1",
-                           build, jobMatcher, command, since);
-    return !r.empty();
 }
 
 } // namespace hydra::db

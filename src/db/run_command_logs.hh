@@ -26,16 +26,16 @@ struct RunCommandOutcome {
     std::optional<int> errorNumber; ///< the command could not be started (errno)
 };
 
-/// Inserts the row of a command starting now (fresh uuid, start_time set, no end yet).
-RunCommandLogRow createRunCommandLog(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
-                                     const std::string& command, int64_t startTime);
+/// Inserts the row of a command starting now (fresh uuid, start_time set, no end yet). With
+/// `unlessEndedSince`, inserts nothing (nullopt) when the same command of the same block
+/// already ran to its end, whatever the outcome, for `build` at or after that time: the
+/// notification was handled before a restart. One statement, check and insert together.
+std::optional<RunCommandLogRow> createRunCommandLog(pqxx::transaction_base& t, BuildId build,
+                                                    const std::string& jobMatcher, const std::string& command,
+                                                    int64_t startTime,
+                                                    std::optional<int64_t> unlessEndedSince = std::nullopt);
 
 /// Sets end_time and how the command ended.
 void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommandOutcome& o);
-
-/// Whether `command` of block `jobMatcher` already ran to a successful end (exit 0) for
-/// `build` at or after `since`: the notification was handled before a crash.
-bool runCommandSucceededSince(pqxx::transaction_base& t, BuildId build, const std::string& jobMatcher,
-                              const std::string& command, int64_t since);
 
 } // namespace hydra::db

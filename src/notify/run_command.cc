@@ -1,7 +1,6 @@
 #include "notify/run_command.hh"
 
 #include "db/build_description.hh"
-#include "db/notify_pending.hh"
 #include "db/run_command_logs.hh"
 #include "notify/build_json.hh"
 #include "util/error.hh"
@@ -9,12 +8,13 @@
 #include "util/process.hh"
 
 #include <algorithm>
-#include <cerrno>
+#include <cctype>
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <fnmatch.h>
+#include <optional>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,7 +36,7 @@ bool globMatches(const std::string& pattern, std::string_view name)
     return pattern == "*" || ::fnmatch(pattern.c_str(), std::string(name).c_str(), 0) == 0;
 }
 
-// The description in a file of its own, removed when the run is over.
+// The description in a file of its own, removed when the build's commands are over.
 class JsonFile {
 public:
     explicit JsonFile(const std::string& text)
@@ -77,24 +77,35 @@ db::RunCommandOutcome outcomeOf(int status)
     return o;
 }
 
-// Runs the command to its end (or the timeout); returns the wait status.
-int runShell(const std::string& command, const std::string& jsonPath, const fs::path& logPath,
-             std::chrono::seconds timeout)
+// Runs the command to its end (or the timeout). A program that cannot be executed is an
+// outcome (its errno), as in Hydra; anything else that stops the start is thrown.
+db::RunCommandOutcome execute(const std::string& command, const std::string& jsonPath,
+                              const fs::path& logPath, std::chrono::seconds timeout)
 {
     ProcessOptions po;
-    po.argv = {"/bin/sh", "-c", command};
+    po.argv = commandArgv(command);
     po.setEnv["HYDRA_JSON"] = jsonPath;
     po.outputFile = logPath.string();
     po.pipeStdin = true;
     po.dieWithParent = true; // a killed daemon leaves no command running unrecorded
-    auto p = Process::spawn(po);
-    p.in().close();
-    if (auto status = p.waitUntil(std::chrono::steady_clock::now() + timeout)) return *status;
+    std::optional<Process> p;
+    try {
+        p.emplace(Process::spawn(po));
+    } catch (const SpawnError& e) {
+        log::warn("RunCommand: ‘{}’: {}", command, e.what());
+        db::RunCommandOutcome o;
+        o.endTime = now();
+        o.errorNumber = e.errorNumber();
+        return o;
+    }
+    p->in().close();
+    if (auto status = p->waitUntil(std::chrono::steady_clock::now() + timeout)) return outcomeOf(*status);
     log::warn("command ‘{}’ still running after {} s: killing it", command, timeout.count());
-    p.kill(SIGKILL);
-    return p.wait();
+    p->kill(SIGKILL);
+    return outcomeOf(p->wait());
 }
 
+// Hydra's split(':', pattern): trailing empty parts are dropped.
 std::vector<std::string> splitColons(std::string_view s)
 {
     std::vector<std::string> out;
@@ -103,48 +114,133 @@ std::vector<std::string> splitColons(std::string_view s)
         auto colon = s.find(':', from);
         out.emplace_back(
             s.substr(from, colon == std::string_view::npos ? std::string_view::npos : colon - from));
-        if (colon == std::string_view::npos) return out;
+        if (colon == std::string_view::npos) break;
         from = colon + 1;
     }
+    while (!out.empty() && out.back().empty()) out.pop_back();
+    return out;
+}
+
+bool isBlank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// Perl runs these through the shell whatever else the command holds.
+bool perlNeedsShell(std::string_view cmd)
+{
+    if (cmd.size() > 1 && cmd[0] == '.' && isBlank(cmd[1])) return true;
+    if (cmd.size() > 4 && cmd.starts_with("exec") && isBlank(cmd[4])) return true;
+    size_t word = 0;
+    while (word < cmd.size() && (std::isalnum(static_cast<unsigned char>(cmd[word])) || cmd[word] == '_'))
+        ++word;
+    return word < cmd.size() && cmd[word] == '=';
+}
+
+// Whether the metacharacter at `at` is the '>' of a final " 2>&1", which Perl handles itself;
+// here stderr already goes where stdout goes.
+bool isFinalStderrToStdout(std::string_view cmd, size_t at)
+{
+    if (at < 2 || cmd[at] != '>' || cmd[at - 1] != '2' || !isBlank(cmd[at - 2])) return false;
+    if (cmd.substr(at, 3) != ">&1") return false;
+    return std::all_of(cmd.begin() + static_cast<std::ptrdiff_t>(at + 3), cmd.end(), isBlank);
+}
+
+std::vector<std::string> splitBlanks(std::string_view s)
+{
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && isBlank(s[i])) ++i;
+        size_t start = i;
+        while (i < s.size() && !isBlank(s[i])) ++i;
+        if (i > start) out.emplace_back(s.substr(start, i - start));
+    }
+    return out;
+}
+
+/// One command to run for a build: the block's (or a dynamic hook's) matcher as recorded in
+/// RunCommandLogs.job_matcher, the command, and where it comes from for messages.
+struct Command {
+    std::string matcher;
+    std::string command;
+    std::string origin;
+};
+
+// Why the build's `out` cannot be its dynamic hook; nullopt when it can.
+std::optional<std::string> hookRejection(const db::BuildDescription& d, const std::string& out)
+{
+    if (out.empty()) return "no output named 'out'";
+    struct stat st {};
+    if (::stat(out.c_str(), &st) != 0) return "The 'out' output doesn't exist locally";
+    if (::access(out.c_str(), X_OK) != 0) return "The 'out' output is not executable";
+    if (!S_ISREG(st.st_mode)) return "The 'out' output is not a regular file or symlink";
+    if (!d.dynamicRunCommandEnabled) return "project or jobset don't have dynamic runcommand enabled.";
+    return std::nullopt;
+}
+
+// The build's dynamic hook, as Hydra: a succeeded job runCommandHook.<name> whose output `out`
+// is an executable file (or a symlink to one), in a project and jobset that enable it.
+std::optional<Command> dynamicHook(const db::BuildDescription& d)
+{
+    static constexpr std::string_view prefix = "runCommandHook.";
+    if (d.buildStatus.value_or(-1) != 0 || d.job.size() <= prefix.size() || !d.job.starts_with(prefix))
+        return std::nullopt;
+    auto out =
+        std::find_if(d.outputs.begin(), d.outputs.end(), [](const auto& o) { return o.name == "out"; });
+    std::string path = out == d.outputs.end() ? "" : out->path;
+    if (auto why = hookRejection(d, path)) {
+        log::warn("DynamicRunCommand hook on {} ({}) rejected: {}", d.job, d.id, *why);
+        return std::nullopt;
+    }
+    return Command{fmt::format("DynamicRunCommand({})", d.job), path, "dynamic RunCommand"};
 }
 
 // One command for one build: its RunCommandLogs row as it starts, its end recorded after. With
-// `succeededSince`, a command that already exited 0 for this notification (a restart after a
-// crash) is not run again: the check and the new row share one transaction.
-void runOne(const RunCommandConfig& block, int64_t build, const std::string& json, const PluginContext& ctx,
-            std::chrono::seconds timeout, std::optional<int64_t> succeededSince)
+// `endedSince`, a command that already ran to its end for this notification (a restart after a
+// crash) is not run again. Each step is one statement without BEGIN and COMMIT: a notification
+// costs round trips to the database, and a command that starts and ends quickly has few else.
+void runOne(const Command& cmd, int64_t build, const std::string& jsonPath, const PluginContext& ctx,
+            std::chrono::seconds timeout, std::optional<int64_t> endedSince)
 {
-    auto row = ctx.db.withTransaction([&](pqxx::work& t) -> std::optional<db::RunCommandLogRow> {
-        if (succeededSince &&
-            db::runCommandSucceededSince(t, build, block.job, block.command, *succeededSince))
-            return std::nullopt;
-        return db::createRunCommandLog(t, build, block.job, block.command, now());
+    auto row = ctx.db.withTransaction<pqxx::nontransaction>([&](pqxx::nontransaction& t) {
+        return db::createRunCommandLog(t, build, cmd.matcher, cmd.command, now(), endedSince);
     });
     if (!row) {
-        log::info("RunCommand: ‘{}’ already ran for build {}; not running it again", block.command, build);
+        log::info("RunCommand: ‘{}’ already ran for build {}; not running it again", cmd.command, build);
         return;
     }
     auto logPath = logPathOf(ctx.dataDir, row->uuid);
     fs::create_directories(logPath.parent_path());
-    JsonFile file(json);
-    int status = 0;
-    try {
-        status = runShell(block.command, file.path(), logPath, timeout);
-    } catch (const std::exception& e) {
-        db::RunCommandOutcome o;
-        o.endTime = now();
-        o.errorNumber = errno != 0 ? errno : ENOEXEC;
-        ctx.db.withTransaction([&](pqxx::work& t) { db::markRunCommandEnded(t, row->id, o); });
-        throw Error("command ‘{}’ ({}): {}", block.command, block.loc.str(), e.what());
-    }
-    ctx.db.withTransaction([&](pqxx::work& t) { db::markRunCommandEnded(t, row->id, outcomeOf(status)); });
-    if (!exitedOk(status))
-        throw Error("command ‘{}’ ({}) {}; its output is in {}", block.command, block.loc.str(),
-                    statusToString(status), logPath.string());
-    log::info("RunCommand: ‘{}’ ran for build {}", block.command, build);
+    auto outcome = execute(cmd.command, jsonPath, logPath, timeout);
+    ctx.db.withTransaction<pqxx::nontransaction>(
+        [&](pqxx::nontransaction& t) { db::markRunCommandEnded(t, row->id, outcome); });
+    if (outcome.exitCode == 0)
+        log::info("RunCommand: ‘{}’ ran for build {}", cmd.command, build);
+    else if (!outcome.errorNumber)
+        log::warn("RunCommand: ‘{}’ ({}) for build {} {}; its output is in {}", cmd.command, cmd.origin,
+                  build,
+                  outcome.signal ? fmt::format("was killed by signal {}", *outcome.signal)
+                                 : fmt::format("exited with status {}", outcome.exitCode.value_or(-1)),
+                  logPath.string());
 }
 
 } // namespace
+
+std::vector<std::string> commandArgv(std::string_view command)
+{
+    std::vector<std::string> shell{"/bin/sh", "-c", std::string(command)};
+    auto cmd = command.substr(std::min(command.size(), command.find_first_not_of(" \t\n\r\f\v")));
+    if (perlNeedsShell(cmd)) return shell;
+    if (cmd.ends_with('\n')) cmd.remove_suffix(1);
+    auto meta = cmd.find_first_of("$&*(){}[]'\";\\|?<>~`\n");
+    if (meta != std::string_view::npos) {
+        if (!isFinalStderrToStdout(cmd, meta)) return shell;
+        cmd = cmd.substr(0, meta - 2);
+    }
+    auto words = splitBlanks(cmd);
+    return words.empty() ? shell : words;
+}
 
 bool jobMatches(std::string_view pattern, std::string_view project, std::string_view jobset,
                 std::string_view job)
@@ -155,8 +251,8 @@ bool jobMatches(std::string_view pattern, std::string_view project, std::string_
            globMatches(part(2), job);
 }
 
-RunCommand::RunCommand(std::vector<RunCommandConfig> blocks, RunCommandOptions opts)
-    : blocks_(std::move(blocks)), opts_(opts)
+RunCommand::RunCommand(std::vector<RunCommandConfig> blocks, bool dynamic, RunCommandOptions opts)
+    : blocks_(std::move(blocks)), dynamic_(dynamic), opts_(opts)
 {}
 
 bool RunCommand::wants(const std::string& channel) const
@@ -164,6 +260,7 @@ bool RunCommand::wants(const std::string& channel) const
     if (!channel.starts_with("build_") && !channel.starts_with("step_") &&
         !channel.starts_with("cached_build_"))
         return false;
+    if (dynamic_ && channel == "build_finished") return true;
     auto name = eventName(channel);
     return std::any_of(blocks_.begin(), blocks_.end(), [&](const RunCommandConfig& b) {
         return std::find(b.events.begin(), b.events.end(), name) != b.events.end();
@@ -184,36 +281,36 @@ void RunCommand::handle(const Event& event, const PluginContext& ctx)
 void RunCommand::handleBuild(int64_t build, const std::string& event, const PluginContext& ctx,
                              std::vector<std::string>& failures)
 {
-    auto loaded = ctx.db.withTransaction([&](pqxx::work& t) {
-        return std::pair(db::loadBuildDescription(t, build), db::notificationPendingSince(t, build));
-    });
-    const auto& desc = loaded.first;
-    const auto& pendingSince = loaded.second;
+    auto desc = ctx.db.withTransaction<pqxx::nontransaction>(
+        [&](pqxx::nontransaction& t) { return db::loadBuildDescription(t, build); });
     if (!desc) {
         log::warn("RunCommand: build {} of a {} event no longer exists; nothing to run", build, event);
         return;
     }
-    auto json = buildJson(*desc, event).dump();
-    for (const auto& block : blocks_) {
-        if (std::find(block.events.begin(), block.events.end(), event) == block.events.end()) continue;
-        if (!jobMatches(block.job, desc->project, desc->jobset, desc->job)) continue;
+    std::vector<Command> commands;
+    for (const auto& b : blocks_)
+        if (std::find(b.events.begin(), b.events.end(), event) != b.events.end() &&
+            jobMatches(b.job, desc->project, desc->jobset, desc->job))
+            commands.push_back({b.job, b.command, b.loc.str()});
+    if (dynamic_ && event == "buildFinished")
+        if (auto hook = dynamicHook(*desc)) commands.push_back(std::move(*hook));
+    if (commands.empty()) return;
+    JsonFile file(buildJson(*desc, event).dump());
+    auto endedSince = event == "buildFinished" ? desc->notificationPendingSince : std::nullopt;
+    for (const auto& cmd : commands) {
         try {
-            runOne(block, build, json, ctx, opts_.timeout,
-                   event == "buildFinished" ? pendingSince : std::optional<int64_t>());
+            runOne(cmd, build, file.path(), ctx, opts_.timeout, endedSince);
         } catch (const std::exception& e) {
-            failures.push_back(fmt::format("build {}: {}", build, e.what()));
+            failures.push_back(
+                fmt::format("build {}: ‘{}’ ({}): {}", build, cmd.command, cmd.origin, e.what()));
         }
     }
 }
 
-} // namespace hydra::notify
-
-namespace hydra::notify {
-
 std::unique_ptr<Plugin> makeRunCommand(const HydraConfig& config)
 {
-    if (config.notify.runCommands.empty()) return nullptr;
-    return std::make_unique<RunCommand>(config.notify.runCommands);
+    if (config.notify.runCommands.empty() && !config.notify.dynamicRunCommand) return nullptr;
+    return std::make_unique<RunCommand>(config.notify.runCommands, config.notify.dynamicRunCommand);
 }
 
 } // namespace hydra::notify

@@ -355,6 +355,7 @@ void Builder::readPluginBlocks()
     auto& n = out_.notify;
     for (auto s : root_.blocks("runcommand"))
         if (auto rc = runCommandFrom(*s, out_.warnings)) n.runCommands.push_back(std::move(*rc));
+    if (auto s = root_.block("dynamicruncommand")) n.dynamicRunCommand = boolIn(*s, "enable");
     for (auto s : root_.blocks("githubstatus"))
         if (auto g = githubStatusFrom(*s, out_.warnings)) n.githubStatus.push_back(std::move(*g));
     for (auto s : root_.blocks("slack"))

@@ -113,6 +113,9 @@ struct NotifyConfig {
     LogCompression compression = LogCompression::Bzip2;
     bool compressBuildLogsSilent = false;
     std::vector<RunCommandConfig> runCommands;
+    /// <dynamicruncommand> enable = 1: RunCommand also runs the executables that jobs named
+    /// runCommandHook.* build, in projects and jobsets that enable it too.
+    bool dynamicRunCommand = false;
     bool emailNotification = false;
     std::optional<std::string> notificationSender;
     SmtpSettings smtp;

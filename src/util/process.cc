@@ -105,7 +105,7 @@ Process Process::spawn(const ProcessOptions& opts)
         int st;
         while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
         }
-        throw Error("cannot start {}: {}", opts.argv[0], std::strerror(childErr));
+        throw SpawnError(fmt::format("cannot start {}: {}", opts.argv[0], std::strerror(childErr)), childErr);
     }
 
     Process p;

@@ -1,6 +1,7 @@
 #pragma once
 // Process: a child process with optional pipes, killed and reaped when its owner lets go.
 
+#include "util/error.hh"
 #include "util/fd.hh"
 
 #include <chrono>
@@ -31,10 +32,20 @@ struct ProcessOptions {
     std::string cwd;
 };
 
+/// The child could not become the program (exec or the set-up before it failed): its errno.
+class SpawnError : public Error {
+public:
+    SpawnError(const std::string& msg, int errorNumber) : Error(msg), errorNumber_(errorNumber) {}
+    int errorNumber() const { return errorNumber_; }
+
+private:
+    int errorNumber_;
+};
+
 /// A running child. Destruction kills its process group and reaps it: no zombies.
 class Process {
 public:
-    /// Starts the child. If exec fails the error reads "cannot start <argv[0]>: <reason>".
+    /// Starts the child. If exec fails it throws SpawnError "cannot start <argv[0]>: <reason>".
     static Process spawn(const ProcessOptions& opts);
 
     Process(Process&& o) noexcept;

@@ -1,6 +1,8 @@
 // hydra-notify end to end with a real PostgreSQL: RunCommand's HYDRA_JSON and RunCommandLogs,
-// builds pending at start-up, a slow command that does not hold up other builds, retries with
-// back-off across a restart, kill -9 with 1,000 pending builds, bad input, SIGTERM.
+// failing and missing commands recorded as Hydra does and not retried, the empty job matcher,
+// dynamic RunCommand hooks, builds pending at start-up, a slow command that does not hold up
+// other builds, retries with back-off across a restart, kill -9 with 1,000 pending builds, bad
+// input, SIGTERM.
 
 #include "db/private_cluster.hh"
 #include "harness/notify_fixture.hh"
@@ -12,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +62,53 @@ protected:
     static std::string appendBuildId(const std::string& file)
     {
         return "grep -o '\"build\":[0-9]*' \"$HYDRA_JSON\" | cut -d: -f2 >> " + file;
+    }
+
+    // Makes a RunCommand run fail before its command can start: the log directory is a file.
+    void breakRunCommandLogs()
+    {
+        std::filesystem::remove_all(state_ + "/runcommand-logs");
+        std::ofstream(state_ + "/runcommand-logs") << "";
+    }
+
+    // An executable script (with `perms`) that appends the "job" of HYDRA_JSON to state_/ran.
+    std::string hookScript(const std::string& name,
+                           std::filesystem::perms perms = std::filesystem::perms::owner_all)
+    {
+        std::filesystem::create_directories(state_ + "/hooks");
+        auto path = state_ + "/hooks/" + name;
+        std::ofstream(path) << "#!/bin/sh\ngrep -o '\"job\":\"[^\"]*\"' \"$HYDRA_JSON\" >> " + state_ +
+                                   "/ran\n";
+        std::filesystem::permissions(path, perms);
+        return path;
+    }
+
+    // A finished build of `job` whose output "out" is `outPath`.
+    long long finishedBuildWithOut(const std::string& job, const std::string& outPath)
+    {
+        auto id = finishedBuild(job);
+        pqxx::work t(*conn_);
+        t.exec_params("UPDATE BuildOutputs SET path = $2 WHERE build = $1 AND name = 'out'", id, outPath);
+        t.commit();
+        return id;
+    }
+
+    void enableDynamicRunCommand(bool project, bool jobset)
+    {
+        pqxx::work t(*conn_);
+        t.exec_params("UPDATE Projects SET enable_dynamic_run_command = $1", project);
+        t.exec_params("UPDATE Jobsets SET enable_dynamic_run_command = $1", jobset);
+        t.commit();
+    }
+
+    // The jobs whose hooks ran, as `"job":"<name>"`, with how often each ran.
+    std::map<std::string, int> hooksRan()
+    {
+        std::map<std::string, int> out;
+        std::istringstream in(readFile(state_ + "/ran"));
+        std::string line;
+        while (std::getline(in, line)) ++out[line];
+        return out;
     }
 };
 
@@ -146,12 +196,71 @@ TEST_F(NotifyDaemonTest, SlowCommandDoesNotHoldUpOtherBuilds)
     EXPECT_EQ(stopNotify(), 0);
 }
 
-TEST_F(NotifyDaemonTest, FailingCommandSucceedsOnFourthTryAcrossRestart)
+TEST_F(NotifyDaemonTest, FailingCommandIsRecordedWithItsExitCodeAndNotRetried)
 {
-    // Fails its first three runs, succeeds from the fourth on.
-    auto counter = state_ + "/tries";
-    runCommand("n=$(cat " + counter + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + counter +
-               "; [ $n -ge 4 ]");
+    auto counter = state_ + "/runs";
+    runCommand("echo run >> " + counter + "; exit 3");
+    startNotify({{"HYDRA_NOTIFY_RETRY_BASE_MS", "100"}});
+    auto id = finishedBuild("failing");
+    // A failure to deliver would keep the build pending with a TaskRetries row.
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(count("SELECT count(*) FROM TaskRetries"), 0);
+    EXPECT_EQ(stopNotify(), 0);
+    startNotify({{"HYDRA_NOTIFY_RETRY_BASE_MS", "100"}});
+    EXPECT_EQ(stopNotify(), 0);
+    EXPECT_EQ(readFile(counter), "run\n");
+    pqxx::read_transaction t(*conn_);
+    auto r =
+        t.exec("SELECT build_id, exit_code, error_number IS NULL, end_time IS NOT NULL FROM RunCommandLogs");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0][0].as<long long>(), id);
+    EXPECT_EQ(r[0][1].as<int>(), 3);
+    EXPECT_TRUE(r[0][2].as<bool>());
+    EXPECT_TRUE(r[0][3].as<bool>());
+    EXPECT_NE(notifyLog().find("exited with status 3"), std::string::npos) << notifyLog();
+}
+
+TEST_F(NotifyDaemonTest, CommandThatCannotBeExecutedRecordsItsErrnoAsHydraDoes)
+{
+    // Without shell syntax the command is executed directly: ENOENT (2), no exit code. With
+    // shell syntax the shell runs it and its 127 is the exit code, as with Hydra's Perl.
+    runCommand("invalid-command-this-does-not-exist");
+    runCommand("invalid-command-this-does-not-exist 2>/dev/null");
+    startNotify();
+    finishedBuild("any");
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(count("SELECT count(*) FROM TaskRetries"), 0);
+    pqxx::read_transaction t(*conn_);
+    auto r = t.exec("SELECT command, exit_code, error_number, signal IS NULL, end_time IS NOT NULL "
+                    "FROM RunCommandLogs ORDER BY command");
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0][0].as<std::string>(), "invalid-command-this-does-not-exist");
+    EXPECT_TRUE(r[0][1].is_null());
+    EXPECT_EQ(r[0][2].as<int>(), ENOENT);
+    EXPECT_TRUE(r[0][3].as<bool>());
+    EXPECT_TRUE(r[0][4].as<bool>());
+    EXPECT_EQ(r[1][1].as<int>(), 127);
+    EXPECT_TRUE(r[1][2].is_null());
+    EXPECT_TRUE(r[1][4].as<bool>());
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+TEST_F(NotifyDaemonTest, EmptyJobMatcherMatchesEveryJob)
+{
+    runCommand(appendBuildId(state_ + "/ids"), "\"\"");
+    startNotify();
+    auto id = finishedBuild("any");
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(idsIn(state_ + "/ids"), (std::map<long long, int>{{id, 1}}));
+    EXPECT_EQ(count("SELECT count(*) FROM RunCommandLogs WHERE job_matcher = '' AND exit_code = 0"), 1);
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+TEST_F(NotifyDaemonTest, RunThatCouldNotStartIsRetriedAcrossRestartUntilItRuns)
+{
+    auto counter = state_ + "/runs";
+    runCommand("echo run >> " + counter);
+    breakRunCommandLogs();
     std::map<std::string, std::string> env{{"HYDRA_NOTIFY_RETRY_BASE_MS", "300"}};
     startNotify(env);
     auto id = finishedBuild("flaky");
@@ -162,16 +271,84 @@ TEST_F(NotifyDaemonTest, FailingCommandSucceedsOnFourthTryAcrossRestart)
     EXPECT_EQ(stopNotify(), 0);
     EXPECT_EQ(count(pendingSql), 1) << "a build with a failing plugin stays pending";
     EXPECT_EQ(count("SELECT count(*) FROM TaskRetries WHERE payload = '" + std::to_string(id) + "'"), 1);
+    std::filesystem::remove(state_ + "/runcommand-logs");
     startNotify(env);
     waitForCount(pendingSql, 0);
     EXPECT_EQ(count("SELECT count(*) FROM TaskRetries"), 0);
-    EXPECT_EQ(readFile(counter), "4\n");
-    pqxx::read_transaction t(*conn_);
-    auto r = t.exec("SELECT exit_code FROM RunCommandLogs ORDER BY id");
-    ASSERT_EQ(r.size(), 4u);
-    for (pqxx::result::size_type i = 0; i < 3; ++i) EXPECT_EQ(r[i][0].as<int>(), 1);
-    EXPECT_EQ(r[3][0].as<int>(), 0);
+    EXPECT_EQ(readFile(counter), "run\n");
+    EXPECT_EQ(count("SELECT count(*) FROM RunCommandLogs WHERE end_time IS NOT NULL"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM RunCommandLogs WHERE exit_code = 0"), 1);
     EXPECT_NE(notifyLog().find("RunCommand handled build_finished"), std::string::npos) << notifyLog();
+}
+
+TEST_F(NotifyDaemonTest, DynamicRunCommandRunsExecutableOutputsOfHookJobs)
+{
+    addConfig("<dynamicruncommand>\n  enable = 1\n</dynamicruncommand>");
+    enableDynamicRunCommand(true, true);
+    auto example = hookScript("example");
+    std::filesystem::create_symlink(hookScript("target"), state_ + "/hooks/link");
+    std::filesystem::create_directories(state_ + "/hooks/dir/bin");
+    auto inDir = hookScript("dir/bin/hook");
+    auto plain =
+        hookScript("plain", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    finishedBuildWithOut("runCommandHook.example", example);
+    finishedBuildWithOut("runCommandHook.symlink", state_ + "/hooks/link");
+    finishedBuildWithOut("runCommandHook.directory", state_ + "/hooks/dir");
+    finishedBuildWithOut("runCommandHook.not-executable", plain);
+    auto failed = finishedBuildWithOut("runCommandHook.failed", hookScript("failed"));
+    exec("UPDATE Builds SET buildStatus = 1 WHERE id = " + std::to_string(failed));
+    finishedBuildWithOut("runCommandHook", hookScript("bare"));
+    finishedBuildWithOut("runCommandHook.", hookScript("dot"));
+    finishedBuildWithOut("notAHook", hookScript("other"));
+    startNotify();
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(hooksRan(), (std::map<std::string, int>{{"\"job\":\"runCommandHook.example\"", 1},
+                                                      {"\"job\":\"runCommandHook.symlink\"", 1}}));
+    EXPECT_EQ(count("SELECT count(*) FROM RunCommandLogs WHERE exit_code = 0 AND "
+                    "job_matcher = 'DynamicRunCommand(runCommandHook.example)' AND command = '" +
+                    example + "'"),
+              1);
+    EXPECT_EQ(count("SELECT count(*) FROM RunCommandLogs"), 2);
+    EXPECT_EQ(count("SELECT count(*) FROM TaskRetries"), 0);
+    auto log = notifyLog();
+    EXPECT_NE(log.find("runCommandHook.directory"), std::string::npos) << log;
+    EXPECT_NE(log.find("is not a regular file or symlink"), std::string::npos) << log;
+    EXPECT_NE(log.find("runCommandHook.not-executable"), std::string::npos) << log;
+    EXPECT_NE(log.find("is not executable"), std::string::npos) << log;
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+TEST_F(NotifyDaemonTest, DynamicRunCommandNeedsTheProjectAndTheJobsetToEnableIt)
+{
+    addConfig("<dynamicruncommand>\n  enable = 1\n</dynamicruncommand>");
+    startNotify();
+    for (auto [project, jobset] : {std::pair{true, false}, std::pair{false, true}, std::pair{false, false}}) {
+        enableDynamicRunCommand(project, jobset);
+        finishedBuildWithOut("runCommandHook.off", hookScript("off"));
+        waitForCount(pendingSql, 0);
+    }
+    EXPECT_TRUE(hooksRan().empty());
+    EXPECT_NE(notifyLog().find("project or jobset don't have dynamic runcommand enabled"), std::string::npos)
+        << notifyLog();
+    enableDynamicRunCommand(true, true);
+    finishedBuildWithOut("runCommandHook.on", hookScript("on"));
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(hooksRan(), (std::map<std::string, int>{{"\"job\":\"runCommandHook.on\"", 1}}));
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+TEST_F(NotifyDaemonTest, DynamicRunCommandIsOffUnlessHydraConfEnablesIt)
+{
+    addConfig("<dynamicruncommand>\n  enable = 0\n</dynamicruncommand>");
+    runCommand(appendBuildId(state_ + "/ids"));
+    enableDynamicRunCommand(true, true);
+    auto id = finishedBuildWithOut("runCommandHook.example", hookScript("example"));
+    startNotify();
+    waitForCount(pendingSql, 0);
+    EXPECT_EQ(idsIn(state_ + "/ids"), (std::map<long long, int>{{id, 1}}));
+    EXPECT_TRUE(hooksRan().empty());
+    EXPECT_EQ(count("SELECT count(*) FROM RunCommandLogs WHERE job_matcher LIKE 'DynamicRunCommand%'"), 0);
+    EXPECT_EQ(stopNotify(), 0);
 }
 
 TEST_F(NotifyDaemonTest, KillWithThousandPendingLosesNothing)
@@ -251,9 +428,11 @@ TEST_F(NotifyDaemonTest, PrometheusMetricsCountEventsAndFailures)
     int port = freePort();
     addConfig("<hydra_notify>\n  <prometheus>\n    listen_address = 127.0.0.1\n    port = " +
               std::to_string(port) + "\n  </prometheus>\n</hydra_notify>");
-    runCommand("grep -q '\"job\":\"bad\"' \"$HYDRA_JSON\" && exit 3; true");
+    runCommand("true");
     startNotify({{"HYDRA_NOTIFY_RETRY_BASE_MS", "3600000"}});
     finishedBuild("good");
+    waitForCount(pendingSql, 0);
+    breakRunCommandLogs();
     finishedBuild("bad");
     waitForCount("SELECT count(*) FROM TaskRetries", 1);
     waitForCount(pendingSql, 1);
