@@ -104,7 +104,7 @@ int main()
     std::signal(SIGPIPE, SIG_IGN);
     try {
         if (std::getenv("HYDRA_BENCH_VERBOSE")) log::setLevel(log::Level::Debug);
-        if (!std::getenv("NIX_CONFIG")) ::setenv("NIX_CONFIG", "substituters =\nsandbox = false", 1);
+        if (!std::getenv("NIX_CONFIG")) ::setenv("NIX_CONFIG", "substituters =", 1);
         size_t jobs = envNumber("HYDRA_BENCH_EVAL_JOBS", 20000);
         auto workers = static_cast<unsigned>(envNumber("HYDRA_BENCH_EVAL_WORKERS", 2));
         size_t shared = envNumber("HYDRA_BENCH_EVAL_SHARED", 300);

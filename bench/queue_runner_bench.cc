@@ -10,6 +10,7 @@
 #include "db/connect.hh"
 #include "db/private_cluster.hh"
 #include "db/schema.hh"
+#include "nix/sandbox_shell.hh"
 #include "util/error.hh"
 #include "util/process.hh"
 
@@ -40,7 +41,7 @@ constexpr size_t layerCount = 10;
 
 std::string nixConfig(size_t jobs)
 {
-    return fmt::format("substituters =\nsandbox = false\nmax-jobs = {}\n", jobs);
+    return fmt::format("substituters =\nmax-jobs = {}\n", jobs);
 }
 
 std::string randomNonce()
@@ -71,14 +72,26 @@ struct Dag {
     }
 };
 
-/// The DAG as a Nix expression: `nodes` (one derivation each) and `sinks` (a list).
-std::string dagExpression(const Dag& dag, const std::string& nonce)
+/// The shell the derivations build with in Nix's sandbox (nix/sandbox_shell.hh), laid out in
+/// `dir` and added to the store: its store path.
+std::string shellStorePath(const fs::path& dir)
 {
-    std::string e = fmt::format("let nonce = \"{}\";\n  mk = name: deps: derivation {{ inherit name nonce "
-                                "deps; system = builtins.currentSystem; builder = \"/bin/sh\"; args = "
-                                "[ \"-c\" \"echo $nonce $name > $out; echo $deps >> $out\" ]; }};\n"
-                                "in rec {{\n",
-                                nonce);
+    auto shell = dir / "busybox";
+    nix::layOutShell(shell, nix::findStaticBusybox());
+    auto out = runChecked({.argv = {"nix-store", "--add", shell.string()}}, {}, 5min);
+    return out.substr(0, out.find('\n'));
+}
+
+/// The DAG as a Nix expression: `nodes` (one derivation each) and `sinks` (a list).
+std::string dagExpression(const Dag& dag, const std::string& nonce, const std::string& shell)
+{
+    std::string e =
+        fmt::format("let nonce = \"{}\";\n  busybox = builtins.storePath \"{}\";\n"
+                    "  mk = name: deps: derivation {{ inherit name nonce "
+                    "deps; system = builtins.currentSystem; builder = \"${{busybox}}/bin/sh\"; args = "
+                    "[ \"-c\" \"echo $nonce $name > $out; echo $deps >> $out\" ]; }};\n"
+                    "in rec {{\n",
+                    nonce, shell);
     for (size_t i = 0; i < dag.deps.size(); ++i) {
         std::string deps;
         for (auto d : dag.deps[i]) deps += fmt::format(" n{}", d);
@@ -98,7 +111,7 @@ struct Target {
 std::vector<Target> instantiate(const Dag& dag, const fs::path& dir, size_t jobs)
 {
     auto file = dir / fmt::format("dag-{}.nix", randomNonce());
-    std::ofstream(file) << dagExpression(dag, randomNonce());
+    std::ofstream(file) << dagExpression(dag, randomNonce(), shellStorePath(dir));
     auto query = fmt::format("map (d: {{ n = d.name; drv = d.drvPath; out = d.outPath; }}) (import {}).sinks",
                              file.string());
     auto json = runChecked(

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh release
 # Nix must not wait for an unreachable binary cache.
-export NIX_CONFIG="${NIX_CONFIG-$'substituters =\nsandbox = false'}"
+export NIX_CONFIG="${NIX_CONFIG-substituters =}"
 shopt -s nullglob
 benches=(build/bench/*_bench)
 if ((${#benches[@]} == 0)); then

@@ -16,6 +16,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   nix-bin openssh-server openssh-client iproute2 util-linux procps gdb
   python3 python3-aiosmtpd bzip2 zstd
+  # The shell builds run in Nix's sandbox (no /bin/sh there): the example's and the tests'.
+  busybox-static
 )
 
 missing=()

@@ -34,7 +34,7 @@ void BinaryCache::add(const std::string& path) const
 
 std::string BinaryCache::nixConfig() const
 {
-    return "substituters = " + uri() + "\nrequire-sigs = false\nsandbox = false";
+    return "substituters = " + uri() + "\nrequire-sigs = false";
 }
 
 void deleteFromStore(const std::string& path)

@@ -225,7 +225,7 @@ void BuildHost::writeConfig()
     // build, and the machine's own store (and every other host) draw from the same nixbld
     // accounts through their own lock directories, so they would kill each other's builders.
     writeFile(dir_ / "etc-nix" / "nix.conf",
-              nixConf + "\nsubstituters =\nsandbox = false\nbuild-users-group =\n");
+              nixConf + "\nsubstituters =\nbuild-users-group =\n");
     auto hostPattern = port_ == 22 ? address_ : fmt::format("[{}]:{}", address_, port_);
     writeFile(knownHosts_, hostPattern + " " + hostKeyLine_ + "\n");
 }

@@ -4,6 +4,7 @@
 #include "db/projects.hh"
 #include "harness/nix_graph.hh"
 #include "harness/pg_fixture.hh"
+#include "harness/sandbox_shell.hh"
 
 #include <csignal>
 #include <filesystem>
@@ -30,11 +31,11 @@ std::string generatedJobset(int n, const std::string& nonce, const std::string& 
         jobs += fmt::format("  job{} = (mk \"job{}\" [ (lib {}) ]){};\n", i, i, i % 5, meta);
     }
     return fmt::format(R"(
-{{ system ? builtins.currentSystem, ... }}:
+{{ system ? builtins.currentSystem, busybox, ... }}:
 let
   mk = name: deps: derivation {{
     inherit name system deps;
-    builder = "/bin/sh";
+    builder = "${{busybox}}/bin/sh";
     args = [ "-c" "echo {} ${{name}} > $out" ];
   }};
   lib = i: mk "lib${{toString i}}" [ ];
@@ -85,7 +86,7 @@ int EvaluatorFixture::jobsetWithInput(const std::string& name, const std::string
                         .nixExprInput = "src",
                         .nixExprPath = "release.nix",
                         .checkInterval = checkInterval,
-                        .inputs = {{.name = "src", .type = type, .value = value}}};
+                        .inputs = {{.name = "src", .type = type, .value = value}, shellInput()}};
     pqxx::work t(*conn_);
     auto [id, created] = db::createJobsetIfMissing(t, spec);
     t.commit();

@@ -17,6 +17,7 @@ std::string evaluatorBinary();
 /// A jobset expression with `n` jobs named job0..job{n-1} (each depending on one of a few shared
 /// derivations; job7 gets meta.schedulingPriority 50, timeout 1234, maxSilent 321), plus the
 /// named `extra` attribute text spliced into the top-level set. `nonce` makes every .drv new.
+/// Its derivations run the shell of the input "busybox" (sandbox_shell.hh), as `mk` does.
 std::string generatedJobset(int n, const std::string& nonce, const std::string& extra = "");
 
 /// Base of the evaluator's tests.
@@ -27,7 +28,8 @@ protected:
 
     /// A fresh directory holding release.nix with `text`.
     std::string jobsetDir(const std::string& text);
-    /// A jobset of project "p" whose input "src" (type `type`, value `value`) holds release.nix.
+    /// A jobset of project "p" whose input "src" (type `type`, value `value`) holds release.nix;
+    /// its input "busybox" is the shell of the test derivations (shellInput()).
     int pathJobset(const std::string& name, const std::string& dir, int checkInterval = 0);
     int jobsetWithInput(const std::string& name, const std::string& type, const std::string& value,
                         int checkInterval = 0);

@@ -1,5 +1,6 @@
 #include "harness/nix_graph.hh"
 
+#include "harness/sandbox_shell.hh"
 #include "util/error.hh"
 #include "util/process.hh"
 
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace hydra::test {
@@ -57,7 +60,47 @@ std::string nixList(const std::vector<std::string>& items, bool quote)
 
 std::map<std::string, std::string> nixTestEnv()
 {
-    return {{"NIX_CONFIG", "substituters =\nsandbox = false"}};
+    return {{"NIX_CONFIG", "substituters ="}};
+}
+
+namespace {
+
+std::string commandLineOf(const std::string& pid)
+{
+    std::ifstream f("/proc/" + pid + "/cmdline");
+    return {(std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()};
+}
+
+std::string parentOf(const std::string& pid)
+{
+    std::ifstream f("/proc/" + pid + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return {};
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state, ppid;
+    rest >> state >> ppid;
+    return ppid;
+}
+
+} // namespace
+
+pid_t processWithCommandLine(const std::string& text, std::chrono::milliseconds timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+        for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+            auto pid = e.path().filename().string();
+            if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+            // busybox runs an applet such as sleep in a fork of the shell, under the shell's
+            // command line: the builder is the one whose parent does not match.
+            if (commandLineOf(pid).find(text) != std::string::npos &&
+                commandLineOf(parentOf(pid)).find(text) == std::string::npos)
+                return std::stoi(pid);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return 0;
 }
 
 namespace scripts {
@@ -69,12 +112,12 @@ std::string failing(int code)
 
 std::string sleeping(int seconds)
 {
-    return fmt::format("/bin/sleep {}; echo slept > \"$out\"", seconds);
+    return fmt::format("sleep {}; echo slept > \"$out\"", seconds);
 }
 
 std::string failedWithOutput()
 {
-    return "/bin/mkdir -p \"$out/nix-support\"; echo 'failed on purpose' > \"$out/nix-support/failed\"";
+    return "mkdir -p \"$out/nix-support\"; echo 'failed on purpose' > \"$out/nix-support/failed\"";
 }
 
 std::string bigLog(int lines)
@@ -166,7 +209,7 @@ std::string NixGraph::nodeExpression(const NixNode& n) const
     return fmt::format("  {} = derivation {{\n"
                        "    name = {};\n"
                        "    system = builtins.currentSystem;\n"
-                       "    builder = \"/bin/sh\";\n"
+                       "    builder = \"${{busybox}}/bin/sh\";\n"
                        "    args = [ \"-c\" {} ];\n"
                        "    outputs = {};\n"
                        "    deps = {};\n"
@@ -178,8 +221,9 @@ std::string NixGraph::nodeExpression(const NixNode& n) const
 
 std::string NixGraph::expression() const
 {
-    std::string e = fmt::format("# Test derivation graph (nonce {}).\nlet nonce = {}; in\nrec {{\n", nonce_,
-                                nixStringLiteral(nonce_));
+    std::string e =
+        fmt::format("# Test derivation graph (nonce {}).\n{{ {} }}:\nlet nonce = {}; in\nrec {{\n", nonce_,
+                    shellFormal(), nixStringLiteral(nonce_));
     for (auto& n : nodes_) e += nodeExpression(n);
     return e + "}\n";
 }
@@ -201,7 +245,7 @@ std::map<std::string, NixDrv> NixGraph::derivations() const
     // --read-write-mode: evaluating drvPath must write the .drv files into the store.
     auto query = fmt::format("builtins.mapAttrs (name: d: {{ drvPath = d.drvPath; outputs = "
                              "builtins.listToAttrs (map (o: {{ name = o; value = d.${{o}}.outPath; }}) "
-                             "d.outputs); }}) (import {})",
+                             "d.outputs); }}) (import {} {{ }})",
                              nixStringLiteral(file.string()));
     auto json = runChecked(
         {.argv = {"nix-instantiate", "--eval", "--strict", "--json", "--read-write-mode", "-E", query},

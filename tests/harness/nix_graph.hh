@@ -4,9 +4,11 @@
 
 #include "nix/expr_literal.hh"
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace hydra::test {
@@ -16,7 +18,8 @@ struct NixNode {
     std::string name;              ///< attribute and derivation name (a Nix identifier)
     std::vector<std::string> deps; ///< "node" or "node.output" (build inputs)
     std::vector<std::string> outputs = {"out"};
-    /// Shell code run by /bin/sh -c; empty writes every output as a file naming the node.
+    /// Shell code run by busybox sh -c (sandbox_shell.hh); empty writes every output as a file
+    /// naming the node.
     std::string script;
     /// Whether the default script writes the dependencies' paths into the outputs, making them
     /// runtime references (part of the output's closure) rather than build-time inputs only.
@@ -30,7 +33,8 @@ struct NixDrv {
     const std::string& out() const { return outputs.at("out"); }
 };
 
-/// Builder scripts for nodes that misbehave on purpose (PATH is unset in a build: absolute tools).
+/// Builder scripts for nodes that misbehave on purpose. PATH is unset in a build: busybox's sh
+/// runs its own applets by name (sleep, mkdir), and nothing of the host is visible.
 namespace scripts {
 /// Prints a message and exits with `code`: a failed build.
 std::string failing(int code = 1);
@@ -65,8 +69,9 @@ public:
     /// "top" whose output's runtime closure is exactly n store paths (top plus n-1 leaves).
     static NixGraph closure(size_t n);
 
-    /// A Nix expression evaluating to an attribute set with one derivation per node; usable as
-    /// a jobset's release expression.
+    /// A Nix expression: a function of { busybox ? <the test shell> } returning an attribute set
+    /// with one derivation per node; usable as a jobset's release expression (given the jobset
+    /// input shellInput()).
     std::string expression() const;
     /// Writes expression() to dir/fileName and returns that file.
     std::filesystem::path writeTo(const std::filesystem::path& dir,
@@ -87,7 +92,14 @@ private:
     std::vector<NixNode> nodes_;
 };
 
+/// The pid (as this process sees it) of a process whose command line holds `text`, or 0 if none
+/// appears within `timeout`. A sandboxed build has its own pid namespace and sees none of the
+/// test's files, but its builder's command line (sh -c SCRIPT) is visible: a marker in the
+/// script finds it.
+pid_t processWithCommandLine(const std::string& text, std::chrono::milliseconds timeout);
+
 /// The environment every nix command in the tests needs: no substituters (no network wait).
+/// Everything else is Nix's default: builds run in the sandbox.
 std::map<std::string, std::string> nixTestEnv();
 
 using nix::nixStringLiteral;

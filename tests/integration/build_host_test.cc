@@ -3,6 +3,7 @@
 
 #include "harness/build_host.hh"
 #include "harness/nix_graph.hh"
+#include "harness/sandbox_shell.hh"
 
 #include "util/error.hh"
 #include "util/fd.hh"
@@ -43,11 +44,19 @@ bool validOn(const BuildHost& host, const std::string& path)
     return exitedOk(host.run("nix-store --check-validity " + path).status);
 }
 
+/// A build that fails unless it runs in Nix's sandbox: outside it (sandbox = false, or Nix
+/// falling back when it cannot make one) the host's /usr and /bin/sh are visible.
+const std::string sealedScript = "if [ -e /usr ] || [ -e /bin/sh ]; then echo 'the host is visible: not "
+                                 "sandboxed' >&2; exit 1; fi; echo sealed > \"$out\"";
+
 /// Copies the graph's expression to the host over ssh and builds `attr` there; returns its out path.
 std::string buildOnHost(const BuildHost& host, const NixGraph& graph, const std::string& attr)
 {
     auto file = (host.dir() / ("graph-" + graph.nonce() + ".nix")).string();
     host.runChecked("cat > " + file, graph.expression());
+    // The expression names the shell by its store path, which the host's store must hold too;
+    // /tmp is shared with the host, and the same directory makes the same path.
+    host.runChecked("nix-store --add " + sandboxShell().sourceDir);
     return trim(host.runChecked("nix-build --no-out-link -A " + attr + " " + file));
 }
 
@@ -230,6 +239,15 @@ TEST(BuildHostNetns, HostHasItsOwnStoreToo)
     EXPECT_FALSE(validLocally(out));
 }
 
+TEST(BuildHost, BuildsInNixsSandbox)
+{
+    BuildHost host;
+    NixGraph graph;
+    graph.add("sealed").script = sealedScript;
+    auto out = buildOnHost(host, graph, "sealed");
+    EXPECT_EQ(trim(host.runChecked("cat " + out)), "sealed");
+}
+
 TEST(BuildHostTeardown, LeavesNoProcessNamespaceOrDirectory)
 {
     BuildHost host(HostNetwork::OwnNetns);
@@ -302,7 +320,20 @@ TEST(NixGraph, ShapesHaveTheirEdges)
 
     auto fan = NixGraph::fanIn(5).instantiate();
     EXPECT_EQ(fan.size(), 6u);
-    EXPECT_EQ(queryLines({"--query", "--references", fan.at("root")}).size(), 5u) << "one input per leaf";
+    auto rootInputs = queryLines({"--query", "--references", fan.at("root")});
+    EXPECT_EQ(rootInputs.size(), 6u) << "one input per leaf, and the shell";
+    EXPECT_TRUE(contains(rootInputs, sandboxShell().storePath));
+}
+
+TEST(NixGraph, BuildsRunInNixsSandboxOnTheShellFromTheStore)
+{
+    NixGraph g;
+    g.add("sealed").script = sealedScript;
+    auto built = g.build();
+    std::ifstream f(built.at("sealed").out());
+    std::string line;
+    std::getline(f, line);
+    EXPECT_EQ(line, "sealed");
 }
 
 TEST(NixGraph, ClosureHoldsExactlyNPathsWhileFanInKeepsLeavesOut)

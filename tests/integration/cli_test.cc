@@ -315,7 +315,7 @@ TEST_F(CliTest, UpBuildsAQueuedBuildAndTheExampleConfigRecordsItsNotification)
 {
     // With the test's database (HYDRA_DBI): queue a build, and the daemons `hydra up` starts
     // build it and run the example RunCommand, which appends the build's HYDRA_JSON.
-    cli.env["NIX_CONFIG"] = "substituters =\nsandbox = false";
+    cli.env["NIX_CONFIG"] = "substituters =";
     auto up = cli.run("hydra", {"up"});
     ASSERT_EQ(exitCode(up), 0) << up.err;
     ASSERT_NE(up.out.find("wrote an example"), std::string::npos) << up.out;
@@ -349,7 +349,7 @@ TEST_F(CliTest, UpBuildsAQueuedBuildAndTheExampleConfigRecordsItsNotification)
 TEST_F(CliTest, UpWithTheExampleEvaluatesAndBuildsTheExampleJobset)
 {
     // The README's first command: the example jobset is evaluated, queued, built and recorded.
-    cli.env["NIX_CONFIG"] = "substituters =\nsandbox = false";
+    cli.env["NIX_CONFIG"] = "substituters =";
     auto example = std::filesystem::path(HYDRA_SOURCE_DIR) / "examples" / "hello";
     auto up = cli.run("hydra", {"up", "--example", example.string()});
     ASSERT_EQ(exitCode(up), 0) << up.err;

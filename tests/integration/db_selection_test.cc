@@ -87,7 +87,7 @@ protected:
         env = {{"HYDRA_DATABASE_URL", url},
                {"HYDRA_DATA", stateDir},
                {"HYDRA_CONFIG", stateDir + "/hydra.conf"},
-               {"NIX_CONFIG", "substituters =\nsandbox = false"}};
+               {"NIX_CONFIG", "substituters ="}};
     }
     void TearDown() override { fs::remove_all(stateDir); }
 

@@ -1,6 +1,7 @@
 // Every .drv in the real Nix store parses and prints back byte for byte, and fresh derivations
 // (with a nonce, instantiated by the real nix-instantiate) parse to what Nix itself reports.
 
+#include "harness/sandbox_shell.hh"
 #include "nix/derivation.hh"
 #include "nix/store_path.hh"
 #include "util/error.hh"
@@ -24,7 +25,7 @@ namespace {
 ProcessOptions nixCommand(std::vector<std::string> argv)
 {
     ProcessOptions opts{.argv = std::move(argv)};
-    opts.setEnv["NIX_CONFIG"] = "substituters =\nsandbox = false\n"
+    opts.setEnv["NIX_CONFIG"] = "substituters =\n"
                                 "extra-experimental-features = nix-command ca-derivations";
     return opts;
 }
@@ -49,7 +50,7 @@ std::string freshExpression(const std::string& nonce)
 {
     return fmt::format(R"NIX(
 let
-  mk = attrs: derivation ({{ system = builtins.currentSystem; builder = "/bin/sh"; nonce = "{0}"; }} // attrs);
+  mk = attrs: derivation ({{ system = builtins.currentSystem; builder = {1}; nonce = "{0}"; }} // attrs);
   lib = mk {{ name = "rt-lib"; outputs = [ "out" "dev" ]; args = [ "-c" "echo > $out; echo > $dev" ]; }};
 in [
   lib
@@ -65,7 +66,7 @@ in [
         outputHashAlgo = "sha256"; args = [ "-c" "echo > $out" ]; }})
 ]
 )NIX",
-                       nonce);
+                       nonce, hydra::test::shellBuilder());
 }
 
 std::vector<std::string> instantiateFresh()

@@ -21,7 +21,7 @@ namespace {
 
 const bool sigpipeIgnored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
 // Without network: no substituter to wait for.
-const bool nixConfigured = [] { return ::setenv("NIX_CONFIG", "substituters =\nsandbox = false", 0) == 0; }();
+const bool nixConfigured = [] { return ::setenv("NIX_CONFIG", "substituters =", 0) == 0; }();
 
 std::string nonce()
 {

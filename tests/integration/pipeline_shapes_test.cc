@@ -27,11 +27,11 @@ std::string nonce()
 std::string pipelineJobset(const std::string& nonce)
 {
     return fmt::format(R"(
-{{ system ? builtins.currentSystem, ... }}:
+{{ system ? builtins.currentSystem, busybox, ... }}:
 let
   mk = name: script: deps: derivation {{
     inherit name system deps;
-    builder = "/bin/sh";
+    builder = "${{busybox}}/bin/sh";
     args = [ "-c" script ];
   }};
   bad = mk "bad" "echo {} going to fail; exit 1" [ ];

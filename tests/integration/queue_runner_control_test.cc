@@ -5,6 +5,7 @@
 #include "harness/nix_graph.hh"
 #include "harness/pg_fixture.hh"
 #include "harness/queue_runner_fixture.hh"
+#include "harness/sandbox_shell.hh"
 
 #include <cerrno>
 #include <csignal>
@@ -46,30 +47,17 @@ bool processAlive(pid_t pid)
     return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
 }
 
-/// A directory any build user may write into (builders run as nixbld users or root).
-std::string sharedDir()
+/// A builder that sleeps for a minute. The sandbox hides the test's files and gives the build
+/// its own pid namespace, so the test finds the builder by `marker` in its command line instead.
+std::string markedSleeper(const std::string& marker)
 {
-    auto dir = makeTempDir("hydra-qr-pids");
-    std::filesystem::permissions(dir, std::filesystem::perms::all);
-    return dir;
+    return ": " + marker + "; sleep 60; echo > \"$out\"";
 }
 
-/// A builder that writes its pid to dir/builder.pid, then sleeps for a minute.
-std::string pidWritingSleeper(const std::string& dir)
+/// The builder's pid (waits up to 30 s for it to start).
+pid_t builderPid(const std::string& marker)
 {
-    return "echo $$ > " + dir + "/builder.pid; exec /bin/sleep 60; echo > \"$out\"";
-}
-
-/// The pid the builder wrote (waits up to 30 s for it).
-pid_t builderPid(const std::string& dir)
-{
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    pid_t pid = 0;
-    while (pid == 0 && std::chrono::steady_clock::now() < deadline) {
-        std::ifstream(dir + "/builder.pid") >> pid;
-        if (pid == 0) std::this_thread::sleep_for(100ms);
-    }
-    return pid;
+    return processWithCommandLine(marker, 30s);
 }
 
 /// A derivation for `system`, written by hand (NixGraph derivations are for this machine).
@@ -77,7 +65,7 @@ NixDrv foreignDerivation(const std::string& system, const std::string& dir)
 {
     NixGraph nonceSource;
     std::string expr = "derivation { name = \"foreign\"; system = " + nixStringLiteral(system) +
-                       "; builder = \"/bin/sh\"; args = [ \"-c\" \"echo > $out\" ]; nonce = " +
+                       "; builder = " + shellBuilder() + "; args = [ \"-c\" \"echo > $out\" ]; nonce = " +
                        nixStringLiteral(nonceSource.nonce()) + "; }";
     std::ofstream(dir + "/foreign.nix") << expr << "\n";
     auto inst = run({.argv = {"nix-instantiate", dir + "/foreign.nix"}, .setEnv = nixTestEnv()});
@@ -104,16 +92,16 @@ void QueueRunnerControlTest::waitUntilGone(pid_t builder)
 
 TEST_F(QueueRunnerControlTest, CancellingARunningBuildStopsItsBuilderAndLeavesNothingBusy)
 {
-    auto pids = sharedDir();
     NixGraph g;
-    g.add("long").script = pidWritingSleeper(pids);
+    auto marker = "sleeper-" + g.nonce();
+    g.add("long").script = markedSleeper(marker);
     auto drvs = g.derivations();
     int js = rows_->jobset();
     auto id = rows_->queueBuild(js, "long", drvs.at("long").drvPath, drvs.at("long").out());
     startRunner();
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(id), 1);
-    pid_t builder = builderPid(pids);
-    ASSERT_NE(builder, 0) << "the builder never wrote its pid";
+    pid_t builder = builderPid(marker);
+    ASSERT_NE(builder, 0) << "no builder runs";
     ASSERT_TRUE(processAlive(builder));
 
     // What Hydra's web interface does to cancel a build.
@@ -126,7 +114,6 @@ TEST_F(QueueRunnerControlTest, CancellingARunningBuildStopsItsBuilderAndLeavesNo
     EXPECT_EQ(buildStatus(id), 4) << "the runner must not overwrite the cancellation";
     EXPECT_FALSE(validLocally(drvs.at("long").out()));
     EXPECT_EQ(stopRunner(), 0);
-    std::filesystem::remove_all(pids);
 }
 
 TEST_F(QueueRunnerControlTest, BumpedBuildIsTheNextOneBuiltOnASingleSlot)
@@ -143,7 +130,7 @@ TEST_F(QueueRunnerControlTest, BumpedBuildIsTheNextOneBuiltOnASingleSlot)
     std::map<std::string, long long> ids;
     for (auto name : {"a", "b", "c"})
         ids[name] = rows_->queueBuild(js, name, drvs.at(name).drvPath, drvs.at(name).out());
-    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    startRunner("", {{"NIX_CONFIG", "substituters =\nmax-jobs = 1"}});
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(blocker), 1);
     // Without the bump, c (the highest id) would be built last.
     exec("UPDATE Builds SET globalPriority = 10 WHERE id = " + std::to_string(ids["c"]));
@@ -302,15 +289,15 @@ TEST_F(QueueRunnerControlTest, CancellingOneOfTwoBuildsKeepsTheSharedStepRunning
 TEST_F(QueueRunnerControlTest, DeletingARunningBuildStopsItsStep)
 {
     NixGraph g;
-    auto pids = sharedDir();
-    g.add("doomed").script = pidWritingSleeper(pids);
+    auto marker = "sleeper-" + g.nonce();
+    g.add("doomed").script = markedSleeper(marker);
     auto drvs = g.derivations();
     int js = rows_->jobset();
     auto id = rows_->queueBuild(js, "doomed", drvs.at("doomed").drvPath, drvs.at("doomed").out());
     startRunner();
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30", 1);
-    pid_t builder = builderPid(pids);
-    ASSERT_NE(builder, 0) << "the builder never wrote its pid";
+    pid_t builder = builderPid(marker);
+    ASSERT_NE(builder, 0) << "no builder runs";
     exec("DELETE FROM Builds WHERE id = " + std::to_string(id)); // cascades to its steps
     // The runner stops the step rather than build for a minute for a build that is gone.
     auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -323,7 +310,6 @@ TEST_F(QueueRunnerControlTest, DeletingARunningBuildStopsItsStep)
         << runnerLog();
     EXPECT_FALSE(validLocally(drvs.at("doomed").out()));
     EXPECT_EQ(stopRunner(), 0);
-    std::filesystem::remove_all(pids);
 }
 
 TEST_F(QueueRunnerControlTest, ACancelledBuildThatIsRestartedIsBuilt)
@@ -335,7 +321,7 @@ TEST_F(QueueRunnerControlTest, ACancelledBuildThatIsRestartedIsBuilt)
     int js = rows_->jobset();
     auto blocker = rows_->queueBuild(js, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out());
     auto later = rows_->queueBuild(js, "later", drvs.at("later").drvPath, drvs.at("later").out());
-    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    startRunner("", {{"NIX_CONFIG", "substituters =\nmax-jobs = 1"}});
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(blocker), 1);
     // Cancelled while it waits for the slot: it must not be built...
     exec("UPDATE Builds SET finished = 1, buildStatus = 4, startTime = extract(epoch from now())::bigint, "
@@ -358,17 +344,17 @@ TEST_F(QueueRunnerControlTest, CancellingABuildStopsItsStepOnARemoteBuildHost)
     BuildHost host;
     auto machines = state_ + "/machines";
     std::ofstream(machines) << host.machinesLine("x86_64-linux", 1) << "\n";
-    auto pids = sharedDir();
     NixGraph g;
-    g.add("remote").script = pidWritingSleeper(pids);
+    auto marker = "sleeper-" + g.nonce();
+    g.add("remote").script = markedSleeper(marker);
     auto drvs = g.derivations();
     int js = rows_->jobset();
     auto id = rows_->queueBuild(js, "remote", drvs.at("remote").drvPath, drvs.at("remote").out());
     startRunner(machines);
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(id), 1,
                  120s);
-    pid_t builder = builderPid(pids);
-    ASSERT_NE(builder, 0) << "the builder on the host never wrote its pid";
+    pid_t builder = builderPid(marker);
+    ASSERT_NE(builder, 0) << "no builder runs on the host";
     cancelBuild(id);
     ASSERT_NO_FATAL_FAILURE(waitUntilGone(builder));
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy != 0 OR stopTime IS NULL", 0, 30s);
@@ -377,5 +363,4 @@ TEST_F(QueueRunnerControlTest, CancellingABuildStopsItsStepOnARemoteBuildHost)
     EXPECT_FALSE(exitedOk(onHost.status)) << "the cancelled build's output must not appear on the host";
     EXPECT_NE(onHost.err.find("is not valid"), std::string::npos) << onHost.err;
     EXPECT_EQ(stopRunner(), 0);
-    std::filesystem::remove_all(pids);
 }

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -32,8 +33,6 @@ protected:
     void TearDown() override
     {
         notify_.stop();
-        std::error_code ec;
-        if (!gate_.empty()) std::filesystem::remove(gate_, ec);
         QueueRunnerFixture::TearDown();
     }
 
@@ -97,7 +96,6 @@ protected:
     }
 
     TestDaemon notify_{"", ""}; ///< set up by the test
-    std::filesystem::path gate_;
 };
 
 std::vector<long long> idsIn(const std::string& payload)
@@ -114,11 +112,12 @@ std::vector<long long> idsIn(const std::string& payload)
 TEST_F(QueueRunnerManyDependentsTest, AFailureFinishesThreeThousandDependentsAndEachIsHandledOnce)
 {
     NixGraph g;
-    // The failure waits until every build is queued, so that all of them fail with it.
-    gate_ = std::filesystem::temp_directory_path() / ("hydra-gate-" + g.nonce());
-    g.add("bad").script = "i=0; while [ ! -e " + gate_.string() +
-                          " ] && [ $i -lt 3000 ]; do /bin/sleep 0.1; " + "i=$((i+1)); done; " +
-                          scripts::failing(1);
+    // The failure waits until every build is queued, so that all of them fail with it: the
+    // sandboxed builder sees no file of the test, so the test signals it (found by its marker).
+    auto marker = "gate-" + g.nonce();
+    g.add("bad").script = ": " + marker +
+                          "; go=0; trap go=1 USR1; i=0; while [ $go = 0 ] && [ $i -lt 3000 ]; " +
+                          "do sleep 0.1; i=$((i+1)); done; " + scripts::failing(1);
     for (int i = 0; i < dependents; ++i) g.add("d" + std::to_string(i), {"bad"});
     auto drvs = g.derivations();
     int js = rows_->jobset();
@@ -133,7 +132,9 @@ TEST_F(QueueRunnerManyDependentsTest, AFailureFinishesThreeThousandDependentsAnd
     ChannelRecorder recorder(conninfo_, {"build_finished"});
     startRunner();
     waitForQueued(dependents + 1);
-    std::ofstream(gate_.string()) << "go\n";
+    auto gate = processWithCommandLine(marker, 60s);
+    ASSERT_NE(gate, 0) << "the failing build never started; log:\n" << runnerLog();
+    ASSERT_EQ(::kill(gate, SIGUSR1), 0);
 
     auto all = deps;
     all.push_back(bad);

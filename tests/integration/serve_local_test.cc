@@ -1,5 +1,6 @@
 // The serve-protocol client against the real `nix-store --serve --write` of this machine.
 
+#include "harness/sandbox_shell.hh"
 #include "nix/derivation.hh"
 #include "nix/hash.hh"
 #include "nix/nar.hh"
@@ -27,7 +28,7 @@ namespace {
 
 std::map<std::string, std::string> nixEnv()
 {
-    return {{"NIX_CONFIG", "substituters =\nsandbox = false"}};
+    return {{"NIX_CONFIG", "substituters ="}};
 }
 
 std::string randomNonce()
@@ -47,12 +48,12 @@ std::string nixCommand(std::vector<std::string> argv)
     return trimmed(runChecked({.argv = std::move(argv), .setEnv = nixEnv()}, {}, 5min));
 }
 
-/// Instantiates a derivation running `script` with /bin/sh; returns its .drv path.
+/// Instantiates a derivation running `script` with the tests' shell; returns its .drv path.
 std::string instantiate(const std::string& name, const std::string& script)
 {
     auto expr = fmt::format(R"(derivation {{ name = "{}"; system = builtins.currentSystem;
-        builder = "/bin/sh"; args = [ "-c" ''{}'' ]; }})",
-                            name, script);
+        builder = {}; args = [ "-c" ''{}'' ]; }})",
+                            name, test::shellBuilder(), script);
     return nixCommand({"nix-instantiate", "--expr", expr});
 }
 
@@ -190,10 +191,10 @@ protected:
         ServeLocal::SetUp();
         auto nonce = randomNonce();
         auto drv = instantiate("hydra-wire-tree-" + nonce,
-                               "/bin/mkdir -p $out/sub/deeper; echo " + nonce +
+                               "mkdir -p $out/sub/deeper; echo " + nonce +
                                    " > $out/b; printf 'no newline' > $out/a; "
-                                   "echo '#!/bin/sh' > $out/sub/run; /bin/chmod +x $out/sub/run; "
-                                   "/bin/ln -s ../b $out/sub/link; : > $out/sub/deeper/empty");
+                                   "echo '#!/bin/sh' > $out/sub/run; chmod +x $out/sub/run; "
+                                   "ln -s ../b $out/sub/link; : > $out/sub/deeper/empty");
         path_ = nixCommand({"nix-store", "--realise", drv});
     }
     std::string path_;

@@ -174,7 +174,7 @@ protected:
 TEST_F(StepBuilderTest, LocalhostBuildsInPlaceWithLogProductsAndSizes)
 {
     NixGraph g;
-    g.add("hello").script = "echo \"hello-log-$nonce\"; /bin/mkdir -p $out/nix-support; "
+    g.add("hello").script = "echo \"hello-log-$nonce\"; mkdir -p $out/nix-support; "
                             "echo \"$nonce\" > $out/README; "
                             "echo \"doc readme $out/README\" > $out/nix-support/hydra-build-products; "
                             "echo \"hello-1.0\" > $out/nix-support/hydra-release-name; "
@@ -377,7 +377,7 @@ TEST_F(RemoteStepTest, FailingBuilderSaysItsExitCode)
 TEST_F(RemoteStepTest, OutputOverMaxOutputSizeStaysThere)
 {
     NixGraph g;
-    g.add("huge").script = "/bin/dd if=/dev/zero of=$out bs=1024 count=200 2>/dev/null";
+    g.add("huge").script = "dd if=/dev/zero of=$out bs=1024 count=200 2>/dev/null";
     auto d = g.derivations().at("huge");
     auto j = job(d, false);
     j.maxOutputSize = 100000;

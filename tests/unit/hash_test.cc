@@ -26,7 +26,7 @@ const std::string abcBase64 = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";
 ProcessOptions nixCommand(std::vector<std::string> argv)
 {
     ProcessOptions opts{.argv = std::move(argv)};
-    opts.setEnv["NIX_CONFIG"] = "substituters =\nsandbox = false";
+    opts.setEnv["NIX_CONFIG"] = "substituters =";
     return opts;
 }
 

@@ -457,7 +457,7 @@ TEST(LocalSystem, ParsesNixShowConfigJson)
 
 TEST(LocalSystem, DetectsTheInstalledNixsSystem)
 {
-    ::setenv("NIX_CONFIG", "substituters =\nsandbox = false", 0); // no network
+    ::setenv("NIX_CONFIG", "substituters =", 0); // no network
     ProcessOptions eval;
     eval.argv = {"nix-instantiate", "--eval", "--json", "-E", "builtins.currentSystem"};
     auto expected = nlohmann::json::parse(runChecked(eval)).get<std::string>();
