@@ -1,15 +1,23 @@
 # The example jobset `hydra up` creates (project "example", jobset "hello"): a small graph of
-# derivations that build with nothing but /bin/sh, so the whole pipeline can be watched on a
+# derivations that build with nothing but a shell, so the whole pipeline can be watched on a
 # fresh machine — evaluation, queue, build, record.
-{ system ? builtins.currentSystem, ... }:
+#
+# Nix builds in its sandbox by default, where the host's /bin/sh does not exist: a build sees
+# only the store paths it depends on. So the shell comes from the store too: the jobset input
+# `busybox` (type path) is a directory holding a static busybox as bin/sh, which `hydra up
+# --example` lays out from the machine's /bin/busybox (Debian: busybox-static). Being an input
+# source of every derivation, it also travels with them to remote build machines.
+#
+# Outside Hydra: nix-build release.nix --arg busybox "$(nix-store --add /path/to/busybox-dir)"
+{ system ? builtins.currentSystem, busybox, ... }:
 
 let
-  # A derivation whose builder is a /bin/sh script; `inputs` become environment variables
-  # holding the store paths of the derivations it depends on.
+  # A derivation whose builder is busybox's sh running a script; `inputs` become environment
+  # variables holding the store paths of the derivations it depends on.
   step = name: description: inputs: script:
     derivation ({
       inherit name system;
-      builder = "/bin/sh";
+      builder = "${busybox}/bin/sh";
       args = [ "-c" "set -e; ${script}" ];
     } // inputs) // { meta = { inherit description; }; };
 

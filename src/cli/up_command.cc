@@ -7,6 +7,7 @@
 #include "db/projects.hh"
 #include "db/schema.hh"
 #include "db/users.hh"
+#include "nix/sandbox_shell.hh"
 #include "util/error.hh"
 
 #include <cstdio>
@@ -50,24 +51,40 @@ void writeExampleConfig(const Site& site)
     std::printf("configuration: wrote an example %s\n", path.c_str());
 }
 
-/// The example project: jobset "hello" evaluates `dir`/release.nix, copied in as a path input.
-void createExample(pqxx::connection& conn, const std::string& dir)
+/// The example's shell (nix/sandbox_shell.hh), laid out afresh from this machine's busybox in
+/// the state directory: the value of the jobset's path input "busybox".
+db::JobsetSpec::Input exampleShell(const Site& site)
+{
+    auto dir = std::filesystem::path(site.dataDir()) / "example" / "busybox";
+    auto busybox = nix::findStaticBusybox();
+    nix::layOutShell(dir, busybox);
+    std::printf("example: the builds' shell is %s (a copy of %s)\n", dir.c_str(), busybox.c_str());
+    return {.name = "busybox", .type = "path", .value = dir.string()};
+}
+
+/// The example project: jobset "hello" evaluates `dir`/release.nix, copied in as a path input,
+/// with the shell its derivations build with as a second one.
+void createExample(pqxx::connection& conn, const Site& site, const std::string& dir)
 {
     auto abs = std::filesystem::absolute(dir);
     if (!std::filesystem::exists(abs / "release.nix"))
         throw Error("--example {}: there is no release.nix in that directory", dir);
+    auto shell = exampleShell(site);
     db::JobsetSpec spec{.project = "example",
                         .jobset = "hello",
                         .description = "The example jobset of `hydra up`",
                         .nixExprInput = "src",
                         .nixExprPath = "release.nix",
                         .checkInterval = 60,
-                        .inputs = {{.name = "src", .type = "path", .value = abs.string()}}};
+                        .inputs = {{.name = "src", .type = "path", .value = abs.string()}, shell}};
     pqxx::work t(conn);
     auto [id, created] = db::createJobsetIfMissing(t, spec);
+    // An example made before its builds needed a shell from the store lacks the input.
+    bool shellAdded = !created && db::addJobsetInputIfMissing(t, spec.project, spec.jobset, shell);
     t.commit();
     if (created)
         std::printf("example: created project example, jobset hello (%s/release.nix)\n", abs.c_str());
+    if (shellAdded) std::printf("example: gave jobset example:hello the input busybox\n");
 }
 
 /// The database in use and where it was named: "<conninfo> (HYDRA_DATABASE_URL)".
@@ -98,7 +115,7 @@ int cmdUp(Args& args)
     std::printf("state directory: %s\n", site.dataDir().c_str());
     std::printf("database: %s\n", databaseLine(site).c_str());
     std::printf("schema: version %d%s\n", schema.toVersion, schema.applied ? " (initialised now)" : "");
-    if (example) createExample(*conn, *example);
+    if (example) createExample(*conn, site, *example);
     Daemons daemons(site.dataDir(), Daemons::selfDir());
     if (!daemons.running("hydra-evaluator")) {
         // An evaluator killed mid-evaluation leaves its jobsets marked; none runs now.

@@ -35,14 +35,22 @@ std::pair<int, bool> createJobsetIfMissing(pqxx::transaction_base& t, const Jobs
                        "enabled, emailOverride) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, '') returning id",
                        s.project, s.jobset, s.description, s.type, opt(s.nixExprInput), opt(s.nixExprPath),
                        opt(s.flake), s.checkInterval, s.enabled);
-    for (const auto& in : s.inputs) {
-        t.exec_params("insert into JobsetInputs (project, jobset, name, type) values ($1, $2, $3, $4)",
-                      s.project, s.jobset, in.name, in.type);
-        t.exec_params(
-            "insert into JobsetInputAlts (project, jobset, input, altnr, value) values ($1, $2, $3, 0, $4)",
-            s.project, s.jobset, in.name, in.value);
-    }
+    for (const auto& in : s.inputs) addJobsetInputIfMissing(t, s.project, s.jobset, in);
     return {row[0].as<int>(), true};
+}
+
+bool addJobsetInputIfMissing(pqxx::transaction_base& t, const std::string& project, const std::string& jobset,
+                             const JobsetSpec::Input& in)
+{
+    auto added =
+        t.exec_params("insert into JobsetInputs (project, jobset, name, type) values ($1, $2, $3, $4) "
+                      "on conflict do nothing",
+                      project, jobset, in.name, in.type);
+    if (added.affected_rows() == 0) return false;
+    t.exec_params(
+        "insert into JobsetInputAlts (project, jobset, input, altnr, value) values ($1, $2, $3, 0, $4)",
+        project, jobset, in.name, in.value);
+    return true;
 }
 
 } // namespace hydra::db

@@ -34,4 +34,9 @@ struct JobsetSpec {
 /// as it is. Returns its id and whether it was created now.
 std::pair<int, bool> createJobsetIfMissing(pqxx::transaction_base& t, const JobsetSpec& spec);
 
+/// Gives the existing jobset `project`:`jobset` the input unless it has one of that name (whose
+/// value is then left alone). Returns whether it was added.
+bool addJobsetInputIfMissing(pqxx::transaction_base& t, const std::string& project, const std::string& jobset,
+                             const JobsetSpec::Input& input);
+
 } // namespace hydra::db
