@@ -19,12 +19,29 @@ namespace hydra::evaluator {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Hydra's test: a 40-digit lower-case hash where the branch goes names a commit, not a branch.
+bool isFullCommitHash(const std::string& s)
+{
+    return s.size() == 40 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+} // namespace
+
 GitSource parseGitValue(const std::string& value)
 {
     std::istringstream in(value);
     GitSource src;
-    in >> src.uri >> src.branch;
+    std::string third;
+    in >> src.uri >> src.branch >> third;
     if (src.uri.empty()) throw Error("the value names no repository");
+    if (isFullCommitHash(src.branch)) {
+        src.revision = src.branch;
+        src.branch.clear();
+    }
+    // As in Hydra, a word with "=" is an option (timeout=...), not the deep-clone flag.
+    src.deepClone = !third.empty() && third.find('=') == std::string::npos;
     return src;
 }
 
@@ -111,28 +128,58 @@ private:
     const std::stop_token& stop_;
 };
 
+// The full hash of `rev` if the cache holds that commit.
+std::optional<std::string> resolveCommit(const GitRunner& git, const std::string& rev)
+{
+    try {
+        return git("git rev-parse", {"rev-parse", "--verify", "--quiet", rev + "^{commit}"});
+    } catch (const TimeoutError&) {
+        throw;
+    } catch (const CommandInterrupted&) {
+        throw;
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+}
+
+// Fetches one commit by its hash (servers that allow it), else every branch and tag.
+std::string fetchCommit(const GitRunner& git, const GitSource& src, const std::string& rev)
+{
+    if (isFullCommitHash(rev)) {
+        try {
+            git("git fetch", {"fetch", "--quiet", "--force", "--tags", "--", src.uri,
+                              "+" + rev + ":refs/hydra/pinned/" + rev});
+            return git("git rev-parse", {"rev-parse", "--verify", rev + "^{commit}"});
+        } catch (const TimeoutError&) {
+            throw;
+        } catch (const CommandInterrupted&) {
+            throw;
+        } catch (const Error&) {
+        }
+    }
+    git("git fetch", {"fetch", "--quiet", "--force", "--tags", "--", src.uri, "+refs/heads/*:refs/heads/*"});
+    return git("git rev-parse", {"rev-parse", "--verify", rev + "^{commit}"});
+}
+
 // Brings the branch (or the remote's HEAD) into the cache; returns the full commit hash to use.
 std::string fetchRevision(const GitRunner& git, const GitSource& src)
 {
     if (src.revision && (src.revision->size() < 4 || src.revision->size() > 64 ||
                          src.revision->find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
         throw Error("the pinned revision ‘{}’ is not a commit hash", *src.revision);
+    if (src.revision && src.branch.empty()) {
+        // A commit named without a branch: one the cache holds already needs no fetch.
+        if (auto known = resolveCommit(git, *src.revision)) return *known;
+        return fetchCommit(git, src, *src.revision);
+    }
     std::string fetched = src.branch.empty() ? "FETCH_HEAD" : "refs/heads/" + src.branch;
     // Tags too, so that gitTag (`git describe`) means what it does in a clone.
     git("git fetch", {"fetch", "--quiet", "--force", "--tags", "--", src.uri,
                       src.branch.empty() ? "HEAD" : "+" + fetched + ":" + fetched});
     if (!src.revision) return git("git rev-parse", {"rev-parse", "--verify", fetched + "^{commit}"});
-    try {
-        return git("git rev-parse", {"rev-parse", "--verify", "--quiet", *src.revision + "^{commit}"});
-    } catch (const TimeoutError&) {
-        throw;
-    } catch (const CommandInterrupted&) {
-        throw;
-    } catch (const Error&) {
-        // A pinned commit no longer on the branch: ask for it by name (servers that allow it).
-        git("git fetch", {"fetch", "--quiet", "--no-tags", "--", src.uri, *src.revision});
-        return git("git rev-parse", {"rev-parse", "--verify", *src.revision + "^{commit}"});
-    }
+    if (auto known = resolveCommit(git, *src.revision)) return *known;
+    // A pinned commit no longer on the branch: ask for it by name (servers that allow it).
+    return fetchCommit(git, src, *src.revision);
 }
 
 // Writes the commit's tree to <dir>/source through a private index (the cache has none).

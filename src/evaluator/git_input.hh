@@ -15,10 +15,11 @@ struct GitSource {
     std::string uri;
     std::string branch;                  ///< empty: the remote's HEAD
     std::optional<std::string> revision; ///< pinned commit (full or abbreviated hash)
+    bool deepClone = false;              ///< the checkout keeps .git with the commit's history
 };
 
-/// Parses "URI [BRANCH [DEEPCLONE]]"; throws Error on an empty value. DEEPCLONE is accepted
-/// and ignored: the cache always holds the full history.
+/// Parses "URI [BRANCH [DEEPCLONE]]"; throws Error on an empty value. As in Hydra, a BRANCH of
+/// 40 lower-case hex digits is the commit to check out (on whichever branch it is).
 GitSource parseGitValue(const std::string& value);
 
 /// One commit of a git input, copied into the store.

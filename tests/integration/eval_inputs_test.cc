@@ -263,6 +263,24 @@ TEST_F(EvalInputsTest, GitPinnedRevisionIsUsedInsteadOfTheBranchHead)
     EXPECT_NE(e.find("input ‘src’ (git " + repo.url() + " main)"), std::string::npos) << e;
 }
 
+TEST_F(EvalInputsTest, GitValueNamingACommitChecksItOutOnWhicheverBranchItIs)
+{
+    GitRepo repo(dir / "repo");
+    auto first = repo.commit("f", "one\n");
+    repo.git({"checkout", "--quiet", "-b", "dev"});
+    auto onDev = repo.commit("f", "dev\n");
+    repo.git({"checkout", "--quiet", "main"});
+    repo.commit("f", "three\n");
+
+    auto f = fetch(input("src", "git", repo.url() + " " + first));
+    EXPECT_EQ(f.record.revision, first);
+    EXPECT_EQ(readFile(*f.record.path + "/f"), "one\n");
+    auto d = fetch(input("src", "git", repo.url() + " " + onDev + " 1"));
+    EXPECT_EQ(d.record.revision, onDev);
+    EXPECT_EQ(readFile(*d.record.path + "/f"), "dev\n");
+    EXPECT_NE(d.arg.value.find("revCount = 2;"), std::string::npos) << d.arg.value;
+}
+
 TEST_F(EvalInputsTest, UnreachableGitRepositoriesAreInputErrors)
 {
     auto e = fetchError(input("src", "git", "file:///nonexistent"));
