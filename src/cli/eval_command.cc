@@ -41,7 +41,9 @@ int report(const std::string& name, const evaluator::EvaluationReport& r)
         std::printf("evaluation %lld of %s: %zu jobs, %zu job errors, %zu new builds, %zu unchanged\n",
                     static_cast<long long>(*r.evalId), name.c_str(), r.jobs, r.jobErrors, r.newBuilds,
                     r.reusedBuilds);
-        return r.jobErrors ? 3 : 0;
+        // As in Hydra, jobs that fail to evaluate are the jobset's errors, not the command's.
+        if (!r.jobErrorText.empty()) std::fprintf(stderr, "%s", r.jobErrorText.c_str());
+        return 0;
     case EvalOutcome::Cached:
         std::printf("%s: inputs unchanged since evaluation %lld; nothing new\n", name.c_str(),
                     static_cast<long long>(r.evalId.value_or(0)));

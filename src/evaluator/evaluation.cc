@@ -228,6 +228,7 @@ EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const st
                        .evalId = written.evalId,
                        .jobs = ev.jobs.size(),
                        .jobErrors = ev.errors.size(),
+                       .jobErrorText = jobErrorsText(ev.errors).value_or(""),
                        .newBuilds = written.newBuilds.size(),
                        .reusedBuilds = written.reusedBuilds.size()};
     log::info("evaluation {} of {}: {} jobs, {} job errors, {} new builds, {} unchanged; inputs {} s, "

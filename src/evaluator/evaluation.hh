@@ -42,6 +42,7 @@ struct EvaluationReport {
     std::optional<int64_t> evalId; ///< the new one, or the previous one when cached
     size_t jobs = 0;
     size_t jobErrors = 0;
+    std::string jobErrorText; ///< each failed job's message, as the jobset's errorMsg shows them
     size_t newBuilds = 0;
     size_t reusedBuilds = 0;
     std::string error; ///< why it failed

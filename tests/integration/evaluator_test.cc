@@ -476,3 +476,16 @@ TEST_F(EvaluatorTest, ABuildInputWithoutASuccessfulBuildIsLeftOutUntilTheJobHasO
                                   "= 'dep' AND b.job = 'job0'"),
               "t");
 }
+
+TEST_F(EvaluatorTest, HydraEvalSucceedsWhenJobsFailToEvaluateAndPrintsTheirErrors)
+{
+    pathJobset("jobfails",
+               jobsetDir(generatedJobset(2, nonce(), "  broken = throw \"broken on purpose\";\n")));
+    auto hydra = std::string(HYDRA_BINARY_DIR) + "/bin/hydra";
+    auto r = run({.argv = {hydra, "eval", "p", "jobfails"}, .setEnv = runnerEnv()});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("2 jobs, 1 job errors, 2 new builds"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("in job ‘broken’:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("broken on purpose"), std::string::npos) << r.err;
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Builds"), 2);
+}
