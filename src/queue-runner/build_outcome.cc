@@ -27,7 +27,7 @@ ResultMapping mapBuildResult(SBS status, bool failedMarker)
     case SBS::Substituted:
     case SBS::AlreadyValid:
     case SBS::ResolvesToAlreadyValid: return success(failedMarker, true);
-    case SBS::PermanentFailure: return {.status = BuildStatus::Failed, .canCache = true};
+    case SBS::PermanentFailure:
     case SBS::InputRejected:
     case SBS::OutputRejected: return {.status = BuildStatus::Failed, .canCache = true};
     case SBS::TransientFailure: return {.status = BuildStatus::Failed, .transient = true};

@@ -89,7 +89,7 @@ private:
     void measureSizes();
     void postProcess(ResultMapping m);
     void finishBuilt(const ResultMapping& m);
-    void apply(const ResultMapping& m, std::string msg);
+    void apply(const ResultMapping& m, const std::string& msg);
     void fail(const std::exception& e);
     nix::serve::BuildOptions buildOptions() const;
     nix::CopyOptions copyOptions() const;
@@ -247,7 +247,7 @@ void StepRun::outputPaths(const nix::serve::BuildResult* result)
             out_.outputs[r.outputName()] = nix::StorePath::fromBaseName(r.outPath).toString();
 }
 
-void StepRun::apply(const ResultMapping& m, std::string msg)
+void StepRun::apply(const ResultMapping& m, const std::string& msg)
 {
     out_.status = m.status;
     out_.transient = m.transient;
