@@ -193,6 +193,26 @@ fs::path exportTree(const GitRunner& git, const std::string& rev, const fs::path
     return tree;
 }
 
+// A deep clone: the commit checked out with its history in .git, so that builds can run `git
+// describe` and the like. What git writes with times in it (index, logs) and hooks are left out
+// and the objects repacked single-threaded, so that one commit gives one store path.
+fs::path exportClone(const fs::path& cacheDir, const std::string& rev, const fs::path& dir,
+                     std::chrono::seconds timeout, const std::stop_token& stop)
+{
+    fs::path tree = dir / "source";
+    fs::create_directory(tree);
+    GitRunner git(tree / ".git", timeout, stop);
+    git("git init", {"init", "--quiet", tree.string()});
+    // The cache may hold the commit under no ref (a fetch of the remote's HEAD).
+    git("git fetch", {"-c", "uploadpack.allowAnySHA1InWant=true", "fetch", "--quiet", "--tags", "--",
+                      cacheDir.string(), rev});
+    git("git checkout", {"--work-tree=" + tree.string(), "checkout", "--quiet", "--detach", rev});
+    git("git repack", {"-c", "pack.threads=1", "repack", "-a", "-d", "-f", "-q"});
+    for (const char* name : {"index", "logs", "hooks", "FETCH_HEAD", "ORIG_HEAD"})
+        fs::remove_all(tree / ".git" / name);
+    return tree;
+}
+
 } // namespace
 
 GitCheckout fetchGit(const GitSource& src, const fs::path& cacheRoot, std::chrono::seconds timeout,
@@ -209,7 +229,10 @@ GitCheckout fetchGit(const GitSource& src, const fs::path& cacheRoot, std::chron
         out.revision = fetchRevision(git, src);
         out.revCount = std::stol(git("git rev-list", {"rev-list", "--count", out.revision}));
         out.gitTag = git("git describe", {"describe", "--always", out.revision});
-        exportTree(git, out.revision, tmp.path());
+        if (src.deepClone)
+            exportClone(repo, out.revision, tmp.path(), timeout, stop);
+        else
+            exportTree(git, out.revision, tmp.path());
     }
     auto added = addToStore(tmp.path() / "source", timeout, stop);
     out.storePath = added.storePath;

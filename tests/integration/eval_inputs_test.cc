@@ -281,6 +281,25 @@ TEST_F(EvalInputsTest, GitValueNamingACommitChecksItOutOnWhicheverBranchItIs)
     EXPECT_NE(d.arg.value.find("revCount = 2;"), std::string::npos) << d.arg.value;
 }
 
+TEST_F(EvalInputsTest, GitDeepCloneKeepsTheHistoryAndGivesOneStorePathPerCommit)
+{
+    GitRepo repo(dir / "repo");
+    repo.commit("f", "one\n");
+    repo.git({"tag", "-a", "v1", "-m", "v1"});
+    auto second = repo.commit("f", "two\n");
+
+    auto deep = fetch(input("src", "git", repo.url() + " main 1"));
+    EXPECT_EQ(deep.record.revision, second);
+    EXPECT_EQ(readFile(*deep.record.path + "/f"), "two\n");
+    ProcessOptions describe;
+    describe.argv = {"git", "--git-dir=" + *deep.record.path + "/.git", "describe", "--tags", "HEAD"};
+    EXPECT_EQ(trim(runChecked(describe)), "v1-1-g" + second.substr(0, 7));
+    EXPECT_EQ(fetch(input("src", "git", repo.url() + " main 1")).record.path, deep.record.path);
+    EXPECT_FALSE(
+        std::filesystem::exists(*fetch(input("src", "git", repo.url() + " main")).record.path + "/.git"));
+    (void) first;
+}
+
 TEST_F(EvalInputsTest, UnreachableGitRepositoriesAreInputErrors)
 {
     auto e = fetchError(input("src", "git", "file:///nonexistent"));
