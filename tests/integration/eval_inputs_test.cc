@@ -297,7 +297,6 @@ TEST_F(EvalInputsTest, GitDeepCloneKeepsTheHistoryAndGivesOneStorePathPerCommit)
     EXPECT_EQ(fetch(input("src", "git", repo.url() + " main 1")).record.path, deep.record.path);
     EXPECT_FALSE(
         std::filesystem::exists(*fetch(input("src", "git", repo.url() + " main")).record.path + "/.git"));
-    (void) first;
 }
 
 TEST_F(EvalInputsTest, UnreachableGitRepositoriesAreInputErrors)
