@@ -139,6 +139,25 @@ FinishedBuilds BuildQueue::collect(State& s, const std::vector<BuildId>& ok, con
     return out;
 }
 
+FinishedBuilds BuildQueue::finishing(const std::string& drvPath, bool succeeded) const
+{
+    FinishedBuilds out;
+    auto s = state_.lock();
+    const auto& graph = s->scheduler.graph();
+    auto copy = [&](const std::vector<BuildId>& ids, std::vector<db::QueuedBuild>& into) {
+        for (BuildId id : ids)
+            if (auto b = s->builds.find(id); b != s->builds.end()) into.push_back(b->second);
+    };
+    if (succeeded) {
+        if (auto index = graph.find(drvPath)) copy(graph.step(*index).topOf, out.succeeded);
+    } else {
+        auto r = graph.buildsFailedBy(drvPath);
+        copy(r.failedBuilds, out.failed);
+        copy(r.depFailedBuilds, out.failed);
+    }
+    return out;
+}
+
 FinishedBuilds BuildQueue::succeeded(const std::string& drvPath, std::chrono::seconds duration)
 {
     FinishedBuilds out;
@@ -183,11 +202,11 @@ void BuildQueue::retry(const std::string& drvPath, Clock::Duration delay)
     wake_.notify_all();
 }
 
-void BuildQueue::requeue(const std::string& drvPath)
+void BuildQueue::requeue(const std::string& drvPath, Clock::Duration delay)
 {
     {
         auto s = state_.lock();
-        s->scheduler.requeueStep(drvPath);
+        s->scheduler.requeueStep(drvPath, delay);
         ++s->wakeups;
     }
     wake_.notify_all();

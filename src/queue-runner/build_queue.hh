@@ -52,12 +52,17 @@ public:
     DispatchResult dispatch(std::vector<DispatchMachine>& machines);
     /// The work for a step handed out by dispatch; nullopt if it left the queue meanwhile.
     std::optional<StepWork> work(const std::string& drvPath) const;
+    /// The builds the step's end would finish (`succeeded`: its top-level builds, else every
+    /// build needing it), changing nothing: the database records them before the queue forgets
+    /// them, so a failed commit leaves both as they were.
+    FinishedBuilds finishing(const std::string& drvPath, bool succeeded) const;
     FinishedBuilds succeeded(const std::string& drvPath, std::chrono::seconds duration);
     FinishedBuilds failed(const std::string& drvPath, std::chrono::seconds duration);
     /// A transient failure: the step runs again after `delay`; counts the attempt.
     void retry(const std::string& drvPath, Clock::Duration delay);
-    /// The step did not run (no slot after all, or stopped): back to the queue, not counted.
-    void requeue(const std::string& drvPath);
+    /// The step did not run (no slot after all, or stopped): back to the queue after `delay`,
+    /// not counted.
+    void requeue(const std::string& drvPath, Clock::Duration delay = {});
 
     /// Queue figures for the status JSON: nrQueuedBuilds, nrUnfinishedSteps, nrRunnableSteps,
     /// nrStepsWaiting (runnable, not running), the counters nrBuildsDone (finished by a step's

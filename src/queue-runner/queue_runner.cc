@@ -133,6 +133,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
         roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
     if (q.useSubstitutes) monitor.useSubstitutes({});
     runner.setStages(&stages);
+    runner.setResync([&] { monitor.onGap(); });
     StatusReporter status(pool, queue, machines, dispatcher, stages, clock);
     // Declared after what its scrapes read: it stops before that goes away.
     metrics::MetricsServer metricsServer(

@@ -221,23 +221,41 @@ StepSuccess StepGraph::stepSucceeded(const std::string& drvPath, Clock::TimePoin
     return result;
 }
 
+std::unordered_set<StepIndex> StepGraph::collectAbove(StepIndex failed, StepFailure& result) const
+{
+    // Everything above the failed step can never be built now.
+    std::unordered_set<StepIndex> above{failed};
+    std::vector<StepIndex> todo{failed};
+    while (!todo.empty()) {
+        StepIndex index = todo.back();
+        todo.pop_back();
+        for (BuildId b : steps_[index].topOf)
+            (index == failed ? result.failedBuilds : result.depFailedBuilds).push_back(b);
+        for (StepIndex r : steps_[index].rdeps)
+            if (above.insert(r).second) todo.push_back(r);
+    }
+    return above;
+}
+
+StepFailure StepGraph::buildsFailedBy(const std::string& drvPath) const
+{
+    StepFailure result;
+    auto found = find(drvPath);
+    if (!found) return result;
+    result.known = true;
+    collectAbove(*found, result);
+    std::sort(result.failedBuilds.begin(), result.failedBuilds.end());
+    std::sort(result.depFailedBuilds.begin(), result.depFailedBuilds.end());
+    return result;
+}
+
 StepFailure StepGraph::stepFailed(const std::string& drvPath)
 {
     StepFailure result;
     auto found = find(drvPath);
     if (!found) return result;
     result.known = true;
-    // Everything above the failed step can never be built now.
-    std::unordered_set<StepIndex> above{*found};
-    std::vector<StepIndex> todo{*found};
-    while (!todo.empty()) {
-        StepIndex index = todo.back();
-        todo.pop_back();
-        for (BuildId b : steps_[index].topOf)
-            (index == *found ? result.failedBuilds : result.depFailedBuilds).push_back(b);
-        for (StepIndex r : steps_[index].rdeps)
-            if (above.insert(r).second) todo.push_back(r);
-    }
+    auto above = collectAbove(*found, result);
     for (BuildId b : result.failedBuilds) detachBuild(b, result.orphaned, &above);
     for (BuildId b : result.depFailedBuilds) detachBuild(b, result.orphaned, &above);
     std::sort(result.failedBuilds.begin(), result.failedBuilds.end());

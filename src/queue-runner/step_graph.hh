@@ -167,6 +167,8 @@ public:
 
     /// The step failed for good: every build depending on it is removed and returned.
     StepFailure stepFailed(const std::string& drvPath);
+    /// The builds stepFailed would end (orphans aside), changing nothing.
+    StepFailure buildsFailedBy(const std::string& drvPath) const;
 
     /// Removes a build (cancelled, deleted); returns the steps no build needs any more.
     std::vector<Orphan> removeBuild(BuildId id);
@@ -193,6 +195,8 @@ private:
     bool wouldChange(const Step& step, const BuildSpec& build, int64_t criticalPath) const;
     void merge(StepIndex index, const BuildSpec& build, int64_t criticalPath);
     void makeRunnableIfReady(StepIndex index, Clock::TimePoint now);
+    /// Adds the builds needing `failed` to `result`; returns the steps above it, itself included.
+    std::unordered_set<StepIndex> collectAbove(StepIndex failed, StepFailure& result) const;
     /// Removes a build and releases its top-level step; orphans in `quiet` are not reported.
     void detachBuild(BuildId id, std::vector<Orphan>& orphans, const std::unordered_set<StepIndex>* quiet);
     /// Removes the step if nothing needs it, then its dependencies in cascade.

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <optional>
+#include <set>
 
 namespace hydra::qr {
 
@@ -170,11 +171,13 @@ db::StepFinish StepRunner::finishOf(const Attempt& a, const StepOutcome& outcome
 void StepRunner::recordSuccess(Attempt& a, const StepOutcome& outcome)
 {
     auto duration = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - a.began);
-    auto finished = queue_.succeeded(a.drvPath, duration);
     for (const auto& [name, path] : outcome.outputs) roots_.add(path);
+    // The database first: if the commit fails, run() puts the step back and the queue still
+    // has it and its builds, as the database does.
+    auto finishing = queue_.finishing(a.drvPath, true);
     pool_.withTransaction([&](pqxx::work& t) {
         db::finishBuildStep(t, a.work.build.id, a.stepNr, finishOf(a, outcome, outcome.stepStatus()));
-        for (const auto& b : finished.succeeded) {
+        for (const auto& b : finishing.succeeded) {
             db::SucceededBuild done{.id = b.id,
                                     .failedWithOutput = outcome.status == db::BuildStatus::FailedWithOutput,
                                     .startTime = a.start,
@@ -188,15 +191,16 @@ void StepRunner::recordSuccess(Attempt& a, const StepOutcome& outcome)
             db::markSucceededBuild(t, done);
         }
     });
-    for (const auto& b : finished.succeeded)
+    auto finished = queue_.succeeded(a.drvPath, duration);
+    for (const auto& b : finishing.succeeded)
         log::event(log::Level::Info, contextOf(b.id, 0, a.machine), "build finished: success");
+    lateJoiners(a.drvPath, finishing.succeeded, finished.succeeded);
     if (!finished.orphanedRunning.empty()) cancel_(finished.orphanedRunning);
 }
 
 void StepRunner::recordFailure(Attempt& a, const StepOutcome& outcome, db::BuildStatus status)
 {
     auto duration = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - a.began);
-    auto finished = queue_.failed(a.drvPath, duration);
     auto finish = finishOf(a, outcome, status);
     db::StepFailure failure{.buildId = a.work.build.id,
                             .drvPath = a.drvPath,
@@ -210,17 +214,38 @@ void StepRunner::recordFailure(Attempt& a, const StepOutcome& outcome, db::Build
     // Only a failure of the derivation itself may fail later builds of it at once.
     if (outcome.canCache)
         for (const auto& [name, o] : a.work.drv.outputs) failure.failedPaths.push_back(o.path);
+    // The database first, as in recordSuccess.
+    auto finishing = queue_.finishing(a.drvPath, false);
     std::vector<db::DependentBuild> builds;
-    for (const auto& b : finished.failed) builds.push_back({b.id, b.drvPath});
+    for (const auto& b : finishing.failed) builds.push_back({b.id, b.drvPath});
     pool_.withTransaction([&](pqxx::work& t) {
         db::finishBuildStep(t, a.work.build.id, a.stepNr, finish);
         db::failBuilds(t, failure, builds);
     });
+    auto finished = queue_.failed(a.drvPath, duration);
     log::event(log::Level::Info, contextOf(a.work.build.id, a.stepNr, a.machine), "step {} failed ({}): {}",
                a.drvPath, db::buildStatusName(status), firstLine(outcome.errorMsg));
+    lateJoiners(a.drvPath, finishing.failed, finished.failed);
     if (!finished.orphanedRunning.empty()) cancel_(finished.orphanedRunning);
 }
 
+void StepRunner::lateJoiners(const std::string& drvPath, const std::vector<db::QueuedBuild>& committed,
+                             const std::vector<db::QueuedBuild>& dropped)
+{
+    // A build added between the commit and the queue's update went with the step without a
+    // row saying so: the database still has it queued, and a fresh look at the queue finds
+    // it again (then as a cached success or failure).
+    std::set<db::BuildId> recorded;
+    for (const auto& b : committed) recorded.insert(b.id);
+    bool missed = false;
+    for (const auto& b : dropped) {
+        if (recorded.contains(b.id)) continue;
+        missed = true;
+        log::event(log::Level::Warn, contextOf(b.id, 0, ""), "joined step {} as it ended; loading it again",
+                   drvPath);
+    }
+    if (missed && resync_) resync_();
+}
 void StepRunner::recordRetry(Attempt& a, const StepOutcome& outcome)
 {
     auto delay = std::chrono::duration_cast<Clock::Duration>(opts_.retryInterval *
@@ -256,23 +281,33 @@ void StepRunner::failUnsupported(const std::string& drvPath)
     auto now = clock_.unixTime();
     std::string why =
         fmt::format("no machine supports system ‘{}’ with the features this step needs", work->drv.platform);
-    auto finished = queue_.failed(drvPath, std::chrono::seconds(0));
+    auto finishing = queue_.finishing(drvPath, false);
     std::vector<db::DependentBuild> builds;
-    for (const auto& b : finished.failed) builds.push_back({b.id, b.drvPath});
-    pool_.withTransaction([&](pqxx::work& t) {
-        // failBuilds records the step row (status 9) for the build itself, as Hydra does.
-        db::failBuilds(t,
-                       db::StepFailure{.buildId = work->build.id,
-                                       .drvPath = drvPath,
-                                       .system = work->drv.platform,
-                                       .stepStatus = db::BuildStatus::Unsupported,
-                                       .errorMsg = why,
-                                       .startTime = now,
-                                       .stopTime = now},
-                       builds);
-    });
+    for (const auto& b : finishing.failed) builds.push_back({b.id, b.drvPath});
+    try {
+        pool_.withTransaction([&](pqxx::work& t) {
+            // failBuilds records the step row (status 9) for the build itself, as Hydra does.
+            db::failBuilds(t,
+                           db::StepFailure{.buildId = work->build.id,
+                                           .drvPath = drvPath,
+                                           .system = work->drv.platform,
+                                           .stepStatus = db::BuildStatus::Unsupported,
+                                           .errorMsg = why,
+                                           .startTime = now,
+                                           .stopTime = now},
+                           builds);
+        });
+    } catch (const std::exception& e) {
+        // Still queued in the database: the step waits in the queue to be reported again.
+        log::event(log::Level::Error, contextOf(work->build.id, 0, ""),
+                   "step {} is unsupported, but recording it failed: {}", drvPath, e.what());
+        queue_.requeue(drvPath, opts_.retryInterval);
+        return;
+    }
+    auto finished = queue_.failed(drvPath, std::chrono::seconds(0));
     log::event(log::Level::Warn, contextOf(work->build.id, 0, ""), "step {} is unsupported: {}", drvPath,
                why);
+    lateJoiners(drvPath, finishing.failed, finished.failed);
 }
 
 } // namespace hydra::qr

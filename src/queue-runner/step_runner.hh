@@ -59,6 +59,9 @@ public:
 
     /// Set once, before any step runs: where running steps' stages and copied bytes are told.
     void setStages(StepStages* stages) { stages_ = stages; }
+    /// Set once, before any step runs: asked to load the queue from the database again when
+    /// the queue dropped builds that no commit of ours finished (see lateJoiners).
+    void setResync(std::function<void()> resync) { resync_ = std::move(resync); }
 
 private:
     struct Attempt; // one run of a step: its work, row and timing
@@ -71,6 +74,8 @@ private:
     void recordRetry(Attempt& a, const StepOutcome& outcome);
     void recordStopped(Attempt& a, const StepOutcome& outcome, const std::stop_token& stop);
     db::StepFinish finishOf(const Attempt& a, const StepOutcome& outcome, db::BuildStatus status) const;
+    void lateJoiners(const std::string& drvPath, const std::vector<db::QueuedBuild>& committed,
+                     const std::vector<db::QueuedBuild>& dropped);
 
     db::ConnectionPool& pool_;
     BuildQueue& queue_;
@@ -82,6 +87,7 @@ private:
     LocalSessions localSessions_; // copies to and from build machines
     StepBuilder builder_;
     StepStages* stages_ = nullptr;
+    std::function<void()> resync_;
 };
 
 } // namespace hydra::qr
