@@ -29,9 +29,11 @@ std::optional<db::BuildId> parseId(const std::string& payload)
 
 QueueMonitor::QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDiscovery discovery,
                            const nix::GcRoots& roots, const Clock& clock,
-                           std::function<void(const std::vector<std::string>&)> cancelSteps)
+                           std::function<void(const std::vector<std::string>&)> cancelSteps,
+                           std::chrono::seconds lookInterval)
     : pool_(pool), queue_(queue), discovery_(std::move(discovery)), roots_(roots), clock_(clock),
-      cancelSteps_(std::move(cancelSteps))
+      cancelSteps_(std::move(cancelSteps)), lookInterval_(std::max(lookInterval, std::chrono::seconds(1))),
+      lastLook_(clock.now())
 {}
 
 std::vector<std::string> QueueMonitor::channels()
@@ -87,15 +89,16 @@ void QueueMonitor::onGap()
 MonitorEvents QueueMonitor::waitForEvents(const std::stop_token& stop)
 {
     std::stop_callback onStop(stop, [this] { wake_.notify_all(); });
+    auto due = lastLook_ + lookInterval_;
     auto e = events_.lock();
-    // A periodic look catches what no notification announced (e.g. a runner restarted the
-    // database under us without a gap being noticed).
-    e.waitFor(wake_, std::chrono::seconds(30), [&](const MonitorEvents& ev) {
+    e.waitFor(wake_, std::max(due - clock_.now(), Clock::Duration::zero()), [&](const MonitorEvents& ev) {
         return stop.stop_requested() || ev.rescan || ev.lowestAdded || ev.reconcile || ev.bumped ||
                ev.sharesChanged || !ev.substituted.empty();
     });
     MonitorEvents taken = std::move(*e);
     *e = MonitorEvents{.rescan = false, .count = taken.count};
+    // Due even while notifications keep coming: they do not say what was never announced.
+    taken.periodic = clock_.now() >= due;
     return taken;
 }
 
@@ -128,6 +131,30 @@ void QueueMonitor::handle(const MonitorEvents& e, const std::stop_token& stop)
     else if (e.lowestAdded)
         loadFrom(std::min(*e.lowestAdded, nextId_), stop);
     if (e.bumped) applyBumps();
+    if (e.rescan)
+        lastLook_ = clock_.now();
+    else if (e.periodic)
+        lookAgain(stop);
+}
+
+void QueueMonitor::lookAgain(const std::stop_token& stop)
+{
+    lastLook_ = clock_.now();
+    reconcile();
+    auto queued = pool_.withTransaction([&](pqxx::work& t) { return db::queuedBuildPriorities(t); });
+    auto held = queue_.buildIds();
+    std::set<db::BuildId> known(held.begin(), held.end());
+    std::optional<db::BuildId> lowestUnknown;
+    for (const auto& p : queued) {
+        if (known.contains(p.id))
+            queue_.bump(p.id, p.globalPriority); // raises only: a lost builds_bumped
+        else if (!lowestUnknown && !substituting_.contains(p.id))
+            lowestUnknown = p.id;
+    }
+    if (!lowestUnknown) return;
+    log::event(log::Level::Info, {.build = *lowestUnknown},
+               "queued but never announced: loading the queue from this build on");
+    loadFrom(*lowestUnknown, stop);
 }
 
 void QueueMonitor::loadFrom(db::BuildId from, const std::stop_token& stop)

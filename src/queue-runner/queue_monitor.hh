@@ -24,6 +24,7 @@ struct MonitorEvents {
     bool reconcile = false;                   ///< builds_cancelled / builds_deleted
     bool bumped = false;                      ///< builds_bumped
     bool sharesChanged = false;               ///< jobset_shares_changed
+    bool periodic = false;                    ///< the periodic look against the database is due
     std::vector<db::QueuedBuild> substituted; ///< back from the substitution worker
     uint64_t count = 0;
 };
@@ -34,11 +35,14 @@ struct MonitorEvents {
 /// FailedPaths: cached failure; all outputs valid: cached success) or its missing derivations
 /// go to the BuildQueue as steps. With use-substitutes, a build with missing derivations first
 /// goes to a SubstitutionWorker (its own thread) and comes back to be discovered again.
+/// Every `lookInterval` it also compares the queue with the database, for what no notification
+/// announced: unknown queued builds are loaded, builds no longer queued dropped, bumps applied.
 class QueueMonitor {
 public:
     QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDiscovery discovery,
                  const nix::GcRoots& roots, const Clock& clock,
-                 std::function<void(const std::vector<std::string>&)> cancelSteps);
+                 std::function<void(const std::vector<std::string>&)> cancelSteps,
+                 std::chrono::seconds lookInterval = std::chrono::seconds(30));
 
     /// use-substitutes: missing outputs are fetched from the substituters before they become
     /// steps. Call before run().
@@ -63,6 +67,7 @@ private:
     bool finishedFromCache(const db::QueuedBuild& build, const Discovery& d);
     void finishCachedSuccess(const db::QueuedBuild& build, const Discovery& d);
     void reconcile();
+    void lookAgain(const std::stop_token& stop);
     void applyBumps();
     void applyShares();
 
@@ -72,6 +77,8 @@ private:
     const nix::GcRoots& roots_;
     const Clock& clock_;
     std::function<void(const std::vector<std::string>&)> cancelSteps_;
+    std::chrono::seconds lookInterval_;
+    Clock::TimePoint lastLook_; ///< last full comparison with the database (monitor thread only)
     Sync<MonitorEvents> events_;
     std::condition_variable wake_;
     db::BuildId nextId_ = 0;                          ///< one past the highest build id loaded

@@ -130,7 +130,8 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     LocalStore local(runner.localSessions());
     QueueMonitor monitor(
         pool, queue, StepDiscovery([&](const std::set<std::string>& p) { return local.queryValid(p); }),
-        roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
+        roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); },
+        q.queueMonitorInterval);
     if (q.useSubstitutes) monitor.useSubstitutes({});
     runner.setStages(&stages);
     runner.setResync([&] { monitor.onGap(); });

@@ -273,6 +273,7 @@ void Builder::readQueueRunner()
     with("xxx-jobset-repeats", [&](auto& e) { q.jobsetRepeats = e.value; });
     with("session_max_idle", [&](auto& e) { q.sessionMaxIdle = parseSeconds(e, 0); });
     with("session_max_age", [&](auto& e) { q.sessionMaxAge = parseSeconds(e, 1); });
+    with("queue_monitor_interval", [&](auto& e) { q.queueMonitorInterval = parseSeconds(e, 1); });
 }
 
 void Builder::readEvaluator()

@@ -89,6 +89,9 @@ struct QueueRunnerConfig {
     /// (session_max_age): an open local session holds Nix's store lock.
     std::chrono::seconds sessionMaxIdle{60};
     std::chrono::seconds sessionMaxAge{600};
+    /// Ours: how often the queue monitor compares its queue with the database (queued builds
+    /// no notification announced, builds finished or cancelled behind its back).
+    std::chrono::seconds queueMonitorInterval{30};
 
     /// Hydra's default when max_local_worker_threads is unset: max(4, cores) - 2, at most 1024.
     unsigned effectiveLocalWorkerThreads(unsigned hardwareThreads) const;

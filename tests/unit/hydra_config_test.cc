@@ -223,6 +223,11 @@ TEST(HydraConfig, IntegersAreCheckedWithTheirBounds)
     EXPECT_EQ(c.notify.maxConcurrentNotifications, 8u);
     EXPECT_EQ(errorOf("retry_backoff = 0.5\n"),
               "hydra.conf:1: retry_backoff = '0.5': expected a number from 1 to 1000");
+    EXPECT_EQ(fromText("").queueRunner.queueMonitorInterval, 30s);
+    EXPECT_EQ(fromText("queue_monitor_interval = 5\n").queueRunner.queueMonitorInterval, 5s);
+    // A look at the queue never due would be no look at all.
+    EXPECT_EQ(errorOf("queue_monitor_interval = 0\n"),
+              "hydra.conf:1: queue_monitor_interval = '0': expected a whole number from 1 to 2147483647");
 }
 
 TEST(HydraConfig, EnumsAndAddresses)
