@@ -11,5 +11,6 @@ int cmdUp(Args& args);         ///< hydra up: private database (if needed), sche
 int cmdDown(Args& args);       ///< hydra down: stop what `up` started
 int cmdEval(Args& args);       ///< hydra eval: evaluate one jobset now, in the foreground
 int cmdStatus(Args& args);     ///< hydra status: where the database is and what it holds
+int cmdGcRoots(Args& args);    ///< hydra gc-roots: GC roots only for what builds still need
 
 } // namespace hydra::cli

@@ -35,6 +35,7 @@ const std::map<std::string, Command>& commands()
         {"eval", {cmdEval, "hydra eval PROJECT JOBSET"}},
         {"down", {cmdDown, "hydra down"}},
         {"status", {cmdStatus, "hydra status"}},
+        {"gc-roots", {cmdGcRoots, "hydra gc-roots [--grace SECONDS]"}},
     };
     return table;
 }

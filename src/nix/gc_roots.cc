@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -61,6 +62,29 @@ void GcRoots::add(std::string_view storePath) const
         std::filesystem::remove(tmp, ignored);
         throw Error("cannot register ‘{}’ as a GC root in ‘{}’: {}", storePath, dir_.string(), ec.message());
     }
+}
+
+std::vector<GcRootEntry> GcRoots::list() const
+{
+    std::vector<GcRootEntry> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+        auto name = e.path().filename().string();
+        if (name.starts_with(".tmp-") || !e.is_symlink(ec)) continue;
+        // The link's own time: a root made a moment ago by an evaluation still running is young.
+        struct stat st {};
+        if (::lstat(e.path().c_str(), &st) != 0) continue;
+        out.push_back({std::move(name), std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec)});
+    }
+    if (ec) throw Error("cannot read the GC roots directory ‘{}’: {}", dir_.string(), ec.message());
+    return out;
+}
+
+void GcRoots::remove(std::string_view baseName) const
+{
+    std::error_code ec;
+    std::filesystem::remove(dir_ / std::string(baseName), ec);
+    if (ec) throw Error("cannot remove the GC root ‘{}’ in ‘{}’: {}", baseName, dir_.string(), ec.message());
 }
 
 } // namespace hydra::nix

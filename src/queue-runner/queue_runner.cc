@@ -9,6 +9,7 @@
 #include "metrics/prometheus_text.hh"
 #include "queue-runner/build_queue.hh"
 #include "queue-runner/dispatcher.hh"
+#include "queue-runner/gc_roots_pruner.hh"
 #include "queue-runner/local_store.hh"
 #include "queue-runner/machine_registry.hh"
 #include "queue-runner/queue_monitor.hh"
@@ -155,12 +156,18 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     log::info("hydra-queue-runner started (pid {})", ::getpid());
     std::jthread monitorThread([&](const std::stop_token& st) { monitor.run(st); });
     std::jthread dispatcherThread([&](const std::stop_token& st) { dispatcher.run(st); });
+    GcRootsPruner pruner(pool, roots, gcRootsGrace(s.config), clock);
+    std::jthread pruneThread([&](const std::stop_token& st) {
+        if (q.gcRootsInterval.count() > 0) pruner.runEvery(q.gcRootsInterval, st);
+    });
     std::stop_callback onStop(stop, [&] {
         monitorThread.request_stop();
         dispatcherThread.request_stop();
+        pruneThread.request_stop();
     });
     monitorThread.join();
     dispatcherThread.join();
+    pruneThread.join();
     metricsServer.stop();
     listener.stop();
     log::info("hydra-queue-runner stopped");

@@ -263,6 +263,7 @@ void Builder::readQueueRunner()
     with("server_store_uri", [&](auto& e) { q.serverStoreUri = e.value; });
     with("use-substitutes", [&](auto& e) { q.useSubstitutes = parseBool(e); });
     with("gc_roots_dir", [&](auto& e) { q.gcRootsDir = e.value; });
+    with("gc_roots_interval", [&](auto& e) { q.gcRootsInterval = parseSeconds(e, 0); });
     with("queue_runner_metrics_address", [&](auto& e) { q.metricsAddress = parseListenAddress(e); });
     with("max_local_worker_threads",
          [&](auto& e) { q.maxLocalWorkerThreads = unsigned(parseUnsigned(e, 1, 1024)); });

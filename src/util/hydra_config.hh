@@ -76,7 +76,8 @@ struct QueueRunnerConfig {
     std::string storeUri;                       // empty: the local store
     std::optional<std::string> serverStoreUri;  // store the web server reads from
     bool useSubstitutes = false;
-    std::optional<std::string> gcRootsDir; // unset: <nix state>/gcroots/per-user/$LOGNAME/hydra-roots
+    std::optional<std::string> gcRootsDir;      // unset: <nix state>/gcroots/per-user/$LOGNAME/hydra-roots
+    std::chrono::seconds gcRootsInterval{3600}; // ours: how often unneeded roots are removed; 0: never
     std::string metricsAddress = "127.0.0.1:9198";
     std::optional<unsigned> maxLocalWorkerThreads; // unset: see effectiveLocalWorkerThreads()
     bool uploadLogsToBinaryCache = false;
