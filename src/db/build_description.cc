@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "db/prepared.hh"
 #include "db/sql_values.hh"
 
 namespace hydra::db {
@@ -58,7 +59,7 @@ std::optional<BuildDescription> loadBuildDescription(pqxx::transaction_base& t, 
 {
     // The names come from the jobset (not the copies in Builds) so a renamed jobset shows its
     // current name, as Hydra's $build->jobset->name does.
-    auto r = t.exec_params(descriptionSql, id);
+    auto r = sql::execPrepared(t, "hydra_build_description", descriptionSql, id);
     if (r.empty()) return std::nullopt;
     auto row = r[0];
     BuildDescription d;

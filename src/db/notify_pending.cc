@@ -1,5 +1,6 @@
 #include "db/notify_pending.hh"
 
+#include "db/prepared.hh"
 #include "db/sql_values.hh"
 
 #include <pqxx/pqxx>
@@ -35,7 +36,8 @@ std::vector<BuildId> clearNotificationPending(pqxx::transaction_base& t, std::sp
 {
     std::vector<BuildId> out;
     if (builds.empty()) return out;
-    for (auto row : t.exec_params(
+    for (auto row : sql::execPrepared(
+             t, "hydra_clear_notification_pending",
              "UPDATE Builds b SET notificationPendingSince = NULL "
              "WHERE b.id = ANY($1::bigint[]) AND b.notificationPendingSince IS NOT NULL AND NOT EXISTS ("
              "  SELECT 1 FROM TaskRetries r WHERE r.channel = 'build_finished' "

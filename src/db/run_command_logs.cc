@@ -1,5 +1,6 @@
 #include "db/run_command_logs.hh"
 
+#include "db/prepared.hh"
 #include "db/sql_values.hh"
 
 #include <pqxx/pqxx>
@@ -12,7 +13,8 @@ std::optional<RunCommandLogRow> createRunCommandLog(pqxx::transaction_base& t, B
                                                     std::optional<int64_t> unlessEndedSince)
 {
     auto since = sql::text(unlessEndedSince);
-    auto r = t.exec_params(
+    auto r = sql::execPrepared(
+        t, "hydra_create_run_command_log",
         "INSERT INTO RunCommandLogs (job_matcher, build_id, command, uuid, start_time) "
         "SELECT $1, $2, $3, gen_random_uuid(), $4 WHERE $5::integer IS NULL OR NOT EXISTS ("
         "  SELECT 1 FROM RunCommandLogs WHERE build_id = $2 AND job_matcher = $1 AND command = $3 "
@@ -29,10 +31,12 @@ void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommand
     auto signal = sql::text(o.signal);
     auto coreDumped = sql::text(o.coreDumped);
     auto errorNumber = sql::text(o.errorNumber);
-    t.exec_params("UPDATE RunCommandLogs SET end_time = $2, exit_code = $3, signal = $4, core_dumped = $5, "
-                  "  error_number = $6 WHERE id = $1",
-                  id, o.endTime, sql::orNull(exitCode), sql::orNull(signal), sql::orNull(coreDumped),
-                  sql::orNull(errorNumber));
+    sql::execPrepared(
+        t, "hydra_mark_run_command_ended",
+        "UPDATE RunCommandLogs SET end_time = $2, exit_code = $3, signal = $4, core_dumped = $5, "
+        "  error_number = $6 WHERE id = $1",
+        id, o.endTime, sql::orNull(exitCode), sql::orNull(signal), sql::orNull(coreDumped),
+        sql::orNull(errorNumber));
 }
 
 } // namespace hydra::db
