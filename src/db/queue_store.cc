@@ -76,15 +76,29 @@ std::vector<JobsetShares> jobsetShares(pqxx::transaction_base& t)
     return out;
 }
 
-std::vector<StepSpan> jobsetStepSpans(pqxx::transaction_base& t, int jobsetId, int64_t since)
+std::vector<RecentStep> recentSteps(pqxx::transaction_base& t, int64_t since)
 {
     auto res =
-        t.exec_params("SELECT s.startTime, s.stopTime FROM BuildSteps s JOIN Builds b ON s.build = b.id "
-                      "WHERE s.startTime IS NOT NULL AND s.stopTime > $1 AND b.jobset_id = $2 "
-                      "ORDER BY s.stopTime",
-                      since, jobsetId);
-    std::vector<StepSpan> out;
-    for (auto row : res) out.push_back({row[0].as<int64_t>(), row[1].as<int64_t>()});
+        t.exec_params("SELECT b.jobset_id, j.project, j.name, b.job, s.drvPath, s.drvPath = b.drvPath, "
+                      "  COALESCE(s.status = 0, false), s.startTime, s.stopTime "
+                      "FROM BuildSteps s JOIN Builds b ON b.id = s.build "
+                      "  JOIN Jobsets j ON j.id = b.jobset_id "
+                      "WHERE s.startTime IS NOT NULL AND s.stopTime > $1 AND s.type = 0 "
+                      "  AND s.propagatedFrom IS NULL "
+                      "ORDER BY s.stopTime, s.build, s.stepnr",
+                      since);
+    std::vector<RecentStep> out;
+    out.reserve(res.size());
+    for (auto row : res)
+        out.push_back({.jobsetId = row[0].as<int>(),
+                       .project = row[1].as<std::string>(),
+                       .jobset = row[2].as<std::string>(),
+                       .job = row[3].as<std::string>(),
+                       .drvPath = row[4].as<std::string>(),
+                       .topLevel = row[5].as<bool>(),
+                       .succeeded = row[6].as<bool>(),
+                       .startTime = row[7].as<int64_t>(),
+                       .stopTime = row[8].as<int64_t>()});
     return out;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // What the queue runner reads about the queue: queued builds in pages, the state of known builds,
-// priorities, jobset shares and recent step times, builds whose notification is pending.
+// priorities, jobset shares and recent steps, builds whose notification is pending.
 
 #include <cstdint>
 #include <optional>
@@ -71,14 +71,23 @@ struct JobsetShares {
 /// All jobsets with their scheduling shares, in id order.
 std::vector<JobsetShares> jobsetShares(pqxx::transaction_base& t);
 
-/// One finished step's time span, charged to a jobset's fair share.
-struct StepSpan {
-    int64_t startTime = 0;
+/// A build step that ran in the recent past, for the fair share and expected durations a
+/// queue runner starts with.
+struct RecentStep {
+    int jobsetId = 0;
+    std::string project;
+    std::string jobset;
+    std::string job;
+    std::string drvPath;
+    bool topLevel = false;  ///< the build's own derivation
+    bool succeeded = false; ///< status 0
+    int64_t startTime = 0;  ///< Unix seconds
     int64_t stopTime = 0;
 };
 
-/// Spans of the jobset's steps that stopped after `since` (Unix seconds), for its share window.
-std::vector<StepSpan> jobsetStepSpans(pqxx::transaction_base& t, int jobsetId, int64_t since);
+/// Build steps (not substitutions, not results copied from another build) that stopped after
+/// `since` (Unix seconds), in stop order.
+std::vector<RecentStep> recentSteps(pqxx::transaction_base& t, int64_t since);
 
 /// Finished builds whose build_finished notification has not been fully handled, in id order.
 std::vector<BuildId> buildsWithPendingNotification(pqxx::transaction_base& t);

@@ -31,13 +31,27 @@ size_t BuildQueue::buildCount() const
     return state_.lock()->builds.size();
 }
 
+void BuildQueue::seedHistory(const std::vector<db::RecentStep>& steps)
+{
+    std::vector<PastStep> past;
+    past.reserve(steps.size());
+    for (const auto& s : steps)
+        past.push_back({.jobset = s.jobsetId,
+                        .durationKey = s.topLevel ? jobDurationKey(s.project, s.jobset, s.job)
+                                                  : DurationHistory::derivationName(s.drvPath),
+                        .succeeded = s.succeeded,
+                        .startTime = s.startTime,
+                        .stopTime = s.stopTime});
+    state_.lock()->scheduler.seedHistory(past);
+}
+
 void BuildQueue::add(const db::QueuedBuild& build, Discovery&& discovery)
 {
     BuildSpec spec{.id = build.id,
                    .jobset = build.jobsetId,
                    .globalPriority = build.globalPriority,
                    .localPriority = build.priority,
-                   .jobName = build.project + ":" + build.jobset + ":" + build.job,
+                   .jobName = jobDurationKey(build.project, build.jobset, build.job),
                    .topLevelDrv = build.drvPath};
     {
         auto s = state_.lock();

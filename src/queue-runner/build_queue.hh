@@ -41,6 +41,8 @@ public:
     std::vector<BuildId> buildIds() const;
     size_t buildCount() const;
 
+    /// Seeds fair share and expected durations from the steps of the recent past; at start-up.
+    void seedHistory(const std::vector<db::RecentStep>& steps);
     /// Adds a build with the steps discovery found; wakes the dispatcher.
     void add(const db::QueuedBuild& build, Discovery&& discovery);
     /// Removes a cancelled or deleted build; returns running steps no build needs any more.

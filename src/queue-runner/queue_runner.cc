@@ -108,6 +108,18 @@ private:
     int64_t started_;
 };
 
+/// Fair share and expected durations from the steps of the last window: a restart forgets
+/// neither which jobsets have just had the machines nor how long their jobs take.
+void seedFromRecentSteps(db::ConnectionPool& pool, BuildQueue& queue, const Clock& clock,
+                         Clock::Duration window)
+{
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(window).count();
+    auto steps =
+        pool.withTransaction([&](pqxx::work& t) { return db::recentSteps(t, clock.unixTime() - seconds); });
+    queue.seedHistory(steps);
+    log::info("fair share and step durations start from {} steps of the last {} s", steps.size(), seconds);
+}
+
 } // namespace
 
 void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
@@ -122,7 +134,9 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
 
     nix::GcRoots roots(nix::gcRootsDir(q));
     MachineRegistry machines(machineOptions(s), clock);
-    BuildQueue queue(clock, SchedulerConfig{.maxUnsupportedTime = q.maxUnsupportedTime});
+    SchedulerConfig scheduling{.maxUnsupportedTime = q.maxUnsupportedTime};
+    BuildQueue queue(clock, scheduling);
+    seedFromRecentSteps(pool, queue, clock, scheduling.fairShareWindow);
     Dispatcher dispatcher(queue, machines, clock);
     StepStages stages; // running steps by busy stage, bytes copied
     StepRunner runner(pool, queue, roots, clock, stepOptions(s),

@@ -22,6 +22,12 @@ void Scheduler::chargeUsage(StepIndex index, std::chrono::seconds duration, Cloc
     for (JobsetId j : graph_.step(index).jobsets) fairShare_.addUsage(j, now, duration);
 }
 
+void Scheduler::seedHistory(std::span<const PastStep> steps)
+{
+    seedFairShare(fairShare_, steps, clock_.now(), clock_.unixTime());
+    seedDurations(durations_, steps);
+}
+
 StepSuccess Scheduler::stepSucceeded(const std::string& drvPath, std::chrono::seconds duration)
 {
     auto now = clock_.now();

@@ -20,6 +20,7 @@
 
 #include "queue-runner/fair_share.hh"
 #include "queue-runner/sched_durations.hh"
+#include "queue-runner/sched_history.hh"
 #include "queue-runner/sched_machine_choice.hh"
 #include "queue-runner/sched_run_queue.hh"
 #include "queue-runner/step_graph.hh"
@@ -87,6 +88,9 @@ public:
     void setJobsetShares(JobsetId jobset, unsigned shares) { fairShare_.setShares(jobset, shares); }
     /// Expected duration of a job name or derivation name (e.g. loaded from past BuildSteps).
     void setExpectedDuration(const std::string& key, std::chrono::seconds d) { durations_.set(key, d); }
+    /// Fair share and durations from the steps of the recent past (see sched_history.hh); call
+    /// before builds are added, whose steps take their expected durations when created.
+    void seedHistory(std::span<const PastStep> steps);
 
     /// Assigns runnable steps to free machine slots (incrementing their inUse) and reports
     /// steps no machine supports. Assigned steps are Running, reported ones Held.

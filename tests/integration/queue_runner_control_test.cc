@@ -34,6 +34,30 @@ protected:
 
     /// The builder process must end within 30 s of the cancel.
     void waitUntilGone(pid_t builder);
+
+    /// The builds of the steps started, in the order step_started announced them.
+    std::vector<long long> startedBuilds()
+    {
+        std::vector<long long> started;
+        for (auto& p : payloads("step_started")) started.push_back(std::stoll(p.substr(0, p.find('\t'))));
+        return started;
+    }
+
+    /// A build of `job` that finished an hour ago after one step of `seconds`, as a runner
+    /// before this one recorded it.
+    void finishedEarlier(int jobset, const std::string& job, long long seconds)
+    {
+        std::string drv = "/nix/store/" + std::string(32, '0') + "-" + job + ".drv";
+        auto id = std::to_string(
+            rows_->queueBuild(jobset, job, drv, "/nix/store/" + std::string(32, '0') + "-" + job));
+        std::string stop = "extract(epoch from now())::bigint - 3600";
+        std::string start = stop + " - " + std::to_string(seconds);
+        exec("UPDATE Builds SET finished = 1, buildStatus = 0, startTime = " + start +
+             ", stopTime = " + stop + " WHERE id = " + id);
+        exec("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime) "
+             "VALUES (" +
+             id + ", 1, 0, '" + drv + "', 0, 0, " + start + ", " + stop + ")");
+    }
 };
 
 /// Whether process `pid` still exists (a zombie counts as gone: it no longer runs).
@@ -152,6 +176,47 @@ TEST_F(QueueRunnerControlTest, BumpedBuildIsTheNextOneBuiltOnASingleSlot)
         query1<long long>("SELECT count(*) FROM BuildSteps s1 JOIN BuildSteps s2 ON s1.build < s2.build "
                           "AND s1.startTime < s2.stopTime AND s2.startTime < s1.stopTime"),
         0);
+}
+
+TEST_F(QueueRunnerControlTest, AfterARestartAJobsetThatUsedMuchTimeYieldsToOneThatUsedNone)
+{
+    int busy = rows_->jobset("busy");
+    int idle = rows_->jobset("idle");
+    finishedEarlier(busy, "earlier", 3 * 3600);
+    NixGraph g;
+    g.add("blocker").script = scripts::sleeping(5);
+    g.add("frombusy");
+    g.add("fromidle");
+    auto drvs = g.derivations();
+    // First whatever else happens, so that both others are queued when the slot is free.
+    auto blocker =
+        rows_->queueBuild(idle, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out(), 10);
+    auto fromBusy =
+        rows_->queueBuild(busy, "frombusy", drvs.at("frombusy").drvPath, drvs.at("frombusy").out());
+    auto fromIdle =
+        rows_->queueBuild(idle, "fromidle", drvs.at("fromidle").drvPath, drvs.at("fromidle").out());
+    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    waitForFinished({blocker, fromBusy, fromIdle}, 120s);
+    // The blocker's jobset has used its few seconds by then: still far below three hours.
+    EXPECT_EQ(startedBuilds(), (std::vector<long long>{blocker, fromIdle, fromBusy})) << runnerLog();
+}
+
+TEST_F(QueueRunnerControlTest, AfterARestartAJobThatTookLongLastTimeIsStartedFirst)
+{
+    int js = rows_->jobset();
+    finishedEarlier(js, "long", 3600);
+    NixGraph g;
+    g.add("blocker").script = scripts::sleeping(5);
+    g.add("short");
+    g.add("long");
+    auto drvs = g.derivations();
+    auto blocker = rows_->queueBuild(js, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out(), 10);
+    auto shortId = rows_->queueBuild(js, "short", drvs.at("short").drvPath, drvs.at("short").out());
+    auto longId = rows_->queueBuild(js, "long", drvs.at("long").drvPath, drvs.at("long").out());
+    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    waitForFinished({blocker, shortId, longId}, 120s);
+    // Same jobset, same priorities: the longer critical path goes first despite its higher id.
+    EXPECT_EQ(startedBuilds(), (std::vector<long long>{blocker, longId, shortId})) << runnerLog();
 }
 
 TEST_F(QueueRunnerControlTest, StepForASystemNoMachineSupportsFailsAsUnsupported)

@@ -212,17 +212,21 @@ TEST_F(QueueStoreTest, StatesAndPrioritiesShowCancelledDeletedAndBumpedBuilds)
     EXPECT_TRUE(buildStates(t, {}).empty());
 }
 
-TEST_F(QueueStoreTest, JobsetSharesAndRecentStepSpans)
+TEST_F(QueueStoreTest, JobsetSharesAndRecentSteps)
 {
     int other = inTxn([](pqxx::work& w) { return addJobset(w, "other", 7); });
     auto b = addBuild("a");
+    auto copier = addBuild("c");
     inTxn([&](pqxx::work& w) {
+        // Too old; the build's own step; a dependency that failed; a substitution; a running
+        // step; a result copied from another build.
         w.exec_params(
-            "INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime) "
-            "VALUES ($1, 1, 0, '/nix/store/x.drv', 0, 0, 100, 200), ($1, 2, 0, '/nix/store/x.drv', 0, 0, "
-            "300, 400), "
-            "($1, 3, 0, '/nix/store/x.drv', 1, NULL, 500, NULL)",
-            b);
+            "INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime, "
+            "propagatedFrom) VALUES "
+            "($1, 1, 0, $2, 0, 0, 100, 200, NULL), ($1, 2, 0, $2, 0, 0, 300, 400, NULL), "
+            "($1, 3, 0, $3, 0, 1, 350, 380, NULL), ($1, 4, 1, $3, 0, 0, 300, 500, NULL), "
+            "($1, 5, 0, $2, 1, NULL, 500, NULL, NULL), ($4, 1, 0, $3, 0, 1, 350, 380, $1)",
+            b, drvPath("a"), drvPath("dep"), copier);
         return 0;
     });
     pqxx::read_transaction t(*conn);
@@ -234,11 +238,23 @@ TEST_F(QueueStoreTest, JobsetSharesAndRecentStepSpans)
     EXPECT_EQ(shares[1].project, "proj");
     EXPECT_EQ(shares[1].name, "other");
     EXPECT_EQ(shares[1].shares, 7);
-    auto spans = jobsetStepSpans(t, jobsetId, 250);
-    ASSERT_EQ(spans.size(), 1u);
-    EXPECT_EQ(spans[0].startTime, 300);
-    EXPECT_EQ(spans[0].stopTime, 400);
-    EXPECT_TRUE(jobsetStepSpans(t, other, 0).empty());
+    auto steps = recentSteps(t, 250);
+    ASSERT_EQ(steps.size(), 2u);
+    // In stop order.
+    EXPECT_EQ(steps[0].drvPath, drvPath("dep"));
+    EXPECT_FALSE(steps[0].topLevel);
+    EXPECT_FALSE(steps[0].succeeded);
+    EXPECT_EQ(steps[0].startTime, 350);
+    EXPECT_EQ(steps[0].stopTime, 380);
+    EXPECT_EQ(steps[1].jobsetId, jobsetId);
+    EXPECT_EQ(steps[1].project, "proj");
+    EXPECT_EQ(steps[1].jobset, "js");
+    EXPECT_EQ(steps[1].job, "job-a");
+    EXPECT_TRUE(steps[1].topLevel);
+    EXPECT_TRUE(steps[1].succeeded);
+    EXPECT_EQ(steps[1].startTime, 300);
+    EXPECT_EQ(steps[1].stopTime, 400);
+    EXPECT_TRUE(recentSteps(t, 400).empty());
 }
 
 NewStep runningStep(BuildId b, const std::string& drv)
