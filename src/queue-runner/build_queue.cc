@@ -102,7 +102,9 @@ void BuildQueue::setJobsetShares(int64_t jobset, unsigned shares)
 
 DispatchResult BuildQueue::dispatch(std::vector<DispatchMachine>& machines)
 {
-    return state_.lock()->scheduler.dispatch(machines);
+    auto s = state_.lock();
+    s->wakeupsDispatched = s->wakeups;
+    return s->scheduler.dispatch(machines);
 }
 
 const db::QueuedBuild* BuildQueue::buildFor(const State& s, StepIndex index)
@@ -244,12 +246,15 @@ nlohmann::json BuildQueue::statusJson() const
             {"machineTypes", types}};
 }
 
-void BuildQueue::waitForWork(const std::stop_token& stop, std::chrono::milliseconds timeout)
+bool BuildQueue::waitForWork(const std::stop_token& stop, std::chrono::milliseconds timeout)
 {
     std::stop_callback onStop(stop, [this] { wake_.notify_all(); });
     auto s = state_.lock();
-    uint64_t seen = s->wakeups;
-    s.waitFor(wake_, timeout, [&](const State& st) { return st.wakeups != seen || stop.stop_requested(); });
+    // Compared with what the last dispatch saw, not with now: a build added while the
+    // dispatcher was busy between its rounds must not wait for the timeout.
+    s.waitFor(wake_, timeout,
+              [&](const State& st) { return st.wakeups != st.wakeupsDispatched || stop.stop_requested(); });
+    return s->wakeups != s->wakeupsDispatched && !stop.stop_requested();
 }
 
 void BuildQueue::notify()

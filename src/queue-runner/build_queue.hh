@@ -72,8 +72,9 @@ public:
     /// under machineTypes: runnable and waitTime (seconds its runnable steps have waited, summed).
     nlohmann::json statusJson() const;
 
-    /// Sleeps until notify() or `timeout`; used by the dispatcher.
-    void waitForWork(const std::stop_token& stop, std::chrono::milliseconds timeout);
+    /// Sleeps until something changed since the last dispatch() (an added build, a step's
+    /// end, notify()) or `timeout`; false if it timed out or `stop` came. Used by the dispatcher.
+    bool waitForWork(const std::stop_token& stop, std::chrono::milliseconds timeout);
     void notify();
 
 private:
@@ -84,6 +85,7 @@ private:
         std::unordered_map<std::string, nix::Derivation> derivations;
         std::unordered_map<std::string, unsigned> tries;
         uint64_t wakeups = 0;
+        uint64_t wakeupsDispatched = 0; ///< `wakeups` as the last dispatch() saw it
         uint64_t buildsDone = 0;
         uint64_t stepsDone = 0;
         uint64_t retries = 0;

@@ -144,26 +144,28 @@ TEST_F(QueueRunnerControlTest, BumpedBuildIsTheNextOneBuiltOnASingleSlot)
 {
     NixGraph g;
     g.add("blocker").script = scripts::sleeping(5);
-    g.add("a");
-    g.add("b");
-    g.add("cdep");
+    // Every build a chain of two, so that only the bump can put c (the highest id) first: a
+    // longer critical path would too.
+    for (std::string name : {"a", "b", "c"}) g.add(name + "dep");
+    g.add("a", {"adep"});
+    g.add("b", {"bdep"});
     g.add("c", {"cdep"}); // the bump must raise every step of the build, not only the top one
     auto drvs = g.derivations();
     int js = rows_->jobset();
-    auto blocker = rows_->queueBuild(js, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out());
+    // Above the others from the start: the runner may see all four builds before its first
+    // round (a slow start), and then the queue's order alone must put the blocker first.
+    auto blocker = rows_->queueBuild(js, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out(), 5);
     std::map<std::string, long long> ids;
     for (auto name : {"a", "b", "c"})
         ids[name] = rows_->queueBuild(js, name, drvs.at(name).drvPath, drvs.at(name).out());
-    startRunner("", {{"NIX_CONFIG", "substituters =\nmax-jobs = 1"}});
+    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(blocker), 1);
-    // Without the bump, c (the highest id) would be built last.
     exec("UPDATE Builds SET globalPriority = 10 WHERE id = " + std::to_string(ids["c"]));
     waitForFinished({blocker, ids["a"], ids["b"], ids["c"]}, 120s);
     for (auto& [name, id] : ids) EXPECT_EQ(buildStatus(id), 0) << name;
 
-    std::vector<long long> started;
-    for (auto& p : payloads("step_started")) started.push_back(std::stoll(p.substr(0, p.find('\t'))));
-    ASSERT_EQ(started.size(), 5u) << runnerLog();
+    auto started = startedBuilds();
+    ASSERT_EQ(started.size(), 7u) << runnerLog();
     EXPECT_EQ(started[0], blocker);
     EXPECT_EQ(started[1], ids["c"]) << "the bumped build's dependency is built right after the running step";
     EXPECT_EQ(started[2], ids["c"]) << "then the bumped build itself";
