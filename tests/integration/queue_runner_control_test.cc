@@ -184,7 +184,7 @@ TEST_F(QueueRunnerControlTest, AfterARestartAJobsetThatUsedMuchTimeYieldsToOneTh
 {
     int busy = rows_->jobset("busy");
     int idle = rows_->jobset("idle");
-    finishedEarlier(busy, "earlier", 3 * 3600);
+    finishedEarlier(busy, "earlier", 3 * 3600LL);
     NixGraph g;
     g.add("blocker").script = scripts::sleeping(5);
     g.add("frombusy");

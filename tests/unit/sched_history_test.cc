@@ -95,8 +95,8 @@ TEST(SeedFairShare, ARunTimeIsChargedAtItsStopAndExpiresOneWindowLater)
 {
     FakeClock clock;
     FairShare share(24h);
-    std::vector<PastStep> steps{ranAgo(clock, 1, 5 * 3600, 3 * 3600), // 2 h, stopped 3 h ago
-                                ranAgo(clock, 1, 1000, 400)};         // 600 s, stopped 400 s ago
+    std::vector<PastStep> steps{ranAgo(clock, 1, 5 * 3600LL, 3 * 3600LL), // 2 h, stopped 3 h ago
+                                ranAgo(clock, 1, 1000, 400)};             // 600 s, stopped 400 s ago
     seedFairShare(share, steps, clock.now(), clock.unixTime());
     EXPECT_EQ(share.usedSeconds(1, clock.now()), 7800);
     EXPECT_EQ(share.usedSeconds(2, clock.now()), 0);
@@ -113,9 +113,9 @@ TEST(SeedFairShare, StepsOutsideTheWindowAndSkewedClocksCountAsTheyCan)
     FakeClock clock;
     FairShare share(24h);
     std::vector<PastStep> steps{
-        ranAgo(clock, 1, 26 * 3600, 25 * 3600), // stopped before the window: already expired
-        ranAgo(clock, 2, 100, -50),             // stops in the future: charged now, all 150 s
-        ranAgo(clock, 3, 100, 200),             // stopped before it started: nothing to charge
+        ranAgo(clock, 1, 26 * 3600LL, 25 * 3600LL), // stopped before the window: already expired
+        ranAgo(clock, 2, 100, -50),                 // stops in the future: charged now, all 150 s
+        ranAgo(clock, 3, 100, 200),                 // stopped before it started: nothing to charge
     };
     seedFairShare(share, steps, clock.now(), clock.unixTime());
     EXPECT_EQ(share.usedSeconds(1, clock.now()), 0);
