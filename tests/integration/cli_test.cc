@@ -1,6 +1,7 @@
 // The `hydra` command as an operator runs it: real binary, real PostgreSQL.
 
 #include "db/connect.hh"
+#include "db/projects.hh"
 #include "db/users.hh"
 #include "harness/hydra_rows.hh"
 #include "harness/nix_graph.hh"
@@ -44,6 +45,21 @@ void expectOneLineError(const RunResult& r, const std::string& fragment)
     EXPECT_NE(exitCode(r), 0);
     EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+/// How many of the example's builds succeeded within 180 s (all five: stops waiting).
+long long waitForExampleBuilds(const std::string& conninfo)
+{
+    pqxx::connection c(conninfo);
+    long long done = 0;
+    for (auto deadline = std::chrono::steady_clock::now() + 180s;
+         done < 5 && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(200ms)) {
+        pqxx::read_transaction t(c);
+        done = t.exec1("SELECT count(*) FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE "
+                       "j.project = 'example' AND j.name = 'hello' AND finished = 1 AND buildStatus = 0")[0]
+                   .as<long long>();
+    }
+    return done;
 }
 
 class CliTest : public ::testing::Test {
@@ -356,20 +372,45 @@ TEST_F(CliTest, UpWithTheExampleEvaluatesAndBuildsTheExampleJobset)
     EXPECT_NE(up.out.find("example: created project example, jobset hello"), std::string::npos) << up.out;
     EXPECT_NE(up.out.find("hydra-evaluator: started"), std::string::npos) << up.out;
 
-    pqxx::connection c(conninfo);
-    long long done = 0;
-    for (auto deadline = std::chrono::steady_clock::now() + 180s;
-         done < 5 && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(200ms)) {
-        pqxx::read_transaction t(c);
-        done = t.exec1("SELECT count(*) FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE "
-                       "j.project = 'example' AND j.name = 'hello' AND finished = 1 AND buildStatus = 0")[0]
-                   .as<long long>();
-    }
+    // Nix's defaults (the sandbox: no /bin/sh) and the shell from the input busybox.
+    EXPECT_NE(up.out.find("example: the builds' shell is " + (stateDir / "example" / "busybox").string()),
+              std::string::npos)
+        << up.out;
+    auto done = waitForExampleBuilds(conninfo);
     auto down = cli.run("hydra", {"down"});
     EXPECT_EQ(exitCode(down), 0) << down.err;
     EXPECT_EQ(done, 5)
         << "the example's five jobs (greeting, shout, count, report, release) were not all built";
+    pqxx::connection c(conninfo);
     pqxx::read_transaction t(c);
     EXPECT_EQ(t.exec1("SELECT count(*) FROM JobsetEvals")[0].as<long long>(), 1);
     EXPECT_EQ(t.exec1("SELECT count(*) FROM AggregateConstituents")[0].as<long long>(), 4);
+}
+
+TEST_F(CliTest, UpWithTheExampleGivesAnExampleMadeBeforeTheShellAndItBuilds)
+{
+    // The example jobset as `hydra up --example` made it when builds used the host's /bin/sh.
+    cli.env["NIX_CONFIG"] = "substituters =";
+    auto example = std::filesystem::path(HYDRA_SOURCE_DIR) / "examples" / "hello";
+    ASSERT_EQ(exitCode(cli.run("hydra", {"init"})), 0);
+    {
+        pqxx::connection c(conninfo);
+        pqxx::work t(c);
+        db::createJobsetIfMissing(t,
+                                  {.project = "example",
+                                   .jobset = "hello",
+                                   .nixExprInput = "src",
+                                   .nixExprPath = "release.nix",
+                                   .checkInterval = 60,
+                                   .inputs = {{.name = "src", .type = "path", .value = example.string()}}});
+        t.commit();
+    }
+    auto up = cli.run("hydra", {"up", "--example", example.string()});
+    ASSERT_EQ(exitCode(up), 0) << up.err;
+    EXPECT_NE(up.out.find("example: gave jobset example:hello the input busybox"), std::string::npos)
+        << up.out;
+    auto done = waitForExampleBuilds(conninfo);
+    auto down = cli.run("hydra", {"down"});
+    EXPECT_EQ(exitCode(down), 0) << down.err;
+    EXPECT_EQ(done, 5) << "the older example's jobs were not all built";
 }
