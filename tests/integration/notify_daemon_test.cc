@@ -4,6 +4,7 @@
 // other builds, retries with back-off across a restart, kill -9 with 1,000 pending builds, bad
 // input, SIGTERM.
 
+#include "db/build_results.hh"
 #include "db/private_cluster.hh"
 #include "harness/notify_fixture.hh"
 #include "harness/pg_fixture.hh"
@@ -83,12 +84,16 @@ protected:
         return path;
     }
 
-    // A finished build of `job` whose output "out" is `outPath`.
+    // A finished build of `job` whose output "out" is `outPath` (build_finished sent).
     long long finishedBuildWithOut(const std::string& job, const std::string& outPath)
     {
-        auto id = finishedBuild(job);
+        auto id = rows_->queueBuild(jobsetId_, job, "/nix/store/aaaa-" + job + ".drv", outPath);
         pqxx::work t(*conn_);
-        t.exec_params("UPDATE BuildOutputs SET path = $2 WHERE build = $1 AND name = 'out'", id, outPath);
+        db::SucceededBuild b;
+        b.id = id;
+        b.startTime = 1700000000;
+        b.stopTime = 1700000010;
+        EXPECT_TRUE(db::markSucceededBuild(t, b));
         t.commit();
         return id;
     }
