@@ -36,16 +36,17 @@ bool globMatches(const std::string& pattern, std::string_view name)
     return pattern == "*" || ::fnmatch(pattern.c_str(), std::string(name).c_str(), 0) == 0;
 }
 
-// The description in a file of its own, removed when the build's commands are over.
+// The description in a file, one per worker thread, rewritten for each build and emptied when
+// the build's commands are over. A file created and deleted per event made ext4 search its
+// inode bitmaps past the recently deleted ones: the daemon's largest cost per event.
 class JsonFile {
 public:
-    explicit JsonFile(const std::string& text)
+    JsonFile()
     {
         std::string tmpl = (fs::temp_directory_path() / "hydra-runcommand-XXXXXX").string();
-        AutoFd fd(::mkstemp(tmpl.data()));
-        if (!fd) throwSysError(fmt::format("creating a temporary file like {}", tmpl));
+        fd_ = AutoFd(::mkstemp(tmpl.data()));
+        if (!fd_) throwSysError(fmt::format("creating a temporary file like {}", tmpl));
         path_ = tmpl;
-        writeAll(fd.get(), text, std::chrono::steady_clock::now() + std::chrono::seconds(30), path_);
     }
     ~JsonFile()
     {
@@ -54,10 +55,47 @@ public:
     }
     JsonFile(const JsonFile&) = delete;
     JsonFile& operator=(const JsonFile&) = delete;
+
+    void write(const std::string& text)
+    {
+        clear();
+        writeAll(fd_.get(), text, std::chrono::steady_clock::now() + std::chrono::seconds(30), path_);
+    }
+    void clear()
+    {
+        if (::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0)
+            throwSysError("emptying " + path_);
+    }
     const std::string& path() const { return path_; }
 
 private:
+    AutoFd fd_;
     std::string path_;
+};
+
+// This thread's JSON file holding `text` until the end of the scope.
+class BuildJsonFile {
+public:
+    explicit BuildJsonFile(const std::string& text) : file_(mine()) { file_.write(text); }
+    ~BuildJsonFile()
+    {
+        try {
+            file_.clear();
+        } catch (const std::exception& e) {
+            log::warn("RunCommand: {}", e.what());
+        }
+    }
+    BuildJsonFile(const BuildJsonFile&) = delete;
+    BuildJsonFile& operator=(const BuildJsonFile&) = delete;
+    const std::string& path() const { return file_.path(); }
+
+private:
+    static JsonFile& mine()
+    {
+        thread_local JsonFile file;
+        return file;
+    }
+    JsonFile& file_;
 };
 
 fs::path logPathOf(const fs::path& dataDir, const std::string& uuid)
@@ -295,7 +333,7 @@ void RunCommand::handleBuild(int64_t build, const std::string& event, const Plug
     if (dynamic_ && event == "buildFinished")
         if (auto hook = dynamicHook(*desc)) commands.push_back(std::move(*hook));
     if (commands.empty()) return;
-    JsonFile file(buildJson(*desc, event).dump());
+    BuildJsonFile file(buildJson(*desc, event).dump());
     auto endedSince = event == "buildFinished" ? desc->notificationPendingSince : std::nullopt;
     for (const auto& cmd : commands) {
         try {
