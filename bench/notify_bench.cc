@@ -4,14 +4,16 @@
 //
 // N finished builds are created in a private PostgreSQL before the daemon starts, with their
 // notificationPendingSince cleared. The daemon (runNotifyDaemon, in this process, hydra.conf's
-// default of 2 workers) is started and waited for until it LISTENs; then one transaction sets
-// notificationPendingSince of all N builds and sends build_finished for each, as the queue runner
-// does when it finishes a build. The time runs from that commit until no build is pending.
-// The reference starts /bin/true N times, one after another, with Process::spawn and wait.
+// default of 2 workers) is started and waited for until it LISTENs. Then, in each of R rounds,
+// one transaction sets notificationPendingSince of the round's N/R builds and sends
+// build_finished for each, as the queue runner does when it finishes a build; the time runs
+// from that commit until no build is pending. After each round, with the daemon idle, the
+// reference starts /bin/true N/R times, one after another, with Process::spawn and wait: the
+// two alternate so that both see the same load of a shared machine.
 // Log level is Warn while measuring, so RunCommand's line per run does not flood the terminal.
 //
-// Environment: HYDRA_BENCH_NOTIFY_EVENTS (N, default 10000). Plain main: prints one line per
-// measurement and the ratios.
+// Environment: HYDRA_BENCH_NOTIFY_EVENTS (N, default 10000), HYDRA_BENCH_NOTIFY_ROUNDS (R,
+// default 10). Plain main: prints one line per measurement and the ratios.
 
 #include "bench_support.hh"
 #include "db/build_results.hh"
@@ -58,12 +60,18 @@ public:
         t.commit();
     }
 
-    /// Marks every build's notification pending and sends build_finished for each, in one commit.
-    void sendBuildFinished()
+    /// Marks the notification of `count` builds from the `first`-th (by id) pending and sends
+    /// build_finished for each, in one commit.
+    void sendBuildFinished(size_t first, size_t count)
     {
+        const std::string round = "(SELECT id FROM Builds ORDER BY id OFFSET $1 LIMIT $2)";
         pqxx::work t(*conn_);
-        t.exec("UPDATE Builds SET notificationPendingSince = extract(epoch from now())::integer");
-        t.exec("SELECT pg_notify('build_finished', id::text) FROM Builds ORDER BY id");
+        t.exec_params("UPDATE Builds SET notificationPendingSince = extract(epoch from now())::integer "
+                      "WHERE id IN " +
+                          round,
+                      first, count);
+        t.exec_params("SELECT pg_notify('build_finished', id::text) FROM " + round + " r ORDER BY id", first,
+                      count);
         t.commit();
     }
 
@@ -114,8 +122,39 @@ void waitUntilListening(Database& db)
     std::this_thread::sleep_for(500ms);
 }
 
-/// Seconds from sending N build_finished events to every build's notification handled.
-double timeDaemon(Database& db, const fs::path& dataDir, HydraConfig config, notify::PluginList plugins)
+/// Seconds to start /bin/true `n` times, one after another, each waited for.
+double timeProcesses(size_t n)
+{
+    auto start = Wall::now();
+    for (size_t i = 0; i < n; ++i) {
+        auto p = Process::spawn({.argv = {"/bin/true"}});
+        if (auto status = p.wait(); !exitedOk(status)) throw Error("/bin/true {}", statusToString(status));
+    }
+    return bench::seconds(Wall::now() - start);
+}
+
+/// Seconds the daemon took for all events, and the reference for as many processes.
+struct Timing {
+    double daemon = 0;
+    double reference = 0;
+};
+
+/// Seconds from sending one round's build_finished events to every one handled.
+double timeRound(Database& db, size_t first, size_t count)
+{
+    auto start = Wall::now();
+    db.sendBuildFinished(first, count);
+    auto deadline = start + 30min;
+    while (db.scalar(pendingSql) > 0) {
+        if (Wall::now() > deadline) throw Error("notifications still pending after 30 min");
+        std::this_thread::sleep_for(10ms);
+    }
+    return bench::seconds(Wall::now() - start);
+}
+
+/// The daemon on `n` events in `rounds` rounds, each followed by the reference's share.
+Timing timeDaemon(Database& db, const fs::path& dataDir, HydraConfig config, notify::PluginList plugins,
+                  size_t n, size_t rounds)
 {
     notify::NotifyDaemonSettings s;
     s.conninfo = db.conninfo();
@@ -132,29 +171,16 @@ double timeDaemon(Database& db, const fs::path& dataDir, HydraConfig config, not
         }
     });
     waitUntilListening(db);
-    auto start = Wall::now();
-    db.sendBuildFinished();
-    auto deadline = start + 30min;
-    while (db.scalar(pendingSql) > 0) {
-        if (Wall::now() > deadline) throw Error("notifications still pending after 30 min");
-        std::this_thread::sleep_for(10ms);
+    Timing t;
+    for (size_t r = 0; r < rounds && !failure; ++r) {
+        size_t first = n * r / rounds, count = n * (r + 1) / rounds - first;
+        t.daemon += timeRound(db, first, count);
+        t.reference += timeProcesses(count);
     }
-    auto elapsed = Wall::now() - start;
     daemon.request_stop();
     daemon.join();
     if (failure) std::rethrow_exception(failure);
-    return bench::seconds(elapsed);
-}
-
-/// Seconds to start /bin/true `n` times, one after another, each waited for.
-double timeProcesses(size_t n)
-{
-    auto start = Wall::now();
-    for (size_t i = 0; i < n; ++i) {
-        auto p = Process::spawn({.argv = {"/bin/true"}});
-        if (auto status = p.wait(); !exitedOk(status)) throw Error("/bin/true {}", statusToString(status));
-    }
-    return bench::seconds(Wall::now() - start);
+    return t;
 }
 
 HydraConfig runTrueConfig()
@@ -170,33 +196,33 @@ void report(const char* what, size_t n, double secs)
     std::fflush(stdout);
 }
 
-void runBench(size_t n)
+void runBench(size_t n, size_t rounds)
 {
     bench::TempDir dir("hydra-notify-bench");
     fs::create_directories(dir.path / "data");
     Database db(dir.path, n);
-    fmt::print("notify_bench: {} build_finished events, {} workers\n", n,
+    fmt::print("notify_bench: {} build_finished events in {} rounds, {} workers\n", n, rounds,
                HydraConfig{}.notify.maxConcurrentNotifications);
 
     std::atomic<size_t> calls{0};
     notify::PluginList noopList;
     noopList.push_back(std::make_unique<NoopPlugin>(calls));
-    auto noopTime = timeDaemon(db, dir.path / "data", HydraConfig{}, std::move(noopList));
+    auto noop = timeDaemon(db, dir.path / "data", HydraConfig{}, std::move(noopList), n, rounds);
     if (calls != n) throw Error("the no-op plugin ran {} times, not {}", calls.load(), n);
-    report("daemon, no-op plugin", n, noopTime);
+    report("daemon, no-op plugin", n, noop.daemon);
+    report("reference, alternating with it", n, noop.reference);
 
     auto config = runTrueConfig();
     auto plugins = notify::makePlugins(config);
-    auto runTime = timeDaemon(db, dir.path / "data", config, std::move(plugins));
+    auto run = timeDaemon(db, dir.path / "data", config, std::move(plugins), n, rounds);
     auto runs = db.scalar("SELECT count(*) FROM RunCommandLogs WHERE exit_code = 0");
     if (runs != static_cast<long long>(n)) throw Error("RunCommand ran `true` {} times, not {}", runs, n);
-    report("daemon, RunCommand `true`", n, runTime);
+    report("daemon, RunCommand `true`", n, run.daemon);
+    report("reference, alternating with it", n, run.reference);
 
-    auto procTime = timeProcesses(n);
-    report("reference: one /bin/true per event", n, procTime);
-
-    fmt::print("  ratio of events/s to the reference: no-op {:.1f}, RunCommand {:.2f}\n", procTime / noopTime,
-               procTime / runTime);
+    fmt::print(
+        "  ratio of events/s to the reference (one /bin/true per event): no-op {:.1f}, RunCommand {:.2f}\n",
+        noop.reference / noop.daemon, run.reference / run.daemon);
 }
 
 } // namespace
@@ -206,8 +232,10 @@ int main()
     std::signal(SIGPIPE, SIG_IGN);
     try {
         auto n = envNumber("HYDRA_BENCH_NOTIFY_EVENTS", 10000);
+        auto rounds = envNumber("HYDRA_BENCH_NOTIFY_ROUNDS", 10);
+        if (rounds > n) throw Error("HYDRA_BENCH_NOTIFY_ROUNDS={} is more than the {} events", rounds, n);
         log::setLevel(log::Level::Warn);
-        runBench(n);
+        runBench(n, rounds);
     } catch (const std::exception& e) {
         fmt::print(stderr, "notify_bench: {}\n", e.what());
         return 1;
