@@ -264,7 +264,7 @@ void Daemon::clearPending(const Event& e)
 // each naming the build first. Events of one build run one at a time, and the first to run
 // clears the build's pending flag: a later one that finds it cleared acts for its dependents
 // only. (A failed plugin keeps the flag set, so its retry, and later parts, act for the build
-// again; RunCommand does not run a command again that already succeeded since the build
+// again; RunCommand does not run a command again that already ran to its end since the build
 // finished.)
 void Daemon::markBuildHandled(Event& e)
 {
