@@ -162,7 +162,7 @@ TEST_F(EvaluatorTest, UnchangedGitInputIsCachedAndANewCommitReusesUnchangedBuild
     int js = jobsetWithInput("git", "git", "file://" + repo + " main");
     auto first = evaluate(js);
     ASSERT_EQ(first.outcome, EvalOutcome::Added) << first.error;
-    EXPECT_EQ(query1<std::string>("SELECT revision FROM JobsetEvalInputs"),
+    EXPECT_EQ(query1<std::string>("SELECT revision FROM JobsetEvalInputs WHERE name = 'src'"),
               git(repo, "rev-parse HEAD").substr(0, 40));
 
     auto second = evaluate(js);
@@ -190,8 +190,8 @@ TEST_F(EvaluatorTest, UnchangedGitInputIsCachedAndANewCommitReusesUnchangedBuild
     EXPECT_EQ(query1<long long>(fmt::format(
                   "SELECT count(*) FROM JobsetEvalMembers WHERE eval = {} AND isNew = 0", *third.evalId)),
               6);
-    EXPECT_EQ(query1<std::string>(
-                  fmt::format("SELECT revision FROM JobsetEvalInputs WHERE eval = {}", *third.evalId)),
+    EXPECT_EQ(query1<std::string>(fmt::format(
+                  "SELECT revision FROM JobsetEvalInputs WHERE name = 'src' AND eval = {}", *third.evalId)),
               git(repo, "rev-parse HEAD").substr(0, 40));
     auto extraId = query1<long long>("SELECT id FROM Builds WHERE job = 'extra'");
     waitFor([&] { return payloads("builds_added").size() == 2; }, 10s, "second builds_added");
