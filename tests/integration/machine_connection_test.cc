@@ -3,6 +3,7 @@
 
 #include "harness/build_host.hh"
 #include "harness/nix_graph.hh"
+#include "harness/sandbox_shell.hh"
 
 #include "nix/derivation.hh"
 #include "nix/machine_connection.hh"
@@ -279,6 +280,9 @@ TEST_F(SshConnection, BuildLogArrivesInTheSink)
     g.add("chatty").script = "echo \"marker-$nonce\" >&2; " + scripts::bigLog(20000);
     auto drv = g.derivations().at("chatty");
     auto parsed = parseDerivation(readFile(drv.drvPath), drv.drvPath);
+    // The builder's shell, an input source, as the queue runner would have copied it; /tmp is
+    // shared with the host, and the same directory makes the same store path.
+    host_.runChecked("nix-store --add " + sandboxShell().sourceDir);
     Sync<std::string> log;
     MachineConnection conn(machineFor(host_), testOptions(),
                            [&](std::string_view chunk) { log.lock()->append(chunk); });
