@@ -12,6 +12,8 @@
 #include "util/process.hh"
 #include "util/sync.hh"
 
+#include "support/scoped_env.hh"
+
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -74,27 +76,6 @@ bool processExists(pid_t pid)
 {
     return std::filesystem::exists(fmt::format("/proc/{}", pid));
 }
-
-/// Sets an environment variable for one scope (tests here run on one thread).
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const std::string& value) : name_(name)
-    {
-        if (const char* old = std::getenv(name)) old_ = old;
-        ::setenv(name, value.c_str(), 1);
-    }
-    ~ScopedEnv()
-    {
-        if (old_)
-            ::setenv(name_, old_->c_str(), 1);
-        else
-            ::unsetenv(name_);
-    }
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
 
 /// An executable shell script in a fresh directory, removed afterwards.
 class Script {

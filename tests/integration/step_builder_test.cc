@@ -16,6 +16,8 @@
 #include "util/process.hh"
 #include "util/sync.hh"
 
+#include "support/scoped_env.hh"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -63,29 +65,6 @@ nix::Machine localhost()
 {
     return nix::parseMachines("localhost x86_64-linux", "test machines").at(0);
 }
-
-/// Sets an environment variable for one scope (the tests here run on one thread).
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const std::string& value) : name_(name)
-    {
-        if (const char* old = std::getenv(name)) old_ = old;
-        ::setenv(name, value.c_str(), 1);
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-    ~ScopedEnv()
-    {
-        if (old_)
-            ::setenv(name_, old_->c_str(), 1);
-        else
-            ::unsetenv(name_);
-    }
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
 
 bool validLocally(const std::string& path)
 {
