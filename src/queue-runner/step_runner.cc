@@ -46,8 +46,9 @@ StepRunner::StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const nix::G
                        const Clock& clock, StepRunnerOptions opts, StepCanceller cancel)
     : pool_(pool), queue_(queue), roots_(roots), clock_(clock), opts_(std::move(opts)),
       cancel_(std::move(cancel)),
-      sessions_({.connection = opts_.connection, .maxIdle = opts_.sessionMaxIdle, .maxAge = opts_.sessionMaxAge},
-                clock),
+      sessions_(
+          {.connection = opts_.connection, .maxIdle = opts_.sessionMaxIdle, .maxAge = opts_.sessionMaxAge},
+          clock),
       localSessions_(sessions_, opts_.localSessionsKept),
       builder_(
           StepBuilderOptions{.local = opts_.connection,

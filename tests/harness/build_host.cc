@@ -224,8 +224,7 @@ void BuildHost::writeConfig()
     // No build users: Nix kills every process of a build user before it hands the user to a
     // build, and the machine's own store (and every other host) draw from the same nixbld
     // accounts through their own lock directories, so they would kill each other's builders.
-    writeFile(dir_ / "etc-nix" / "nix.conf",
-              nixConf + "\nsubstituters =\nbuild-users-group =\n");
+    writeFile(dir_ / "etc-nix" / "nix.conf", nixConf + "\nsubstituters =\nbuild-users-group =\n");
     auto hostPattern = port_ == 22 ? address_ : fmt::format("[{}]:{}", address_, port_);
     writeFile(knownHosts_, hostPattern + " " + hostKeyLine_ + "\n");
 }

@@ -171,8 +171,7 @@ TEST_F(QueueRunnerSubstitutesTest, SigtermStopsAHangingSubstitutionAndTheBuildSt
     const auto& a = drvs.at("a");
     auto id = rows_->queueBuild(rows_->jobset(), "a", a.drvPath, a.out());
     addConfig("use-substitutes = 1");
-    startRunner(
-        "", {{"NIX_CONFIG", "substituters = " + hanging.uri() + "\nrequire-sigs = false"}});
+    startRunner("", {{"NIX_CONFIG", "substituters = " + hanging.uri() + "\nrequire-sigs = false"}});
     auto deadline = std::chrono::steady_clock::now() + 60s;
     while (runnerLog().find("trying substituters") == std::string::npos) {
         ASSERT_LT(std::chrono::steady_clock::now(), deadline) << runnerLog();
