@@ -6,7 +6,7 @@ namespace hydra::db {
 
 std::vector<std::string> storePathsToKeep(pqxx::transaction_base& t, int64_t now)
 {
-    constexpr int64_t week = 7 * 24 * 3600;
+    constexpr int64_t week = int64_t{7} * 24 * 3600;
     auto rows =
         t.exec_params("SELECT o.path FROM BuildOutputs o JOIN Builds b ON b.id = o.build "
                       "  WHERE o.path IS NOT NULL AND (b.finished = 0 OR b.keep = 1) "
