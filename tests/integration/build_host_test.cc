@@ -44,7 +44,7 @@ bool validOn(const BuildHost& host, const std::string& path)
     return exitedOk(host.run("nix-store --check-validity " + path).status);
 }
 
-/// A build that fails unless it runs in Nix's sandbox: outside it (sandbox = false, or Nix
+/// A build that fails unless it runs in Nix's sandbox: without one (switched off, or Nix
 /// falling back when it cannot make one) the host's /usr and /bin/sh are visible.
 const std::string sealedScript = "if [ -e /usr ] || [ -e /bin/sh ]; then echo 'the host is visible: not "
                                  "sandboxed' >&2; exit 1; fi; echo sealed > \"$out\"";

@@ -158,7 +158,7 @@ TEST_F(QueueRunnerControlTest, BumpedBuildIsTheNextOneBuiltOnASingleSlot)
     std::map<std::string, long long> ids;
     for (auto name : {"a", "b", "c"})
         ids[name] = rows_->queueBuild(js, name, drvs.at(name).drvPath, drvs.at(name).out());
-    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    startRunner("", {{"NIX_CONFIG", "substituters =\nmax-jobs = 1"}});
     waitForCount("SELECT count(*) FROM BuildSteps WHERE busy = 30 AND build = " + std::to_string(blocker), 1);
     exec("UPDATE Builds SET globalPriority = 10 WHERE id = " + std::to_string(ids["c"]));
     waitForFinished({blocker, ids["a"], ids["b"], ids["c"]}, 120s);
@@ -197,7 +197,7 @@ TEST_F(QueueRunnerControlTest, AfterARestartAJobsetThatUsedMuchTimeYieldsToOneTh
         rows_->queueBuild(busy, "frombusy", drvs.at("frombusy").drvPath, drvs.at("frombusy").out());
     auto fromIdle =
         rows_->queueBuild(idle, "fromidle", drvs.at("fromidle").drvPath, drvs.at("fromidle").out());
-    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    startRunner("", {{"NIX_CONFIG", "substituters =\nmax-jobs = 1"}});
     waitForFinished({blocker, fromBusy, fromIdle}, 120s);
     // The blocker's jobset has used its few seconds by then: still far below three hours.
     EXPECT_EQ(startedBuilds(), (std::vector<long long>{blocker, fromIdle, fromBusy})) << runnerLog();
@@ -215,7 +215,7 @@ TEST_F(QueueRunnerControlTest, AfterARestartAJobThatTookLongLastTimeIsStartedFir
     auto blocker = rows_->queueBuild(js, "blocker", drvs.at("blocker").drvPath, drvs.at("blocker").out(), 10);
     auto shortId = rows_->queueBuild(js, "short", drvs.at("short").drvPath, drvs.at("short").out());
     auto longId = rows_->queueBuild(js, "long", drvs.at("long").drvPath, drvs.at("long").out());
-    startRunner("", {{"NIX_CONFIG", "substituters =\nsandbox = false\nmax-jobs = 1"}});
+    startRunner("", {{"NIX_CONFIG", "substituters =\nmax-jobs = 1"}});
     waitForFinished({blocker, shortId, longId}, 120s);
     // Same jobset, same priorities: the longer critical path goes first despite its higher id.
     EXPECT_EQ(startedBuilds(), (std::vector<long long>{blocker, longId, shortId})) << runnerLog();
