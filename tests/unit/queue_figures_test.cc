@@ -3,18 +3,16 @@
 
 #include "queue-runner/scheduler.hh"
 
+#include "support/fake_drv.hh"
+
 #include <gtest/gtest.h>
 
 using namespace hydra;
 using namespace hydra::qr;
 using namespace std::chrono_literals;
+using hydra::test::drv;
 
 namespace {
-
-std::string drv(const std::string& name)
-{
-    return "/nix/store/" + std::string(32, 'a') + "-" + name + ".drv";
-}
 
 BuildSpec build(BuildId id, const std::string& top)
 {

@@ -5,6 +5,8 @@
 #include "queue-runner/sched_history.hh"
 #include "queue-runner/scheduler.hh"
 
+#include "support/fake_drv.hh"
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -12,13 +14,9 @@
 using namespace hydra;
 using namespace hydra::qr;
 using namespace std::chrono_literals;
+using hydra::test::drv;
 
 namespace {
-
-std::string drv(const std::string& name)
-{
-    return "/nix/store/" + std::string(32, 'a') + "-" + name + ".drv";
-}
 
 /// A step of `jobset` that ran from `start` to `stop` seconds before the clock's now.
 PastStep ranAgo(const FakeClock& clock, JobsetId jobset, int64_t start, int64_t stop,

@@ -3,7 +3,9 @@
 
 #include "queue-runner/scheduler.hh"
 
+#include "support/fake_drv.hh"
 #include <fmt/format.h>
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,13 +13,9 @@
 using namespace hydra;
 using namespace hydra::qr;
 using namespace std::chrono_literals;
+using hydra::test::drv;
 
 namespace {
-
-std::string drv(const std::string& name)
-{
-    return "/nix/store/" + std::string(32, 'a') + "-" + name + ".drv";
-}
 
 StepSpec step(const std::string& name, const std::string& system = "x86_64-linux",
               std::set<std::string> features = {})
