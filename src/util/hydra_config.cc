@@ -204,7 +204,6 @@ const std::set<std::string, std::less<>> untypedKnownKeys = {
     "github_client_secret",
     "github_client_secret_file",
     "github_endpoint", // read by the GitHubStatus plugin from the raw tree
-    "queue_runner_endpoint",
     "ws_endpoint",
     "nar_buffer_size",
 };
@@ -317,10 +316,19 @@ void Builder::readNotify()
 void Builder::readWeb()
 {
     auto& w = out_.web;
-    with("base_uri", [&](auto& e) { w.baseUri = e.value; });
     with("log_prefix", [&](auto& e) { w.logPrefix = e.value; });
     with("binary_cache_public_uri", [&](auto& e) { w.binaryCachePublicUri = e.value; });
     with("private", [&](auto& e) { w.isPrivate = parseBool(e); });
+    with("base_uri", [&](auto& e) {
+        if (!e.value.starts_with("http://") && !e.value.starts_with("https://") && !e.value.starts_with("/"))
+            badValue(e, "an http:// or https:// URL, or a path starting with /");
+        w.baseUri = e.value;
+    });
+    with("queue_runner_endpoint", [&](auto& e) {
+        if (!e.value.starts_with("http://") && !e.value.starts_with("https://"))
+            badValue(e, "an http:// or https:// URL");
+        w.queueRunnerEndpoint = e.value;
+    });
 }
 
 void Builder::readDeprecated()

@@ -136,6 +136,8 @@ struct WebConfig {
     std::optional<std::string> logPrefix;
     std::optional<std::string> binaryCachePublicUri;
     bool isPrivate = false; // key `private`: every page requires a login
+    /// Where the queue runner serves /status and /status/machines (http:// or https:// URL).
+    std::optional<std::string> queueRunnerEndpoint;
 };
 
 /// Looks up an environment variable; replaceable in tests.

@@ -1,0 +1,145 @@
+#include "db/web_projects.hh"
+
+#include "db/sql_values.hh"
+
+#include <map>
+
+namespace hydra::db::web {
+
+namespace {
+
+std::string orEmpty(const pqxx::field& f)
+{
+    return f.is_null() ? std::string() : f.as<std::string>();
+}
+
+constexpr const char* projectColumns =
+    "p.name, p.displayName, p.description, p.homepage, p.owner, p.enabled, p.hidden, "
+    "p.enable_dynamic_run_command, p.declfile, p.decltype, p.declvalue, "
+    "ARRAY(SELECT j.name FROM Jobsets j WHERE j.project = p.name ORDER BY j.name) AS jobsets";
+
+std::vector<std::string> readTextArray(const pqxx::field& f)
+{
+    std::vector<std::string> out;
+    auto parser = f.as_array();
+    for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done; std::tie(kind, value) = parser.get_next())
+        if (kind == pqxx::array_parser::string_value) out.push_back(value);
+    return out;
+}
+
+Project readProject(const pqxx::row& r)
+{
+    Project p;
+    p.name = r[0].as<std::string>();
+    p.displayName = r[1].as<std::string>();
+    p.description = orEmpty(r[2]);
+    p.homepage = orEmpty(r[3]);
+    p.owner = r[4].as<std::string>();
+    p.enabled = r[5].as<int>() != 0;
+    p.hidden = r[6].as<int>() != 0;
+    p.enableDynamicRunCommand = r[7].as<bool>();
+    p.declFile = sql::get<std::string>(r[8]);
+    p.declType = sql::get<std::string>(r[9]);
+    p.declValue = sql::get<std::string>(r[10]);
+    p.jobsets = readTextArray(r[11]);
+    return p;
+}
+
+constexpr const char* jobsetQuery =
+    "SELECT j.id, j.project, j.name, j.description, j.nixExprInput, j.nixExprPath, j.errorMsg, j.emailOverride, "
+    "  j.fetchErrorMsg, j.flake, j.type, j.enabled, j.keepnr, j.checkInterval, j.schedulingShares, "
+    "  j.enableEmail, j.hidden, j.enable_dynamic_run_command, j.errorTime, j.lastCheckedTime, j.triggerTime, "
+    "  j.startTime, "
+    "  (SELECT count(*) FROM Builds b WHERE b.jobset_id = j.id AND b.isCurrent = 1 AND b.finished = 0), "
+    "  (SELECT count(*) FROM Builds b WHERE b.jobset_id = j.id AND b.isCurrent = 1 AND b.finished = 1 "
+    "     AND b.buildStatus = 0), "
+    "  (SELECT count(*) FROM Builds b WHERE b.jobset_id = j.id AND b.isCurrent = 1 AND b.finished = 1 "
+    "     AND b.buildStatus != 0), "
+    "  (SELECT count(*) FROM Builds b WHERE b.jobset_id = j.id AND b.isCurrent = 1) "
+    "FROM Jobsets j WHERE j.project = $1 AND ($2::text IS NULL OR j.name = $2) ORDER BY j.name";
+
+Jobset readJobset(const pqxx::row& r)
+{
+    Jobset j;
+    j.id = r[0].as<int>();
+    j.project = r[1].as<std::string>();
+    j.name = r[2].as<std::string>();
+    j.description = orEmpty(r[3]);
+    j.nixExprInput = orEmpty(r[4]);
+    j.nixExprPath = orEmpty(r[5]);
+    j.errorMsg = orEmpty(r[6]);
+    j.emailOverride = orEmpty(r[7]);
+    j.fetchErrorMsg = orEmpty(r[8]);
+    j.flake = orEmpty(r[9]);
+    j.type = r[10].as<int>();
+    j.enabled = r[11].as<int>();
+    j.keepNr = r[12].as<int>();
+    j.checkInterval = r[13].as<int>();
+    j.schedulingShares = r[14].as<int>();
+    j.enableEmail = r[15].as<int>() != 0;
+    j.hidden = r[16].as<int>() != 0;
+    j.enableDynamicRunCommand = r[17].as<bool>();
+    j.errorTime = sql::get<int64_t>(r[18]);
+    j.lastCheckedTime = sql::get<int64_t>(r[19]);
+    j.triggerTime = sql::get<int64_t>(r[20]);
+    j.startTime = sql::get<int64_t>(r[21]);
+    j.nrScheduled = r[22].as<int64_t>();
+    j.nrSucceeded = r[23].as<int64_t>();
+    j.nrFailed = r[24].as<int64_t>();
+    j.nrTotal = r[25].as<int64_t>();
+    return j;
+}
+
+void readInputs(pqxx::transaction_base& t, const std::string& project, std::vector<Jobset>& jobsets)
+{
+    std::map<std::string, Jobset*> byName;
+    for (auto& j : jobsets) byName.emplace(j.name, &j);
+    auto rows = t.exec_params("SELECT i.jobset, i.name, i.type, i.emailResponsible, "
+                              "  (SELECT a.value FROM JobsetInputAlts a WHERE a.project = i.project "
+                              "     AND a.jobset = i.jobset AND a.input = i.name ORDER BY a.altnr LIMIT 1) "
+                              "FROM JobsetInputs i WHERE i.project = $1 ORDER BY i.jobset, i.name",
+                              project);
+    for (const auto& r : rows) {
+        auto it = byName.find(r[0].as<std::string>());
+        if (it == byName.end()) continue;
+        it->second->inputs.push_back({r[1].as<std::string>(), r[2].as<std::string>(), orEmpty(r[4]), r[3].as<int>() != 0});
+    }
+}
+
+} // namespace
+
+std::vector<Project> listProjects(pqxx::transaction_base& t, bool withHidden)
+{
+    std::vector<Project> out;
+    auto rows = t.exec_params(std::string("SELECT ") + projectColumns +
+                                  " FROM Projects p WHERE $1 OR p.hidden = 0 ORDER BY p.name",
+                              withHidden);
+    for (const auto& r : rows) out.push_back(readProject(r));
+    return out;
+}
+
+std::optional<Project> findProject(pqxx::transaction_base& t, const std::string& name)
+{
+    auto rows = t.exec_params(std::string("SELECT ") + projectColumns + " FROM Projects p WHERE p.name = $1", name);
+    if (rows.empty()) return std::nullopt;
+    return readProject(rows[0]);
+}
+
+std::vector<Jobset> projectJobsets(pqxx::transaction_base& t, const std::string& project)
+{
+    std::vector<Jobset> out;
+    for (const auto& r : t.exec_params(jobsetQuery, project, nullptr)) out.push_back(readJobset(r));
+    readInputs(t, project, out);
+    return out;
+}
+
+std::optional<Jobset> findJobset(pqxx::transaction_base& t, const std::string& project, const std::string& name)
+{
+    std::vector<Jobset> out;
+    for (const auto& r : t.exec_params(jobsetQuery, project, name)) out.push_back(readJobset(r));
+    if (out.empty()) return std::nullopt;
+    readInputs(t, project, out);
+    return std::move(out.front());
+}
+
+} // namespace hydra::db::web

@@ -1,0 +1,112 @@
+#include "server/http_server.hh"
+
+#include "util/error.hh"
+#include "util/logging.hh"
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <condition_variable>
+#include <httplib.h>
+#include <mutex>
+#include <sys/socket.h>
+#include <system_error>
+#include <thread>
+
+namespace hydra::server {
+
+namespace {
+
+void socketOptions(int sock)
+{
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
+std::string lower(std::string s)
+{
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+Request toRequest(const httplib::Request& in)
+{
+    Request r;
+    r.method = in.method;
+    // The raw target, not httplib's decoded path: an encoded '/' or ".." must reach the router
+    // still encoded so that it can refuse it per segment.
+    std::string_view target = in.target.empty() ? std::string_view(in.path) : std::string_view(in.target);
+    r.path = std::string(target.substr(0, target.find('?')));
+    for (const auto& [k, v] : in.params) r.query.emplace(k, v);
+    for (const auto& [k, v] : in.headers) r.headers.emplace(lower(k), v);
+    r.body = in.body;
+    r.remoteAddr = in.remote_addr;
+    return r;
+}
+
+void fromResponse(Response&& in, httplib::Response& out)
+{
+    out.status = in.status;
+    for (auto& [k, v] : in.headers) out.set_header(k.c_str(), v);
+    if (!in.stream) {
+        out.set_content(std::move(in.body), in.contentType.c_str());
+        return;
+    }
+    auto stream = std::move(in.stream);
+    out.set_chunked_content_provider(in.contentType, [stream](size_t, httplib::DataSink& sink) {
+        stream([&sink](std::string_view chunk) { return chunk.empty() || sink.write(chunk.data(), chunk.size()); });
+        sink.done();
+        return true;
+    });
+}
+
+} // namespace
+
+HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std::move(handle))
+{
+    server_ = std::make_unique<httplib::Server>();
+    auto& s = *server_;
+    auto threads = config.threads;
+    s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    s.set_socket_options(socketOptions);
+    s.set_read_timeout(config.ioTimeout);
+    s.set_write_timeout(config.ioTimeout);
+    s.set_keep_alive_timeout(5);
+    s.set_payload_max_length(config.maxRequestBody);
+    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        fromResponse(handle_(toRequest(req)), res);
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    errno = 0;
+    port_ = config.port == 0 ? s.bind_to_any_port(config.host) : (s.bind_to_port(config.host, config.port) ? config.port : -1);
+    if (port_ <= 0) {
+        int err = errno;
+        throw Error("cannot listen on {}:{}{}", config.host, config.port,
+                    err ? ": " + std::system_category().message(err) : std::string(" (address taken?)"));
+    }
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::run(const std::stop_token& stop)
+{
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::atomic<bool> finished{false};
+    std::jthread serving([&] {
+        server_->listen_after_bind();
+        std::lock_guard lock(m);
+        finished = true;
+        cv.notify_all();
+    });
+    {
+        std::unique_lock lock(m);
+        cv.wait(lock, stop, [&] { return finished.load(); });
+    }
+    // httplib's stop() does nothing until the serving thread has entered its accept loop.
+    for (int i = 0; i < 500 && !server_->is_running() && !finished; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    server_->stop();
+}
+
+} // namespace hydra::server

@@ -1,0 +1,74 @@
+#include "server/respond.hh"
+
+#include <charconv>
+#include <fmt/format.h>
+
+namespace hydra::server {
+
+namespace {
+
+std::optional<int64_t> parsePositive(std::string_view s, int64_t max)
+{
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < 1 || v > max) return std::nullopt;
+    return v;
+}
+
+constexpr int64_t maxId = 2147483647; // ids are PostgreSQL integers
+
+} // namespace
+
+bool wantsJson(const Request& req)
+{
+    auto isJson = [](std::string_view v) { return v.find("application/json") != std::string_view::npos; };
+    if (isJson(req.header("accept")) || isJson(req.header("content-type"))) return true;
+    auto q = req.queryValue("content-type");
+    return q && isJson(*q);
+}
+
+Response jsonResponse(const nlohmann::json& value, int status)
+{
+    Response r;
+    r.status = status;
+    r.contentType = "application/json";
+    r.body = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return r;
+}
+
+Response textResponse(std::string body, int status)
+{
+    Response r;
+    r.status = status;
+    r.contentType = "text/plain; charset=utf-8";
+    r.body = std::move(body);
+    return r;
+}
+
+int64_t idParam(const Request& req, const std::string& name, std::string_view what)
+{
+    const auto& text = req.param(name);
+    auto v = parsePositive(text, maxId);
+    if (!v) throw HttpError(400, fmt::format("‘{}’ is not a valid {}", text, what));
+    return *v;
+}
+
+int64_t pageParam(const Request& req)
+{
+    auto text = req.queryValue("page");
+    if (!text) return 1;
+    auto v = parsePositive(*text, 1000000000);
+    if (!v) throw HttpError(400, fmt::format("‘{}’ is not a valid page number", *text));
+    return *v;
+}
+
+int64_t countParam(const Request& req, std::string_view name, int64_t fallback, int64_t max)
+{
+    auto text = req.queryValue(name);
+    if (!text) return fallback;
+    auto v = parsePositive(*text, max);
+    if (!v) throw HttpError(400, fmt::format("‘{}’ is not a valid value of {} (1 to {})", *text, name, max));
+    return *v;
+}
+
+} // namespace hydra::server

@@ -1,0 +1,34 @@
+#pragma once
+// Answers every handler builds: content negotiation, JSON and text responses, and the
+// checked parsing of ids and page numbers.
+
+#include "server/http.hh"
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace hydra::server {
+
+/// The client asked for JSON: `Accept: application/json`, a JSON `Content-Type`, or
+/// `?content-type=application/json` (Hydra accepts all three).
+bool wantsJson(const Request& req);
+
+/// JSON with Hydra's content type.
+Response jsonResponse(const nlohmann::json& value, int status = 200);
+
+/// Plain UTF-8 text.
+Response textResponse(std::string body, int status = 200);
+
+/// A positive integer route parameter; HttpError 400 naming `what` when it is not one.
+int64_t idParam(const Request& req, const std::string& name, std::string_view what);
+
+/// `?page=N` (1 when absent); HttpError 400 unless N is a whole number from 1 to 10^9.
+int64_t pageParam(const Request& req);
+
+/// An optional positive count parameter (`?nr=`, `?tail=`) bounded by `max`; `fallback` when
+/// absent; HttpError 400 when malformed.
+int64_t countParam(const Request& req, std::string_view name, int64_t fallback, int64_t max);
+
+} // namespace hydra::server

@@ -1,0 +1,35 @@
+#pragma once
+// ServerConfig: everything hydra-server needs, from its arguments and hydra.conf, checked once.
+
+#include "util/hydra_config.hh"
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace hydra::server {
+
+/// hydra-server's settings, validated at start-up.
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    int port = 3000;
+    std::string baseUri;  ///< base_uri without a trailing '/', "" when unset
+    std::string basePath; ///< its path ("/hydra"), "" at the root
+    bool isPrivate = false;
+    std::filesystem::path logDir; ///< $HYDRA_DATA/build-logs
+    std::optional<std::string> queueRunnerEndpoint;
+    unsigned threads = 64;        ///< requests served at once (one per open connection)
+    size_t maxDbConnections = 16; ///< of the server's own pool
+    std::chrono::seconds ioTimeout{30};
+    size_t maxRequestBody = 1 << 20;
+};
+
+/// The arguments of hydra-server (`-p/--port N`, `--listen ADDR:PORT`, `--threads N`) applied
+/// over hydra.conf's settings. Throws Error naming a bad argument or value.
+ServerConfig makeServerConfig(std::span<const std::string> args, const HydraConfig& conf,
+                              const std::filesystem::path& dataDir);
+
+} // namespace hydra::server

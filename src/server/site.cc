@@ -1,0 +1,30 @@
+#include "server/site.hh"
+
+#include "server/http.hh"
+
+namespace hydra::server {
+
+Site::Site(ServerConfig config, db::ConnectionPool& db, Clock now)
+    : config_(std::move(config)), db_(db), now_(std::move(now))
+{
+}
+
+std::string Site::url(std::string_view path) const
+{
+    return config_.basePath + std::string(path);
+}
+
+std::string Site::link(std::initializer_list<std::string_view> segments) const
+{
+    std::string path;
+    for (auto s : segments) path += "/" + percentEncode(s);
+    return url(path);
+}
+
+std::string Site::absoluteUrl(std::string_view path) const
+{
+    if (config_.baseUri.empty() || config_.baseUri.front() == '/') return url(path);
+    return config_.baseUri + std::string(path);
+}
+
+} // namespace hydra::server

@@ -1,0 +1,46 @@
+#pragma once
+// Site: what every handler may use — the checked settings, the database pool, the clock, and
+// the URLs of pages under base_uri.
+
+#include "db/connection_pool.hh"
+#include "server/server_config.hh"
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+
+namespace hydra::server {
+
+/// Shared, read-only context of the handlers (thread-safe: the pool has its own lock).
+class Site {
+public:
+    using Clock = std::function<int64_t()>; ///< seconds since the epoch
+
+    Site(ServerConfig config, db::ConnectionPool& db, Clock now);
+
+    const ServerConfig& config() const { return config_; }
+    int64_t now() const { return now_(); }
+
+    /// A link to `path` (starting with '/') under base_uri's path, for pages.
+    std::string url(std::string_view path) const;
+    /// A link to the path of `segments`, each percent-encoded ({"job", project, jobset, job}).
+    std::string link(std::initializer_list<std::string_view> segments) const;
+    /// An absolute URL to `path` for redirects and JSON: base_uri when set, else the path.
+    std::string absoluteUrl(std::string_view path) const;
+
+    /// Runs f(pqxx::transaction_base&) in a read-only transaction and returns its result.
+    template <typename F> auto read(F&& f) const
+    {
+        return db_.withTransaction<pqxx::read_transaction>(std::forward<F>(f));
+    }
+
+private:
+    ServerConfig config_;
+    db::ConnectionPool& db_;
+    Clock now_;
+};
+
+} // namespace hydra::server

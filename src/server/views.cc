@@ -1,0 +1,131 @@
+#include "server/views.hh"
+
+#include "server/site.hh"
+
+#include <ctime>
+#include <fmt/format.h>
+
+namespace hydra::server {
+
+std::string_view statusText(std::optional<int> status)
+{
+    if (!status) return "Queued";
+    switch (*status) {
+    case 0: return "Succeeded";
+    case 1: return "Failed";
+    case 2: return "Dependency failed";
+    case 3: return "Aborted";
+    case 4: return "Cancelled";
+    case 6: return "Failed with output";
+    case 7: return "Timed out";
+    case 8: return "Cached failure";
+    case 9: return "Unsupported system type";
+    case 10: return "Log limit exceeded";
+    case 11: return "Output limit exceeded";
+    case 12: return "Non-deterministic build";
+    case 13: return "Resolved";
+    default: return "Failed";
+    }
+}
+
+Html statusBadge(bool finished, std::optional<int> status, bool running)
+{
+    Html h;
+    if (!finished) {
+        if (running)
+            h.raw("<span class=\"status s-run\">Running</span>");
+        else
+            h.raw("<span class=\"status s-warn\">Queued</span>");
+        return h;
+    }
+    if (status == 0)
+        h.raw("<span class=\"status s-ok\">✔ ");
+    else if (status == 3 || status == 4 || status == 9)
+        h.raw("<span class=\"status s-warn\">■ ");
+    else
+        h.raw("<span class=\"status s-bad\">✘ ");
+    h.text(statusText(status)).raw("</span>");
+    return h;
+}
+
+std::string durationText(int64_t s)
+{
+    if (s < 0) s = 0;
+    if (s >= 3600) return fmt::format("{}h {}m {}s", s / 3600, s % 3600 / 60, s % 60);
+    if (s >= 60) return fmt::format("{}m {}s", s / 60, s % 60);
+    return fmt::format("{}s", s);
+}
+
+namespace {
+
+std::string isoTime(int64_t t)
+{
+    std::time_t tt = t;
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string relative(int64_t ago)
+{
+    if (ago < 0) return "in the future";
+    if (ago < 60) return fmt::format("{} s ago", ago);
+    if (ago < 3600) return fmt::format("{} min ago", ago / 60);
+    if (ago < 86400) return fmt::format("{} h ago", ago / 3600);
+    return fmt::format("{} days ago", ago / 86400);
+}
+
+} // namespace
+
+Html timeView(const Site& site, std::optional<int64_t> t)
+{
+    Html h;
+    if (!t || *t == 0) return h.raw("<span class=\"muted\">–</span>");
+    auto iso = isoTime(*t);
+    h.raw("<time datetime=\"").text(iso).raw("\" title=\"").text(iso).raw("\">");
+    return h.text(relative(site.now() - *t)).raw("</time>");
+}
+
+PageLinks pageLinks(int64_t page, int64_t total, int64_t perPage)
+{
+    int64_t last = std::max<int64_t>(1, (total + perPage - 1) / perPage);
+    PageLinks l{"?page=1", fmt::format("?page={}", last), std::nullopt, std::nullopt};
+    if (page < last) l.next = fmt::format("?page={}", page + 1);
+    if (page > 1) l.previous = fmt::format("?page={}", page - 1);
+    return l;
+}
+
+Html pager(const Site& site, std::string_view path, int64_t page, int64_t total, int64_t perPage)
+{
+    auto links = pageLinks(page, total, perPage);
+    Html h;
+    h.raw("<nav class=\"pager\" aria-label=\"pages\">");
+    auto base = site.url(path);
+    h.link(base + links.first, "« First");
+    if (links.previous) h.link(base + *links.previous, "‹ Previous");
+    h.raw("<span>").text(fmt::format("page {} of {}", page, std::max<int64_t>(1, (total + perPage - 1) / perPage)));
+    h.raw("</span>");
+    if (links.next) h.link(base + *links.next, "Next ›");
+    h.link(base + links.last, "Last »");
+    return h.raw("</nav>");
+}
+
+Html buildTable(const Site& site, std::span<const db::web::Build> builds)
+{
+    Html h;
+    h.raw("<div class=\"scroll\"><table class=\"builds\"><thead><tr><th>Status</th><th>#</th><th>Job</th>"
+          "<th>Finished</th><th>Name</th><th>System</th></tr></thead><tbody>");
+    for (const auto& b : builds) {
+        auto id = std::to_string(b.id);
+        h.raw("<tr><td>").append(statusBadge(b.finished, b.buildStatus)).raw("</td><td>");
+        h.link(site.link({"build", id}), id).raw("</td><td>");
+        h.link(site.link({"job", b.project, b.jobset, b.job}), b.project + ":" + b.jobset + ":" + b.job);
+        h.raw("</td><td>").append(timeView(site, b.stopTime)).raw("</td><td>").text(b.nixName);
+        h.raw("</td><td>").text(b.system).raw("</td></tr>");
+    }
+    return h.raw("</tbody></table></div>");
+}
+
+} // namespace hydra::server
