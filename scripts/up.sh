@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 # Only what runs: the tests and benchmarks are built by scripts/test.sh.
-./scripts/build.sh release hydra hydra-queue-runner hydra-evaluator hydra-notify
+./scripts/build.sh release hydra hydra-queue-runner hydra-evaluator hydra-notify hydra-server
 if [ -z "${HYDRA_DATA:-}" ]; then
   if [ "$(id -u)" = 0 ]; then export HYDRA_DATA=/var/lib/hydra; else export HYDRA_DATA="$HOME/.local/share/hydra"; fi
 fi

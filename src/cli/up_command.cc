@@ -125,6 +125,8 @@ int cmdUp(Args& args)
     }
     for (const auto& line : daemons.startAll({{"HYDRA_DATA", site.dataDir()}}))
         std::printf("%s\n", line.c_str());
+    if (daemons.running("hydra-server"))
+        std::printf("web pages and JSON API: http://127.0.0.1:3000/ (hydra-server's default address)\n");
     std::printf("hydra is up; to use it from this shell: export HYDRA_DATA=%s\n", site.dataDir().c_str());
     return 0;
 }

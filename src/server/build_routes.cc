@@ -159,8 +159,8 @@ Response buildConstituents(const Site& site, const Request& req)
 
 Response buildStepPage(const Site& site, const Request& req)
 {
+    auto nr = idParam(req, "step", "step number"); // malformed input is a 400 before any lookup
     auto build = requireBuild(site, req);
-    auto nr = idParam(req, "step", "step number");
     auto steps = site.read([&](auto& t) { return db::web::buildSteps(t, build.id); });
     for (const auto& s : steps) {
         if (s.stepNr != nr) continue;

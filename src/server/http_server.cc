@@ -72,6 +72,7 @@ HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std:
     s.set_read_timeout(config.ioTimeout);
     s.set_write_timeout(config.ioTimeout);
     s.set_keep_alive_timeout(5);
+    s.set_keep_alive_max_count(1000);
     s.set_payload_max_length(config.maxRequestBody);
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         fromResponse(handle_(toRequest(req)), res);

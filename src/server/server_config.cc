@@ -8,12 +8,13 @@ namespace hydra::server {
 
 namespace {
 
+// Port 0 (any free port, logged at start) serves tests that run many servers at once.
 int parsePort(std::string_view text, std::string_view what)
 {
     int port = -1;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-    if (ec != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535)
-        throw Error("{}: ‘{}’ is not a port number (1-65535)", what, text);
+    if (ec != std::errc() || end != text.data() + text.size() || port < 0 || port > 65535)
+        throw Error("{}: ‘{}’ is not a port number (0-65535)", what, text);
     return port;
 }
 

@@ -13,11 +13,14 @@ TestDaemon::TestDaemon(std::string program, std::string logFile)
 {}
 
 void TestDaemon::start(const std::map<std::string, std::string>& env,
-                       const std::vector<std::string>& unsetEnv)
+                       const std::vector<std::string>& unsetEnv, const std::vector<std::string>& args)
 {
-    std::string cmd = "exec " + program_ + " >>" + logFile_ + " 2>&1";
-    process_ = Process::spawn(
-        {.argv = {"sh", "-c", cmd}, .setEnv = env, .unsetEnv = unsetEnv, .dieWithParent = true});
+    // The program and its arguments reach the shell as positional parameters, never as code.
+    std::vector<std::string> argv{"sh", "-c", "exec \"$0\" \"$@\" >>\"$HYDRA_TEST_DAEMON_LOG\" 2>&1", program_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto allEnv = env;
+    allEnv["HYDRA_TEST_DAEMON_LOG"] = logFile_;
+    process_ = Process::spawn({.argv = argv, .setEnv = allEnv, .unsetEnv = unsetEnv, .dieWithParent = true});
 }
 
 int TestDaemon::stop()

@@ -20,7 +20,8 @@ public:
     /// Starts it with `env` added to the environment and `unsetEnv` removed. Its output goes to
     /// the log, not to ctest's pipe, and it dies with the test: a test process that crashes must
     /// not leave a daemon holding the pipe until ctest's timeout.
-    void start(const std::map<std::string, std::string>& env, const std::vector<std::string>& unsetEnv = {});
+    void start(const std::map<std::string, std::string>& env, const std::vector<std::string>& unsetEnv = {},
+               const std::vector<std::string>& args = {});
     /// SIGTERM; the daemon must exit by itself within 60 s. Returns its wait status (0 when it
     /// was not running).
     int stop();
