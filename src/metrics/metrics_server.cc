@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <httplib.h>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <system_error>
 
@@ -48,7 +49,12 @@ ListenAddress parseListenAddress(std::string_view address)
     return {std::string(host), port};
 }
 
-MetricsServer::MetricsServer(const std::string& address, Render render) : render_(std::move(render))
+MetricsServer::MetricsServer(const std::string& address, Render render)
+    : MetricsServer(address, Endpoints{{"/metrics", {std::string(prometheusContentType), std::move(render)}}})
+{}
+
+MetricsServer::MetricsServer(const std::string& address, Endpoints endpoints)
+    : endpoints_(std::move(endpoints))
 {
     try {
         bind(address);
@@ -73,14 +79,22 @@ void MetricsServer::bind(const std::string& address)
     s.set_keep_alive_max_count(1);
     s.set_read_timeout(ioTimeout);
     s.set_write_timeout(ioTimeout);
-    s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-        try {
-            res.set_content(render_(), std::string(prometheusContentType));
-        } catch (const std::exception& e) {
-            res.status = 500;
-            res.set_content(fmt::format("cannot render the metrics: {}\n", e.what()), "text/plain");
-        }
-    });
+    std::string paths;
+    for (const auto& entry : endpoints_) {
+        const auto& path = entry.first;
+        // httplib reads Get()'s path as a regular expression: only plain paths mean themselves.
+        if (path.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789/_-") != std::string::npos)
+            throw std::logic_error("metrics server path ‘" + path + "’ is not plain");
+        s.Get(path, [&entry](const httplib::Request&, httplib::Response& res) {
+            try {
+                res.set_content(entry.second.render(), entry.second.contentType);
+            } catch (const std::exception& e) {
+                res.status = 500;
+                res.set_content(fmt::format("cannot render {}: {}\n", entry.first, e.what()), "text/plain");
+            }
+        });
+        paths += (paths.empty() ? "" : ", ") + path;
+    }
     errno = 0;
     if (!s.bind_to_port(where.host, where.port)) {
         int err = errno;
@@ -91,7 +105,7 @@ void MetricsServer::bind(const std::string& address)
         s.listen_after_bind();
         finished_ = true;
     });
-    log::info("serving Prometheus metrics on http://{}/metrics", address);
+    log::info("serving {} on http://{}", paths, address);
 }
 
 void MetricsServer::stop()

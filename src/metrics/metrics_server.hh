@@ -1,9 +1,11 @@
 #pragma once
-// MetricsServer: serves the queue runner's Prometheus metrics over HTTP (GET /metrics) on
-// queue_runner_metrics_address, from its own threads, until it is destroyed.
+// MetricsServer: serves a daemon's Prometheus metrics (GET /metrics) and any other documents
+// it reports (the queue runner's GET /status, /status/machines) over HTTP on its metrics
+// address, from its own threads, until it is destroyed.
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,17 +26,27 @@ struct ListenAddress {
 /// Parses queue_runner_metrics_address; throws hydra::Error naming it if it is not host:port.
 ListenAddress parseListenAddress(std::string_view address);
 
-/// HTTP server of GET /metrics (any other path: 404). Every connection is served with bounded
-/// read and write timeouts and closed after one request, so stopping never waits for a client
-/// for long.
+/// HTTP server of GET on a fixed set of paths (any other path: 404). Every connection is served
+/// with bounded read and write timeouts and closed after one request, so stopping never waits
+/// for a client for long.
 class MetricsServer {
 public:
-    /// Renders the exposition text of one scrape; may throw (the scrape then gets a 500).
+    /// Renders one answer's body; may throw (the request then gets a 500).
     using Render = std::function<std::string()>;
 
-    /// Binds `address` and serves in the background. If the address is bad or cannot be bound
-    /// (e.g. the port is taken), logs one warning naming it and serves nothing: the queue
-    /// runner goes on building without metrics.
+    /// A document served at one path.
+    struct Endpoint {
+        std::string contentType;
+        Render render;
+    };
+    /// Path (exact, e.g. "/status/machines") to its document.
+    using Endpoints = std::map<std::string, Endpoint>;
+
+    /// Binds `address` and serves `endpoints` in the background. If the address is bad or
+    /// cannot be bound (e.g. the port is taken), logs one warning naming it and serves nothing:
+    /// the daemon goes on working without them.
+    MetricsServer(const std::string& address, Endpoints endpoints);
+    /// Serves only GET /metrics, the Prometheus text of `render`.
     MetricsServer(const std::string& address, Render render);
     /// Stops serving and joins the threads (within the timeouts above).
     ~MetricsServer();
@@ -49,7 +61,7 @@ public:
 private:
     void bind(const std::string& address);
 
-    Render render_;
+    Endpoints endpoints_;
     std::unique_ptr<httplib::Server> server_;
     std::atomic<bool> finished_{false}; ///< the serving thread has returned
     std::jthread thread_;

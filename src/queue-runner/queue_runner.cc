@@ -13,6 +13,7 @@
 #include "queue-runner/local_store.hh"
 #include "queue-runner/machine_registry.hh"
 #include "queue-runner/queue_monitor.hh"
+#include "queue-runner/status_machines.hh"
 #include "queue-runner/status_metrics.hh"
 #include "queue-runner/step_runner.hh"
 #include "queue-runner/step_stages.hh"
@@ -151,9 +152,15 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     runner.setStages(&stages);
     runner.setResync([&] { monitor.onGap(); });
     StatusReporter status(pool, queue, machines, dispatcher, stages, clock);
-    // Declared after what its scrapes read: it stops before that goes away.
+    // Declared after what its requests read: it stops before that goes away. The status and
+    // machines documents are what Hydra's web server reads at queue_runner_endpoint.
     metrics::MetricsServer metricsServer(
-        q.metricsAddress, [&] { return metrics::renderPrometheusText(statusMetrics(status.document())); });
+        q.metricsAddress,
+        {{"/metrics",
+          {std::string(metrics::prometheusContentType),
+           [&] { return metrics::renderPrometheusText(statusMetrics(status.document())); }}},
+         {"/status", {"application/json", [&] { return status.document().dump(); }}},
+         {"/status/machines", {"application/json", [&] { return machinesDocument(status.document()).dump(); }}}});
 
     auto channels = QueueMonitor::channels();
     channels.push_back("dump_status");
