@@ -2,9 +2,11 @@
 
 #include "server/build_routes.hh"
 #include "server/eval_routes.hh"
+#include "server/farm_routes.hh"
 #include "server/jobset_routes.hh"
 #include "server/layout.hh"
 #include "server/project_routes.hh"
+#include "server/runner_routes.hh"
 
 namespace hydra::server {
 
@@ -52,6 +54,13 @@ const std::vector<Route>& routeTable()
         // Jobs
 
         // The farm now, search and /api
+        {"GET", "/queue", A::Public, queuePage},
+        {"GET", "/queue-summary", A::Public, queueSummaryPage},
+        {"GET", "/status", A::Public, runningBuildsPage},
+        {"GET", "/machines", A::Public, machinesPage},
+        {"GET", "/queue-runner-status", A::Public, queueRunnerStatusPage},
+        {"GET", "/evals", A::Public, recentEvalsPage},
+        {"GET", "/steps", A::Public, recentStepsPage},
 
         // Assets
         {"GET", "/static/style.css", A::Public, styleSheetAsset},

@@ -1,0 +1,244 @@
+#include "server/farm_routes.hh"
+
+#include "db/web_builds.hh"
+#include "db/web_evals.hh"
+#include "db/web_queue.hh"
+#include "server/json_objects.hh"
+#include "server/layout.hh"
+#include "server/respond.hh"
+#include "server/site.hh"
+#include "server/views.hh"
+
+#include <fmt/format.h>
+#include <map>
+
+namespace hydra::server {
+
+namespace {
+
+constexpr int64_t queuePerPage = 100;
+constexpr int64_t evalsPerPage = 20;
+constexpr int64_t stepsPerPage = 50;
+constexpr int64_t maxRunningSteps = 2000; // more than any farm has slots
+
+/// Previous/next links for lists whose length is not counted (that would scan the table): the
+/// page fetched one row more than it shows to know whether a next page exists.
+Html pagerWithoutTotal(const Site& site, std::string_view path, int64_t page, bool hasNext)
+{
+    Html h;
+    h.raw("<nav class=\"pager\" aria-label=\"pages\">");
+    auto base = site.url(path);
+    if (page > 1) {
+        h.link(base + "?page=1", "« First");
+        h.link(base + fmt::format("?page={}", page - 1), "‹ Previous");
+    }
+    h.raw("<span>").text(fmt::format("page {}", page)).raw("</span>");
+    if (hasNext) h.link(base + fmt::format("?page={}", page + 1), "Next ›");
+    return h.raw("</nav>");
+}
+
+/// Hydra's words for BuildSteps.busy.
+std::string_view stageText(int busy)
+{
+    switch (busy) {
+    case 1: return "preparing";
+    case 10: return "connecting";
+    case 20: return "sending inputs";
+    case 30: return "building";
+    case 35: return "waiting for a local slot";
+    case 40: return "receiving outputs";
+    case 50: return "post-processing";
+    default: return "busy";
+    }
+}
+
+/// A step in JSON, with the names of its build (its outputs are not read for these lists).
+nlohmann::json stepJson(const db::web::StepOfBuild& s)
+{
+    auto j = toJson(s.step);
+    j.erase("outputs");
+    j["project"] = s.project;
+    j["jobset"] = s.jobset;
+    j["job"] = s.job;
+    return j;
+}
+
+Html stepLink(const Site& site, const db::web::BuildStep& s)
+{
+    auto build = std::to_string(s.build);
+    auto nr = std::to_string(s.stepNr);
+    Html h;
+    h.link(site.link({"build", build, "step", nr}), build + "#" + nr);
+    return h;
+}
+
+Html jobLink(const Site& site, const db::web::StepOfBuild& s)
+{
+    Html h;
+    h.link(site.link({"job", s.project, s.jobset, s.job}), s.project + ":" + s.jobset + ":" + s.job);
+    return h;
+}
+
+} // namespace
+
+Response queuePage(const Site& site, const Request& req)
+{
+    int64_t page = pageParam(req);
+    auto builds = site.read([&](auto& t) {
+        auto ids = db::web::queuedBuildIds(t, (page - 1) * queuePerPage, queuePerPage + 1);
+        return db::web::loadBuilds(t, ids);
+    });
+    bool hasNext = static_cast<int64_t>(builds.size()) > queuePerPage;
+    if (hasNext) builds.pop_back();
+    if (wantsJson(req)) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& b : builds) list.push_back(toJson(b));
+        return jsonResponse(list);
+    }
+    Html h;
+    if (builds.empty() && page == 1)
+        h.raw("<p>The queue is empty.</p>");
+    else
+        h.append(buildTable(site, builds)).append(pagerWithoutTotal(site, "/queue", page, hasNext));
+    return pageResponse(site, "Queue", h);
+}
+
+Response queueSummaryPage(const Site& site, const Request& req)
+{
+    auto s = site.read([](auto& t) { return db::web::queueSummary(t); });
+    if (wantsJson(req)) {
+        nlohmann::json jobsets = nlohmann::json::array(), systems = nlohmann::json::array();
+        for (const auto& j : s.jobsets)
+            jobsets.push_back({{"project", j.project},
+                               {"jobset", j.jobset},
+                               {"queued", j.queued},
+                               {"oldest", j.oldest},
+                               {"newest", j.newest}});
+        for (const auto& x : s.systems) systems.push_back({{"system", x.system}, {"queued", x.queued}});
+        return jsonResponse({{"jobsets", jobsets}, {"systems", systems}});
+    }
+    Html h;
+    h.raw("<h2>By jobset</h2><div class=\"scroll\"><table><thead><tr><th>Jobset</th><th>Queued</th>"
+          "<th>Oldest</th><th>Newest</th></tr></thead><tbody>");
+    for (const auto& j : s.jobsets) {
+        h.raw("<tr><td>").link(site.link({"jobset", j.project, j.jobset}), j.project + ":" + j.jobset);
+        h.raw("</td><td>").number(j.queued).raw("</td><td>").append(timeView(site, j.oldest));
+        h.raw("</td><td>").append(timeView(site, j.newest)).raw("</td></tr>");
+    }
+    h.raw("</tbody></table></div><h2>By system</h2><div class=\"scroll\"><table><thead><tr><th>System</th>"
+          "<th>Queued</th></tr></thead><tbody>");
+    for (const auto& x : s.systems)
+        h.raw("<tr><td>").text(x.system).raw("</td><td>").number(x.queued).raw("</td></tr>");
+    h.raw("</tbody></table></div>");
+    if (s.jobsets.empty()) h.raw("<p>The queue is empty.</p>");
+    return pageResponse(site, "Queue summary", h);
+}
+
+Response runningBuildsPage(const Site& site, const Request& req)
+{
+    auto [steps, builds] = site.read([](auto& t) {
+        auto running = db::web::runningSteps(t, maxRunningSteps);
+        std::vector<int64_t> ids;
+        for (const auto& s : running)
+            if (ids.empty() || ids.back() != s.step.build) ids.push_back(s.step.build);
+        return std::make_pair(running, db::web::loadBuilds(t, ids));
+    });
+    if (wantsJson(req)) {
+        std::map<int64_t, nlohmann::json> stepsOf;
+        for (const auto& s : steps) stepsOf[s.step.build].push_back(stepJson(s));
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& b : builds) {
+            auto j = toJson(b);
+            j["buildsteps"] = stepsOf[b.id]; // ours: which steps run, where, at what stage
+            list.push_back(std::move(j));
+        }
+        return jsonResponse(list);
+    }
+    Html h;
+    h.raw(
+        "<div class=\"scroll\"><table><thead><tr><th>Step</th><th>Job</th><th>Derivation</th><th>Machine</th>"
+        "<th>Stage</th><th>Since</th></tr></thead><tbody>");
+    for (const auto& s : steps) {
+        h.raw("<tr><td>").append(stepLink(site, s.step)).raw("</td><td>").append(jobLink(site, s));
+        h.raw("</td><td><code>").text(s.step.drvPath).raw("</code></td><td>").text(s.step.machine);
+        h.raw("</td><td><span class=\"status s-run\">").text(stageText(s.step.busy)).raw("</span></td><td>");
+        h.append(timeView(site, s.step.startTime)).raw("</td></tr>");
+    }
+    h.raw("</tbody></table></div>");
+    if (steps.empty()) h.raw("<p>No build is running.</p>");
+    return pageResponse(site, "Running builds", h);
+}
+
+Response recentEvalsPage(const Site& site, const Request& req)
+{
+    int64_t page = pageParam(req);
+    bool json = wantsJson(req);
+    auto evals = site.read(
+        [&](auto& t) { return db::web::recentEvals(t, (page - 1) * evalsPerPage, evalsPerPage, json); });
+    if (json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& e : evals.evals) list.push_back(toJson(e));
+        auto links = pageLinks(page, evals.total, evalsPerPage);
+        nlohmann::json out = {{"evals", list}, {"first", links.first}, {"last", links.last}};
+        if (links.next) out["next"] = *links.next;
+        if (links.previous) out["previous"] = *links.previous;
+        return jsonResponse(out);
+    }
+    Html h;
+    h.raw("<div class=\"scroll\"><table><thead><tr><th>#</th><th>Jobset</th><th>Evaluated</th><th>Builds</th>"
+          "<th>Succeeded</th></tr></thead><tbody>");
+    for (const auto& e : evals.evals) {
+        auto id = std::to_string(e.id);
+        h.raw("<tr><td>").link(site.link({"eval", id}), id).raw("</td><td>");
+        h.link(site.link({"jobset", e.project, e.jobset}), e.project + ":" + e.jobset).raw("</td><td>");
+        h.append(timeView(site, e.timestamp)).raw("</td><td>");
+        if (e.nrBuilds) h.number(*e.nrBuilds);
+        h.raw("</td><td>");
+        if (e.nrSucceeded)
+            h.number(*e.nrSucceeded);
+        else
+            h.raw("<span class=\"muted\">not all finished</span>");
+        h.raw("</td></tr>");
+    }
+    h.raw("</tbody></table></div>");
+    h.append(pager(site, "/evals", page, evals.total, evalsPerPage));
+    return pageResponse(site, "Latest evaluations", h);
+}
+
+Response recentStepsPage(const Site& site, const Request& req)
+{
+    int64_t page = pageParam(req);
+    auto steps = site.read(
+        [&](auto& t) { return db::web::finishedSteps(t, (page - 1) * stepsPerPage, stepsPerPage + 1); });
+    bool hasNext = static_cast<int64_t>(steps.size()) > stepsPerPage;
+    if (hasNext) steps.pop_back();
+    if (wantsJson(req)) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& s : steps) list.push_back(stepJson(s));
+        nlohmann::json out = {{"steps", list}, {"first", "?page=1"}};
+        if (hasNext) out["next"] = fmt::format("?page={}", page + 1);
+        if (page > 1) out["previous"] = fmt::format("?page={}", page - 1);
+        return jsonResponse(out);
+    }
+    Html h;
+    h.raw(
+        "<div class=\"scroll\"><table><thead><tr><th>Status</th><th>Step</th><th>Job</th><th>Derivation</th>"
+        "<th>Machine</th><th>Finished</th><th>Duration</th></tr></thead><tbody>");
+    for (const auto& s : steps) {
+        h.raw("<tr><td>")
+            .append(statusBadge(true, s.step.status))
+            .raw("</td><td>")
+            .append(stepLink(site, s.step));
+        h.raw("</td><td>").append(jobLink(site, s)).raw("</td><td><code>").text(s.step.drvPath);
+        h.raw("</code></td><td>")
+            .text(s.step.machine)
+            .raw("</td><td>")
+            .append(timeView(site, s.step.stopTime));
+        h.raw("</td><td>").text(durationText(s.step.stopTime.value_or(0) - s.step.startTime.value_or(0)));
+        h.raw("</td></tr>");
+    }
+    h.raw("</tbody></table></div>").append(pagerWithoutTotal(site, "/steps", page, hasNext));
+    return pageResponse(site, "Latest steps", h);
+}
+
+} // namespace hydra::server
