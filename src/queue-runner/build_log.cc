@@ -1,6 +1,5 @@
 #include "queue-runner/build_log.hh"
 
-#include "nix/store_path.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
 
@@ -16,12 +15,6 @@ std::filesystem::path defaultBuildLogDir(const EnvLookup& env)
 {
     auto data = env("HYDRA_DATA");
     return std::filesystem::path(data && !data->empty() ? *data : "/var/lib/hydra") / "build-logs";
-}
-
-std::filesystem::path buildLogPath(const std::filesystem::path& logDir, std::string_view drvPath)
-{
-    auto base = std::string(nix::StorePath::parse(drvPath).baseName());
-    return logDir / base.substr(0, 2) / base.substr(2);
 }
 
 BuildLog::BuildLog(std::filesystem::path path) : path_(std::move(path))

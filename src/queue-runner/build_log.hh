@@ -2,6 +2,7 @@
 // A step's build log: where Hydra keeps it ($HYDRA_DATA/build-logs/<2 chars>/<rest of the .drv
 // base name>) and a writer that appends the builder's output as it arrives.
 
+#include "nix/build_log_path.hh"
 #include "nix/machine_connection.hh"
 #include "util/fd.hh"
 #include "util/hydra_config.hh"
@@ -17,9 +18,8 @@ namespace hydra::qr {
 /// $HYDRA_DATA/build-logs (HYDRA_DATA defaulting to /var/lib/hydra, as in Hydra).
 std::filesystem::path defaultBuildLogDir(const EnvLookup& env = systemEnv);
 
-/// `logDir`/<first 2 chars of the .drv base name>/<the rest>. Throws Error naming `drvPath`
-/// when it is not a store path.
-std::filesystem::path buildLogPath(const std::filesystem::path& logDir, std::string_view drvPath);
+/// `logDir`/<first 2 chars of the .drv base name>/<the rest> (shared with the web server).
+using nix::buildLogPath;
 
 /// One step's log file, written chunk by chunk from any thread (the connection's log reader).
 class BuildLog {

@@ -1,10 +1,12 @@
 #include "server/routes.hh"
 
 #include "server/build_routes.hh"
+#include "server/download_routes.hh"
 #include "server/eval_routes.hh"
 #include "server/farm_routes.hh"
 #include "server/jobset_routes.hh"
 #include "server/layout.hh"
+#include "server/log_routes.hh"
 #include "server/project_routes.hh"
 #include "server/runner_routes.hh"
 
@@ -50,6 +52,15 @@ const std::vector<Route>& routeTable()
         {"GET", "/build/:id/nixlog/:step/*rest", A::Public, buildNixlogRedirect},
 
         // Logs and downloads
+        {"GET", "/build/:id/log", A::Public, buildLogPage},
+        {"GET", "/build/:id/log/raw", A::Public, buildLogRaw},
+        {"GET", "/build/:id/log/tail", A::Public, buildLogTail},
+        {"GET", "/build/:id/step/:step/log", A::Public, stepLogPage},
+        {"GET", "/build/:id/step/:step/log/raw", A::Public, stepLogRaw},
+        {"GET", "/build/:id/step/:step/log/tail", A::Public, stepLogTail},
+        {"GET", "/log/:drvname", A::Public, derivationLog},
+        {"GET", "/build/:id/download/:nr/*rest", A::Public, buildDownload},
+        {"GET", "/build/:id/output/:name", A::Public, buildOutputNar},
 
         // Jobs
 

@@ -54,6 +54,8 @@ protected:
     const std::string& stateDir() const { return state_; }
     const std::string& conninfo() const { return conninfo_; }
     int port() const { return port_; }
+    /// The running server's process id, or -1.
+    pid_t serverPid() const { return server_ ? server_->pid() : -1; }
     /// The environment hydra-server runs with.
     std::map<std::string, std::string> serverEnv() const;
 
