@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -38,29 +40,170 @@ std::vector<std::string> buildEnv(const ProcessOptions& opts)
     return out;
 }
 
-// Runs in the child between fork and exec: only async-signal-safe calls.
-[[noreturn]] void childExec(const ProcessOptions& opts, char* const* argv, char* const* envp, int inFd,
-                            int outFd, int errFd, int reportFd)
+// What the child does before it becomes the program, prepared by the parent in plain values:
+// the child may share the parent's memory (startChild), so it must not allocate, take locks or
+// run C++ library code.
+struct ChildPlan {
+    char* const* argv = nullptr;
+    char* const* envp = nullptr;
+    const char* cwd = nullptr;
+    int inFd = -1, outFd = -1, errFd = -1;
+    bool newSession = false;
+    bool dieWithParent = false;
+    bool setGid = false, setUid = false;
+    gid_t gid = 0;
+    uid_t uid = 0;
+    int reportFd = -1; ///< a forked child writes its errno here; one sharing memory sets `error`
+    int error = 0;
+};
+
+// Code that runs in the child before exec is not instrumented by AddressSanitizer: its frames
+// would leave poisoned shadow over a stack that is unmapped once the child has exec'd.
+#define HYDRA_CHILD_SIDE __attribute__((no_sanitize("address")))
+
+[[noreturn]] HYDRA_CHILD_SIDE void childFail(ChildPlan& plan, int err)
 {
-    auto fail = [&](int err) {
-        auto r = ::write(reportFd, &err, sizeof err);
+    plan.error = err;
+    if (plan.reportFd >= 0) {
+        auto r = ::write(plan.reportFd, &err, sizeof err);
         (void) r;
-        _exit(127);
-    };
-    if ((opts.newSession ? ::setsid() : ::setpgid(0, 0)) < 0) fail(errno);
-    if (opts.dieWithParent && ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, nullptr);
-    if (inFd >= 0 && dup2(inFd, STDIN_FILENO) < 0) fail(errno);
-    if (outFd >= 0 && dup2(outFd, STDOUT_FILENO) < 0) fail(errno);
-    if (errFd >= 0 && dup2(errFd, STDERR_FILENO) < 0) fail(errno);
-    if (!opts.cwd.empty() && chdir(opts.cwd.c_str()) != 0) fail(errno);
-    if (opts.gid && (setgroups(0, nullptr) != 0 || setgid(*opts.gid) != 0)) fail(errno);
-    if (opts.uid && setuid(*opts.uid) != 0) fail(errno);
-    execvpe(argv[0], argv, envp);
-    fail(errno);
-    _exit(127); // unreachable: fail() exits, but the compiler cannot see through the lambda
+    }
+    _exit(127);
+}
+
+// A handler of the parent's must not run in a child sharing its memory: every signal it catches
+// gets its default action before the child unblocks signals (ignored ones stay ignored, as
+// across exec).
+HYDRA_CHILD_SIDE void defaultCaughtSignals()
+{
+    for (int sig = 1; sig < NSIG; ++sig) {
+        struct sigaction sa {};
+        if (::sigaction(sig, nullptr, &sa) != 0 || sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+            continue;
+        sa = {};
+        sa.sa_handler = SIG_DFL;
+        ::sigaction(sig, &sa, nullptr);
+    }
+}
+
+// The child between its start and exec: only async-signal-safe calls.
+HYDRA_CHILD_SIDE int childMain(void* arg)
+{
+    auto& plan = *static_cast<ChildPlan*>(arg);
+    defaultCaughtSignals();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if ((plan.newSession ? ::setsid() : ::setpgid(0, 0)) < 0) childFail(plan, errno);
+    if (plan.dieWithParent && ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) childFail(plan, errno);
+    if (plan.inFd >= 0 && dup2(plan.inFd, STDIN_FILENO) < 0) childFail(plan, errno);
+    if (plan.outFd >= 0 && dup2(plan.outFd, STDOUT_FILENO) < 0) childFail(plan, errno);
+    if (plan.errFd >= 0 && dup2(plan.errFd, STDERR_FILENO) < 0) childFail(plan, errno);
+    if (plan.cwd && chdir(plan.cwd) != 0) childFail(plan, errno);
+    if (plan.setGid && (setgroups(0, nullptr) != 0 || setgid(plan.gid) != 0)) childFail(plan, errno);
+    if (plan.setUid && setuid(plan.uid) != 0) childFail(plan, errno);
+    execvpe(plan.argv[0], plan.argv, plan.envp);
+    childFail(plan, errno);
+}
+
+// Forks a child that reports a failure before exec through a pipe. Only for a change of user:
+// glibc's setuid() and setgid() signal every thread of the process to change along, and a child
+// sharing the parent's memory would have them signal the parent's threads.
+pid_t forkChild(ChildPlan& plan, int& childErr)
+{
+    auto [reportR, reportW] = makePipe();
+    plan.reportFd = reportW.get();
+    pid_t pid = ::fork();
+    if (pid < 0) throwSysError(fmt::format("cannot start {}: fork", plan.argv[0]));
+    if (pid == 0) childMain(&plan);
+    reportW.close();
+    ssize_t n;
+    do n = ::read(reportR.get(), &childErr, sizeof childErr);
+    while (n < 0 && errno == EINTR);
+    if (n != sizeof childErr) childErr = 0;
+    return pid;
+}
+
+// Memory for the stack of a child that shares the parent's memory until it execs.
+class ChildStack {
+public:
+    explicit ChildStack(size_t argc)
+    {
+        // execvpe keeps the path it tries and, for a script, a new argv on the stack.
+        size_ = (size_t{64} * 1024 + (argc + 2) * sizeof(char*) + 4095) & ~size_t{4095};
+        base_ =
+            ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (base_ == MAP_FAILED) throwSysError("allocating a stack for a child process");
+    }
+    ~ChildStack() { ::munmap(base_, size_); }
+    ChildStack(const ChildStack&) = delete;
+    ChildStack& operator=(const ChildStack&) = delete;
+    void* top() const { return static_cast<char*>(base_) + size_; }
+
+private:
+    void* base_;
+    size_t size_;
+};
+
+// Starts the child as glibc's posix_spawn does, sharing the parent's memory and suspending the
+// calling thread until the child has exec'd or exited: fork()'s copy of the page tables, and the
+// copy-on-write faults it makes every other thread take until the exec, cost more than the
+// program's own start in a large multithreaded daemon. posix_spawn itself cannot set the
+// parent-death signal. Returns the pid; `childErr` is the errno of a child that did not exec.
+pid_t startChild(ChildPlan& plan, size_t argc, int& childErr)
+{
+    if (plan.setUid || plan.setGid) return forkChild(plan, childErr);
+    ChildStack stack(argc);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = ::clone(childMain, stack.top(), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+    int cloneErr = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (pid < 0) {
+        errno = cloneErr;
+        throwSysError(fmt::format("cannot start {}: clone", plan.argv[0]));
+    }
+    childErr = plan.error;
+    return pid;
+}
+
+// The child's ends of its standard streams (pipes, a file, /dev/null) and the parent's ends.
+struct ChildStreams {
+    AutoFd inR, inW, outR, outW, errR, errW, file;
+
+    explicit ChildStreams(const ProcessOptions& opts)
+    {
+        if (opts.pipeStdin) std::tie(inR, inW) = makePipe();
+        if (opts.pipeStdout) std::tie(outR, outW) = makePipe();
+        if (opts.pipeStderr) std::tie(errR, errW) = makePipe();
+        if (!opts.outputFile.empty() && !opts.pipeStdout) {
+            file = AutoFd(::open(opts.outputFile.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+            if (!file) throwSysError(fmt::format("opening {}", opts.outputFile));
+        } else if (opts.stdoutToNull && !opts.pipeStdout) {
+            file = AutoFd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+            if (!file) throwSysError("opening /dev/null");
+        }
+    }
+};
+
+ChildPlan planOf(const ProcessOptions& opts, const ChildStreams& io, char* const* argv, char* const* envp)
+{
+    ChildPlan plan;
+    plan.argv = argv;
+    plan.envp = envp;
+    plan.cwd = opts.cwd.empty() ? nullptr : opts.cwd.c_str();
+    plan.newSession = opts.newSession;
+    plan.dieWithParent = opts.dieWithParent;
+    plan.setGid = opts.gid.has_value();
+    plan.gid = opts.gid.value_or(0);
+    plan.setUid = opts.uid.has_value();
+    plan.uid = opts.uid.value_or(0);
+    plan.inFd = io.inR.get();
+    plan.outFd = opts.pipeStdout ? io.outW.get() : io.file.get();
+    bool merge = opts.stderrToStdout || !opts.outputFile.empty();
+    plan.errFd = opts.pipeStderr ? io.errW.get() : (merge ? plan.outFd : -1);
+    return plan;
 }
 
 } // namespace
@@ -75,33 +218,11 @@ Process Process::spawn(const ProcessOptions& opts)
     for (auto& e : envStrings) envp.push_back(e.data());
     envp.push_back(nullptr);
 
-    AutoFd inR, inW, outR, outW, errR, errW, nullFd;
-    if (opts.pipeStdin) std::tie(inR, inW) = makePipe();
-    if (opts.pipeStdout) std::tie(outR, outW) = makePipe();
-    if (opts.pipeStderr) std::tie(errR, errW) = makePipe();
-    if (!opts.outputFile.empty() && !opts.pipeStdout) {
-        nullFd = AutoFd(::open(opts.outputFile.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-        if (!nullFd) throwSysError(fmt::format("opening {}", opts.outputFile));
-    } else if (opts.stdoutToNull && !opts.pipeStdout) {
-        nullFd = AutoFd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-        if (!nullFd) throwSysError("opening /dev/null");
-    }
-    auto [reportR, reportW] = makePipe();
-
-    int outFd = opts.pipeStdout ? outW.get() : nullFd.get();
-    bool merge = opts.stderrToStdout || !opts.outputFile.empty();
-    int errFd = opts.pipeStderr ? errW.get() : (merge ? outFd : -1);
-
-    pid_t pid = ::fork();
-    if (pid < 0) throwSysError(fmt::format("cannot start {}: fork", opts.argv[0]));
-    if (pid == 0) childExec(opts, argv.data(), envp.data(), inR.get(), outFd, errFd, reportW.get());
-
-    reportW.close();
+    ChildStreams io(opts);
+    ChildPlan plan = planOf(opts, io, argv.data(), envp.data());
     int childErr = 0;
-    ssize_t n;
-    do n = ::read(reportR.get(), &childErr, sizeof childErr);
-    while (n < 0 && errno == EINTR);
-    if (n == sizeof childErr) {
+    pid_t pid = startChild(plan, opts.argv.size(), childErr);
+    if (childErr != 0) {
         int st;
         while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
         }
@@ -110,9 +231,9 @@ Process Process::spawn(const ProcessOptions& opts)
 
     Process p;
     p.pid_ = pid;
-    p.in_ = std::move(inW);
-    p.out_ = std::move(outR);
-    p.err_ = std::move(errR);
+    p.in_ = std::move(io.inW);
+    p.out_ = std::move(io.outR);
+    p.err_ = std::move(io.errR);
     return p;
 }
 

@@ -1,10 +1,15 @@
 #include "util/error.hh"
 #include "util/process.hh"
 
+#include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace hydra;
@@ -75,4 +80,110 @@ TEST(Process, OutputFileCollectsStdoutAndStderrOfADetachedChild)
     std::string text((std::istreambuf_iterator<char>(in)), {});
     EXPECT_EQ(text, "out\nerr\n");
     std::filesystem::remove(file);
+}
+
+TEST(Process, ExecFailureCarriesItsErrno)
+{
+    try {
+        Process::spawn({.argv = {"/nonexistent-dir-hydra/program"}});
+        FAIL() << "spawn succeeded";
+    } catch (const SpawnError& e) {
+        EXPECT_EQ(e.errorNumber(), ENOENT);
+    }
+    auto script =
+        std::filesystem::temp_directory_path() / ("hydra-process-noexec-" + std::to_string(::getpid()));
+    std::ofstream(script) << "#!/bin/sh\n";
+    try {
+        Process::spawn({.argv = {script.string()}});
+        FAIL() << "spawn of a file without execute permission succeeded";
+    } catch (const SpawnError& e) {
+        EXPECT_EQ(e.errorNumber(), EACCES);
+    }
+    std::filesystem::remove(script);
+}
+
+TEST(Process, FailureBeforeExecIsASpawnError)
+{
+    try {
+        Process::spawn({.argv = {"true"}, .cwd = "/nonexistent-dir-hydra"});
+        FAIL() << "spawn succeeded";
+    } catch (const SpawnError& e) {
+        EXPECT_EQ(e.errorNumber(), ENOENT);
+    }
+}
+
+TEST(Process, WorkingDirectoryAndEnvironment)
+{
+    ::setenv("HYDRA_PROCESS_TEST_UNSET", "x", 1);
+    auto r = runChecked({.argv = {"sh", "-c", "pwd; echo \"$HYDRA_A-${HYDRA_PROCESS_TEST_UNSET:-unset}\""},
+                         .setEnv = {{"HYDRA_A", "a"}},
+                         .unsetEnv = {"HYDRA_PROCESS_TEST_UNSET"},
+                         .cwd = "/"});
+    ::unsetenv("HYDRA_PROCESS_TEST_UNSET");
+    EXPECT_EQ(r, "/\na-unset\n");
+}
+
+TEST(Process, ChildLeadsItsOwnGroupOrSession)
+{
+    auto grouped = Process::spawn({.argv = {"sleep", "30"}});
+    EXPECT_EQ(::getpgid(grouped.pid()), grouped.pid());
+    EXPECT_EQ(::getsid(grouped.pid()), ::getsid(0));
+    auto detached = Process::spawn({.argv = {"sleep", "30"}, .newSession = true});
+    EXPECT_EQ(::getsid(detached.pid()), detached.pid());
+}
+
+// The child must start with no signal blocked even when the spawning thread blocks some, and
+// the spawning thread's mask must be as it was.
+TEST(Process, ChildStartsWithNoBlockedSignalsAndTheCallersMaskIsKept)
+{
+    sigset_t usr1, before, after;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &usr1, &before), 0);
+    auto r = runChecked({.argv = {"grep", "^SigBlk:", "/proc/self/status"}});
+    ::pthread_sigmask(SIG_SETMASK, nullptr, &after);
+    ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    EXPECT_EQ(r, "SigBlk:\t0000000000000000\n");
+    EXPECT_EQ(sigismember(&after, SIGUSR1), 1);
+    EXPECT_EQ(sigismember(&after, SIGTERM), sigismember(&before, SIGTERM));
+}
+
+// The parent-death signal is tied to the spawning thread: a child of a thread that ends is killed.
+TEST(Process, DieWithParentKillsTheChildWhenTheSpawningThreadEnds)
+{
+    pid_t pid = -1;
+    std::thread([&] {
+        pid = Process::spawn({.argv = {"sleep", "30"}, .dieWithParent = true}).release();
+    }).join();
+    ASSERT_GT(pid, 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_EQ(statusToString(status), "killed by signal 9");
+}
+
+TEST(Process, ManyThreadsSpawnAtOnce)
+{
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 25; ++i)
+                if (run({.argv = {"echo", "x"}}).out == "x\n") ++ok;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok, 100);
+}
+
+// A change of user goes through fork (see startChild); it needs root.
+TEST(Process, UserAndGroupAreDropped)
+{
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    auto r = runChecked({.argv = {"sh", "-c", "id -u; id -g; id -G"}, .uid = 65534, .gid = 65534});
+    EXPECT_EQ(r, "65534\n65534\n65534\n");
+    try {
+        Process::spawn({.argv = {"/nonexistent-dir-hydra/program"}, .uid = 65534, .gid = 65534});
+        FAIL() << "spawn succeeded";
+    } catch (const SpawnError& e) {
+        EXPECT_EQ(e.errorNumber(), ENOENT);
+    }
 }
