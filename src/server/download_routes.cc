@@ -21,7 +21,7 @@ namespace hydra::server {
 
 namespace {
 
-constexpr size_t chunkSize = 64 * 1024;
+constexpr size_t chunkSize = size_t{64} * 1024;
 
 std::vector<std::string> segmentsOf(const std::string& rest)
 {
@@ -86,7 +86,9 @@ Response buildDownload(const Site& site, const Request& req)
     // The name in the URL is only there for the file's name in the browser.
     if (!product.name.empty() && !segments.empty()) segments.erase(segments.begin());
     auto what = fmt::format("product {} of build {}", product.productNr, id);
-    auto file = std::make_shared<ProductFile>(openProductFile(product.path, segments, what));
+    auto file =
+        std::make_shared<ProductFile>(openProductFile(product.path, segments, req.path.ends_with("/"), what));
+    if (file->needsSlash) return Response::redirect(302, site.absoluteUrl(req.path + "/"));
     Response r;
     r.contentType = contentTypeOf(file->name);
     // Products are built from anyone's code: their pages must not act as this site.

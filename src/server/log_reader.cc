@@ -16,7 +16,7 @@ namespace hydra::server {
 
 namespace {
 
-constexpr size_t chunkSize = 64 * 1024;
+constexpr size_t chunkSize = size_t{64} * 1024;
 
 size_t readFd(int fd, char* buf, size_t n, const std::filesystem::path& path)
 {

@@ -66,7 +66,7 @@ fs::path resolveWithin(const fs::path& path, const fs::path& root, const std::st
 } // namespace
 
 ProductFile openProductFile(const std::string& productPath, const std::vector<std::string>& segments,
-                            const std::string& what)
+                            bool slash, const std::string& what)
 {
     auto top = storePathOf(productPath, what);
     std::error_code ec;
@@ -81,13 +81,15 @@ ProductFile openProductFile(const std::string& productPath, const std::vector<st
         asked /= s;
     }
     auto real = resolveWithin(asked, root, what);
-    if (fs::is_directory(real, ec) && fs::exists(asked / "index.html", ec)) {
+    bool directory = fs::is_directory(real, ec);
+    if (directory && !slash) return {.fd = AutoFd(), .size = 0, .name = {}, .needsSlash = true};
+    if (directory && fs::exists(asked / "index.html", ec)) {
         asked /= "index.html";
         real = resolveWithin(asked, root, what);
     }
     int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) throw HttpError(404, fmt::format("{}: cannot open ‘{}’", what, asked.string()));
-    ProductFile f{.fd = AutoFd(fd), .size = 0, .name = asked.filename().string()};
+    ProductFile f{.fd = AutoFd(fd), .size = 0, .name = asked.filename().string(), .needsSlash = false};
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         throw HttpError(404, fmt::format("{}: ‘{}’ is a directory, not a file", what, asked.string()));

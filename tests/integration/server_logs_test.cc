@@ -387,11 +387,15 @@ TEST_F(ServerDownloadsTest, FilesInsideADirectoryProduct)
     EXPECT_EQ(redirect.header("Location"), base + "/docs/a.txt");
     EXPECT_EQ(get(base + "/docs/a.txt").body, "file a " + nonce + "\n");
     EXPECT_EQ(get(base + "/docs/alias.txt").body, "file a " + nonce + "\n"); // a symlink inside is fine
-    auto index = get(base);
+    // A directory is served with a final '/', so that its pages' relative links work.
+    auto slash = get(base);
+    EXPECT_EQ(slash.status, 302);
+    EXPECT_EQ(slash.header("Location"), base + "/");
+    auto index = get(base + "/");
     EXPECT_EQ(index.body, "<h1>manual " + nonce + "</h1>\n");
     EXPECT_EQ(index.header("Content-Type"), "text/html; charset=utf-8");
     EXPECT_TRUE(contains(index.header("Content-Security-Policy"), "sandbox"));
-    auto dir = get(base + "/docs");
+    auto dir = get(base + "/docs/");
     EXPECT_EQ(dir.status, 404);
     EXPECT_TRUE(contains(dir.body, "is a directory")) << dir.body;
     auto missing = get(base + "/nope.txt");
