@@ -1,5 +1,6 @@
 #include "db/web_builds.hh"
 
+#include "db/prepared.hh"
 #include "db/sql_values.hh"
 
 #include <unordered_map>
@@ -13,6 +14,14 @@ constexpr const char* buildColumns =
     "b.nixName, b.system, b.drvPath, b.description, b.license, b.homepage, b.maintainers, b.jobset_id, "
     "b.priority, b.globalPriority, b.buildStatus, b.releaseName, b.isCurrent, b.isChannel, "
     "b.isCachedBuild, b.keep, b.size, b.closureSize";
+
+// The build of a row read by a later statement; null when it was not among the builds read
+// first (the web server reads without one snapshot: a build may come or go in between).
+Build* buildOf(std::unordered_map<int64_t, Build*>& byId, const pqxx::field& id)
+{
+    auto it = byId.find(id.as<int64_t>());
+    return it == byId.end() ? nullptr : it->second;
+}
 
 std::string orEmpty(const pqxx::field& f)
 {
@@ -53,14 +62,14 @@ Build readBuild(const pqxx::row& r)
 
 void readOutputs(pqxx::transaction_base& t, const std::string& ids, std::unordered_map<int64_t, Build*>& byId)
 {
-    auto rows = t.exec_params("SELECT build, name, path FROM BuildOutputs WHERE build = ANY($1::integer[])", ids);
+    auto rows = sql::execPrepared(t, "web_builds_1", "SELECT build, name, path FROM BuildOutputs WHERE build = ANY($1::integer[])", ids);
     for (const auto& r : rows)
-        byId.at(r[0].as<int64_t>())->outputs[r[1].as<std::string>()] = sql::get<std::string>(r[2]);
+        if (auto* b = buildOf(byId, r[0])) b->outputs[r[1].as<std::string>()] = sql::get<std::string>(r[2]);
 }
 
 void readProducts(pqxx::transaction_base& t, const std::string& ids, std::unordered_map<int64_t, Build*>& byId)
 {
-    auto rows = t.exec_params("SELECT build, productnr, type, subtype, name, path, defaultPath, fileSize, sha256hash "
+    auto rows = sql::execPrepared(t, "web_builds_2", "SELECT build, productnr, type, subtype, name, path, defaultPath, fileSize, sha256hash "
                               "FROM BuildProducts WHERE build = ANY($1::integer[]) ORDER BY build, productnr",
                               ids);
     for (const auto& r : rows) {
@@ -73,24 +82,24 @@ void readProducts(pqxx::transaction_base& t, const std::string& ids, std::unorde
         p.defaultPath = orEmpty(r[6]);
         p.fileSize = sql::get<int64_t>(r[7]);
         p.sha256hash = sql::get<std::string>(r[8]);
-        byId.at(r[0].as<int64_t>())->products.push_back(std::move(p));
+        if (auto* b = buildOf(byId, r[0])) b->products.push_back(std::move(p));
     }
 }
 
 void readMetrics(pqxx::transaction_base& t, const std::string& ids, std::unordered_map<int64_t, Build*>& byId)
 {
-    auto rows = t.exec_params(
+    auto rows = sql::execPrepared(t, "web_builds_3", 
         "SELECT build, name, unit, value FROM BuildMetrics WHERE build = ANY($1::integer[]) ORDER BY build, name", ids);
     for (const auto& r : rows)
-        byId.at(r[0].as<int64_t>())
-            ->metrics.push_back({r[1].as<std::string>(), orEmpty(r[2]), r[3].as<double>()});
+        if (auto* b = buildOf(byId, r[0])) b->metrics.push_back({r[1].as<std::string>(), orEmpty(r[2]), r[3].as<double>()});
 }
 
 void readEvals(pqxx::transaction_base& t, const std::string& ids, std::unordered_map<int64_t, Build*>& byId)
 {
-    auto rows = t.exec_params(
+    auto rows = sql::execPrepared(t, "web_builds_4", 
         "SELECT build, eval FROM JobsetEvalMembers WHERE build = ANY($1::integer[]) ORDER BY build, eval", ids);
-    for (const auto& r : rows) byId.at(r[0].as<int64_t>())->evals.push_back(r[1].as<int64_t>());
+    for (const auto& r : rows)
+        if (auto* b = buildOf(byId, r[0])) b->evals.push_back(r[1].as<int64_t>());
 }
 
 } // namespace
@@ -100,7 +109,7 @@ std::vector<Build> loadBuilds(pqxx::transaction_base& t, std::span<const int64_t
     std::vector<Build> builds;
     if (ids.empty()) return builds;
     auto idArray = sql::intArray(ids);
-    auto rows = t.exec_params(std::string("SELECT ") + buildColumns +
+    auto rows = sql::execPrepared(t, "web_builds_5", std::string("SELECT ") + buildColumns +
                                   " FROM unnest($1::integer[]) WITH ORDINALITY AS want(id, ord) "
                                   "JOIN Builds b ON b.id = want.id JOIN Jobsets j ON j.id = b.jobset_id "
                                   "JOIN Projects p ON p.name = j.project ORDER BY want.ord",
@@ -126,7 +135,7 @@ std::optional<Build> findBuild(pqxx::transaction_base& t, int64_t id)
 std::vector<BuildStep> buildSteps(pqxx::transaction_base& t, int64_t buildId)
 {
     std::vector<BuildStep> steps;
-    auto rows = t.exec_params("SELECT stepnr, type, busy, drvPath, machine, system, errorMsg, status, startTime, "
+    auto rows = sql::execPrepared(t, "web_builds_6", "SELECT stepnr, type, busy, drvPath, machine, system, errorMsg, status, startTime, "
                               "stopTime, propagatedFrom FROM BuildSteps WHERE build = $1 ORDER BY stepnr",
                               buildId);
     for (const auto& r : rows) {
@@ -145,7 +154,7 @@ std::vector<BuildStep> buildSteps(pqxx::transaction_base& t, int64_t buildId)
         s.propagatedFrom = sql::get<int64_t>(r[10]);
         steps.push_back(std::move(s));
     }
-    auto outs = t.exec_params("SELECT stepnr, name, path FROM BuildStepOutputs WHERE build = $1", buildId);
+    auto outs = sql::execPrepared(t, "web_builds_7", "SELECT stepnr, name, path FROM BuildStepOutputs WHERE build = $1", buildId);
     for (const auto& r : outs)
         for (auto& s : steps)
             if (s.stepNr == r[0].as<int>()) s.outputs[r[1].as<std::string>()] = sql::get<std::string>(r[2]);
@@ -155,7 +164,7 @@ std::vector<BuildStep> buildSteps(pqxx::transaction_base& t, int64_t buildId)
 std::vector<int64_t> constituentIds(pqxx::transaction_base& t, int64_t aggregateId)
 {
     std::vector<int64_t> ids;
-    for (const auto& r : t.exec_params(
+    for (const auto& r : sql::execPrepared(t, "web_builds_8", 
              "SELECT constituent FROM AggregateConstituents WHERE aggregate = $1 ORDER BY constituent", aggregateId))
         ids.push_back(r[0].as<int64_t>());
     return ids;
@@ -165,7 +174,7 @@ std::vector<int64_t> inputBuildIds(pqxx::transaction_base& t, int64_t buildId)
 {
     std::vector<int64_t> ids;
     for (const auto& r :
-         t.exec_params("SELECT DISTINCT dependency FROM BuildInputs WHERE build = $1 AND dependency IS NOT NULL "
+         sql::execPrepared(t, "web_builds_9", "SELECT DISTINCT dependency FROM BuildInputs WHERE build = $1 AND dependency IS NOT NULL "
                        "ORDER BY dependency",
                        buildId))
         ids.push_back(r[0].as<int64_t>());

@@ -41,10 +41,13 @@ struct GridCell {
     bool finished = false;
     std::optional<int> buildStatus;
 };
-/// The cells of `evalIds` for the jobs `offset`..`offset+limit` (by name) of the newest of them,
-/// and how many jobs that evaluation has.
-std::pair<std::vector<GridCell>, int64_t> jobGrid(pqxx::transaction_base& t, const std::vector<int64_t>& evalIds,
-                                                  int64_t offset, int64_t limit);
+/// A page of the grid, and whether the newest evaluation has jobs after it.
+struct GridPage {
+    std::vector<GridCell> cells;
+    bool hasMore = false;
+};
+/// The cells of `evalIds` for the jobs `offset`..`offset+limit` (by name) of the newest of them.
+GridPage jobGrid(pqxx::transaction_base& t, const std::vector<int64_t>& evalIds, int64_t offset, int64_t limit);
 
 /// One evaluation with its builds and inputs, or nullopt.
 std::optional<Eval> findEval(pqxx::transaction_base& t, int64_t id);

@@ -1,5 +1,6 @@
 #include "db/web_projects.hh"
 
+#include "db/prepared.hh"
 #include "db/sql_values.hh"
 
 #include <map>
@@ -45,18 +46,20 @@ Project readProject(const pqxx::row& r)
     return p;
 }
 
+// Hydra's partial indexes answer each count from the index alone (no visit to the table's rows):
+// finished ones by status from IndexBuildsJobsetIdCurrentFinishedStatus, queued ones from
+// IndexBuildsJobsetIdCurrentUnfinished.
 constexpr const char* jobsetQuery =
     "SELECT j.id, j.project, j.name, j.description, j.nixExprInput, j.nixExprPath, j.errorMsg, j.emailOverride, "
     "  j.fetchErrorMsg, j.flake, j.type, j.enabled, j.keepnr, j.checkInterval, j.schedulingShares, "
     "  j.enableEmail, j.hidden, j.enable_dynamic_run_command, j.errorTime, j.lastCheckedTime, j.triggerTime, "
-    "  j.startTime, "
-    "  (SELECT count(*) FROM Builds b WHERE b.jobset_id = j.id AND b.isCurrent = 1 AND b.finished = 0), "
-    "  (SELECT count(*) FROM Builds b WHERE b.jobset_id = j.id AND b.isCurrent = 1 AND b.finished = 1 "
-    "     AND b.buildStatus = 0), "
-    "  (SELECT count(*) FROM Builds b WHERE b.jobset_id = j.id AND b.isCurrent = 1 AND b.finished = 1 "
-    "     AND b.buildStatus != 0), "
-    "  (SELECT count(*) FROM Builds b WHERE b.jobset_id = j.id AND b.isCurrent = 1) "
-    "FROM Jobsets j WHERE j.project = $1 AND ($2::text IS NULL OR j.name = $2) ORDER BY j.name";
+    "  j.startTime, q.scheduled, f.succeeded, f.failed, q.scheduled + f.succeeded + f.failed "
+    "FROM Jobsets j "
+    "LEFT JOIN LATERAL (SELECT count(*) AS scheduled FROM Builds b "
+    "  WHERE b.jobset_id = j.id AND b.isCurrent = 1 AND b.finished = 0) q ON true "
+    "LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE b.buildStatus = 0) AS succeeded, "
+    "    count(*) FILTER (WHERE b.buildStatus != 0) AS failed FROM Builds b "
+    "  WHERE b.jobset_id = j.id AND b.isCurrent = 1 AND b.finished = 1) f ON true ";
 
 Jobset readJobset(const pqxx::row& r)
 {
@@ -90,15 +93,24 @@ Jobset readJobset(const pqxx::row& r)
     return j;
 }
 
-void readInputs(pqxx::transaction_base& t, const std::string& project, std::vector<Jobset>& jobsets)
+constexpr const char* inputQuery = "SELECT i.jobset, i.name, i.type, i.emailResponsible, "
+                                   "  (SELECT a.value FROM JobsetInputAlts a WHERE a.project = i.project "
+                                   "     AND a.jobset = i.jobset AND a.input = i.name ORDER BY a.altnr LIMIT 1) "
+                                   "FROM JobsetInputs i ";
+
+// The inputs of `jobsets`: of the whole project, or of its one jobset `only`. (Separate
+// statements, not "$2 IS NULL OR ...": a prepared statement's plan must not depend on a value.)
+void readInputs(pqxx::transaction_base& t, const std::string& project, std::vector<Jobset>& jobsets,
+                const std::string* only = nullptr)
 {
     std::map<std::string, Jobset*> byName;
     for (auto& j : jobsets) byName.emplace(j.name, &j);
-    auto rows = t.exec_params("SELECT i.jobset, i.name, i.type, i.emailResponsible, "
-                              "  (SELECT a.value FROM JobsetInputAlts a WHERE a.project = i.project "
-                              "     AND a.jobset = i.jobset AND a.input = i.name ORDER BY a.altnr LIMIT 1) "
-                              "FROM JobsetInputs i WHERE i.project = $1 ORDER BY i.jobset, i.name",
-                              project);
+    auto rows = only ? sql::execPrepared(t, "web_jobset_inputs",
+                                         std::string(inputQuery) + "WHERE i.project = $1 AND i.jobset = $2 ORDER BY i.name",
+                                         project, *only)
+                     : sql::execPrepared(t, "web_project_inputs",
+                                         std::string(inputQuery) + "WHERE i.project = $1 ORDER BY i.jobset, i.name",
+                                         project);
     for (const auto& r : rows) {
         auto it = byName.find(r[0].as<std::string>());
         if (it == byName.end()) continue;
@@ -111,8 +123,8 @@ void readInputs(pqxx::transaction_base& t, const std::string& project, std::vect
 std::vector<Project> listProjects(pqxx::transaction_base& t, bool withHidden)
 {
     std::vector<Project> out;
-    auto rows = t.exec_params(std::string("SELECT ") + projectColumns +
-                                  " FROM Projects p WHERE $1 OR p.hidden = 0 ORDER BY p.name",
+    auto rows = sql::execPrepared(t, "web_projects_2", std::string("SELECT ") + projectColumns +
+                                  " FROM Projects p WHERE p.hidden = 0 OR $1 ORDER BY p.name",
                               withHidden);
     for (const auto& r : rows) out.push_back(readProject(r));
     return out;
@@ -120,7 +132,7 @@ std::vector<Project> listProjects(pqxx::transaction_base& t, bool withHidden)
 
 std::optional<Project> findProject(pqxx::transaction_base& t, const std::string& name)
 {
-    auto rows = t.exec_params(std::string("SELECT ") + projectColumns + " FROM Projects p WHERE p.name = $1", name);
+    auto rows = sql::execPrepared(t, "web_projects_3", std::string("SELECT ") + projectColumns + " FROM Projects p WHERE p.name = $1", name);
     if (rows.empty()) return std::nullopt;
     return readProject(rows[0]);
 }
@@ -128,7 +140,9 @@ std::optional<Project> findProject(pqxx::transaction_base& t, const std::string&
 std::vector<Jobset> projectJobsets(pqxx::transaction_base& t, const std::string& project)
 {
     std::vector<Jobset> out;
-    for (const auto& r : t.exec_params(jobsetQuery, project, nullptr)) out.push_back(readJobset(r));
+    for (const auto& r : sql::execPrepared(t, "web_project_jobsets",
+                                           std::string(jobsetQuery) + "WHERE j.project = $1 ORDER BY j.name", project))
+        out.push_back(readJobset(r));
     readInputs(t, project, out);
     return out;
 }
@@ -136,9 +150,11 @@ std::vector<Jobset> projectJobsets(pqxx::transaction_base& t, const std::string&
 std::optional<Jobset> findJobset(pqxx::transaction_base& t, const std::string& project, const std::string& name)
 {
     std::vector<Jobset> out;
-    for (const auto& r : t.exec_params(jobsetQuery, project, name)) out.push_back(readJobset(r));
+    for (const auto& r : sql::execPrepared(t, "web_jobset",
+                                           std::string(jobsetQuery) + "WHERE j.project = $1 AND j.name = $2", project, name))
+        out.push_back(readJobset(r));
     if (out.empty()) return std::nullopt;
-    readInputs(t, project, out);
+    readInputs(t, project, out, &name);
     return std::move(out.front());
 }
 

@@ -37,6 +37,7 @@ private:
     Handle handle_;
     std::unique_ptr<httplib::Server> server_;
     int port_ = 0;
+    int listenSocket_ = -1;
 };
 
 } // namespace hydra::server

@@ -100,12 +100,12 @@ Response jobsetPage(const Site& site, const Request& req)
     auto jobset = requireJobset(site, req);
     if (wantsJson(req)) return jsonResponse(toJson(jobset));
     int64_t page = pageParam(req);
-    auto [evals, cells, jobs] = site.read([&](auto& t) {
+    auto [evals, cells, moreJobs] = site.read([&](auto& t) {
         auto evalPage = db::web::jobsetEvals(t, jobset.id, 0, gridEvals, false);
         std::vector<int64_t> ids;
         for (const auto& e : evalPage.evals) ids.push_back(e.id);
-        auto [grid, count] = db::web::jobGrid(t, ids, (page - 1) * gridJobsPerPage, gridJobsPerPage);
-        return std::make_tuple(evalPage.evals, grid, count);
+        auto grid = db::web::jobGrid(t, ids, (page - 1) * gridJobsPerPage, gridJobsPerPage);
+        return std::make_tuple(evalPage.evals, grid.cells, grid.hasMore);
     });
     std::vector<int64_t> evalIds;
     for (const auto& e : evals) evalIds.push_back(e.id);
@@ -113,8 +113,8 @@ Response jobsetPage(const Site& site, const Request& req)
     h.append(jobsetSummary(site, jobset)).raw("<h2>Evaluations</h2>").append(evalList(site, evals));
     h.link(site.link({"jobset", jobset.project, jobset.name, "evals"}), "All evaluations");
     h.raw("<h2>Jobs</h2>").append(jobGridView(site, evalIds, cells));
-    h.append(pager(site, "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name), page, jobs,
-                   gridJobsPerPage));
+    h.append(nextPager(site, "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name), page,
+                       moreJobs));
     return pageResponse(site, "Jobset " + jobset.project + ":" + jobset.name, h);
 }
 

@@ -31,10 +31,12 @@ public:
     /// An absolute URL to `path` for redirects and JSON: base_uri when set, else the path.
     std::string absoluteUrl(std::string_view path) const;
 
-    /// Runs f(pqxx::transaction_base&) in a read-only transaction and returns its result.
+    /// Runs f(pqxx::transaction_base&) and returns its result. Each statement reads on its own
+    /// (no BEGIN and COMMIT: two of a page's few round trips to the database); the db layer's
+    /// readers tolerate rows that change between their statements.
     template <typename F> auto read(F&& f) const
     {
-        return db_.withTransaction<pqxx::read_transaction>(std::forward<F>(f));
+        return db_.withTransaction<pqxx::nontransaction>(std::forward<F>(f));
     }
 
 private:

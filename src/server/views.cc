@@ -112,6 +112,18 @@ Html pager(const Site& site, std::string_view path, int64_t page, int64_t total,
     return h.raw("</nav>");
 }
 
+Html nextPager(const Site& site, std::string_view path, int64_t page, bool hasNext)
+{
+    Html h;
+    if (page == 1 && !hasNext) return h;
+    auto base = site.url(path);
+    h.raw("<nav class=\"pager\" aria-label=\"pages\">");
+    if (page > 1) h.link(base + fmt::format("?page={}", page - 1), "‹ Previous");
+    h.raw("<span>").text(fmt::format("page {}", page)).raw("</span>");
+    if (hasNext) h.link(base + fmt::format("?page={}", page + 1), "Next ›");
+    return h.raw("</nav>");
+}
+
 Html buildTable(const Site& site, std::span<const db::web::Build> builds)
 {
     Html h;

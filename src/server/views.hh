@@ -29,6 +29,9 @@ std::string durationText(int64_t seconds);
 /// Links to the first, previous, next and last of `total` rows, `perPage` a page.
 Html pager(const Site& site, std::string_view path, int64_t page, int64_t total, int64_t perPage);
 
+/// Links to the previous and next page where counting every row would cost too much.
+Html nextPager(const Site& site, std::string_view path, int64_t page, bool hasNext);
+
 /// A table of builds: status, id, job, finished time, name, system.
 Html buildTable(const Site& site, std::span<const db::web::Build> builds);
 

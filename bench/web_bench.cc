@@ -1,0 +1,233 @@
+// web_bench: how fast hydra-server answers its heaviest read pages on a farm-sized database,
+// from a second process over loopback, against the same server's cheapest answer (its embedded
+// style sheet: the floor of the HTTP layer) measured in the same run.
+//
+// The database: 100,000 builds in 1,000 jobsets — 1,000 jobsets with 3 evaluations of 20 jobs
+// each (60,000 builds, one step and one output each, 5% still queued) and one jobset "p:js"
+// with two evaluations of 20,000 builds each (the second compared with the first on its page).
+// hydra-server (the built program, as deployed) serves it on a free port; this process is the
+// client: C concurrent keep-alive connections request one URL for D seconds each, and every
+// request's latency is recorded. Printed per URL: requests per second, p50 and p99 latency, and
+// the ratio of its throughput to the style sheet's. The 20,000-build evaluation is also loaded
+// by a single client, the case of a person opening it.
+//
+// Environment: HYDRA_BENCH_WEB_CLIENTS (C, default 32), HYDRA_BENCH_WEB_SECONDS (D, default 5),
+// HYDRA_BENCH_WEB_ONLY (only the URLs whose name contains it, e.g. to profile one page),
+// HYDRA_BENCH_WEB_HOLD (wait for a line on stdin after filling, to look at the database).
+
+#include "bench_support.hh"
+#include "util/process.hh"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <httplib.h>
+#include <iostream>
+#include <mutex>
+#include <regex>
+#include <thread>
+#include <vector>
+
+using namespace hydra;
+using namespace std::chrono_literals;
+using Wall = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+void fill(pqxx::connection& c)
+{
+    pqxx::work t(c);
+    // Hydra's per-row counter trigger updates one row 100,000 times in one transaction (minutes);
+    // the count is set once at the end instead.
+    t.exec("ALTER TABLE Builds DISABLE TRIGGER NrBuildsFinished");
+    t.exec("INSERT INTO Projects (name, displayName, owner) SELECT 'proj' || i, 'Project ' || i, 'root' "
+           "FROM generate_series(1, 10) i");
+    t.exec("INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride) "
+           "SELECT 'proj' || (i % 10 + 1), 'js' || i, 'src', 'release.nix', '' FROM generate_series(1, 1000) i");
+    t.exec("INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, hash, nrBuilds) "
+           "SELECT j.id, 1700000000 + e * 1000, 1, 2, 1, md5(j.id || '-' || e), 20 "
+           "FROM Jobsets j, generate_series(1, 3) e WHERE j.name <> 'js' ORDER BY e, j.id");
+    // Build ids are chosen so that each evaluation's members follow from them.
+    t.exec("INSERT INTO Builds (id, finished, timestamp, jobset_id, job, nixName, drvPath, system, isCurrent, "
+           "  startTime, stopTime, buildStatus) "
+           "SELECT ev.id * 20 + k, CASE WHEN (ev.id * 20 + k) % 20 = 0 THEN 0 ELSE 1 END, ev.timestamp, "
+           "  ev.jobset_id, 'job' || k, 'pkg' || k || '-1.0', "
+           "  '/nix/store/' || md5((ev.id * 20 + k)::text) || '-pkg' || k || '-1.0.drv', 'x86_64-linux', 1, "
+           "  ev.timestamp + 10, ev.timestamp + 70, CASE WHEN k % 7 = 0 THEN 1 ELSE 0 END "
+           "FROM JobsetEvals ev, generate_series(0, 19) k");
+    t.exec("UPDATE Builds SET startTime = NULL, stopTime = NULL, buildStatus = NULL WHERE finished = 0");
+    t.exec("INSERT INTO JobsetEvalMembers (eval, build, isNew) SELECT id / 20, id, 1 FROM Builds");
+    t.exec("INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, hash, nrBuilds) "
+           "SELECT j.id, 1800000000 + e, 1, 2, 1, md5('big' || e), 20000 FROM Jobsets j, generate_series(1, 2) e "
+           "WHERE j.project = 'p' AND j.name = 'js'");
+    t.exec("INSERT INTO Builds (id, finished, timestamp, jobset_id, job, nixName, drvPath, system, isCurrent, "
+           "  startTime, stopTime, buildStatus) "
+           "SELECT 1000000 + ev.id * 20000 + k, 1, ev.timestamp, ev.jobset_id, 'big.job' || k, 'big' || k, "
+           "  '/nix/store/' || md5('big' || ev.id || k) || '-big' || k || '.drv', 'x86_64-linux', 1, "
+           "  ev.timestamp, ev.timestamp + 5, CASE WHEN (k + ev.id) % 13 = 0 THEN 1 ELSE 0 END "
+           "FROM JobsetEvals ev, generate_series(0, 19999) k WHERE ev.nrBuilds = 20000");
+    t.exec("INSERT INTO JobsetEvalMembers (eval, build, isNew) SELECT (id - 1000000) / 20000, id, 1 FROM Builds "
+           "WHERE id >= 1000000");
+    t.exec("INSERT INTO BuildOutputs (build, name, path) SELECT id, 'out', substr(drvPath, 1, length(drvPath) - 4) "
+           "FROM Builds");
+    t.exec("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime, machine, system) "
+           "SELECT id, 1, 0, drvPath, 0, buildStatus, startTime, stopTime, 'builder' || (id % 50), system "
+           "FROM Builds WHERE finished = 1");
+    t.exec("SELECT setval('builds_id_seq', (SELECT max(id) FROM Builds))");
+    t.exec("UPDATE NrBuilds SET count = (SELECT count(*) FROM Builds WHERE finished = 1) WHERE what = 'finished'");
+    t.exec("ALTER TABLE Builds ENABLE TRIGGER NrBuildsFinished");
+    t.commit();
+    pqxx::nontransaction(c).exec("VACUUM ANALYZE");
+}
+
+/// hydra-server started on a free port, its output in a file.
+struct Server {
+    std::optional<Process> process;
+    int port = 0;
+
+    Server(const fs::path& dir, const std::string& conninfo)
+    {
+        auto program = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "hydra-server";
+        auto log = dir / "server.log";
+        std::ofstream(dir / "hydra.conf") << "";
+        process = Process::spawn({.argv = {program.string(), "--listen", "127.0.0.1:0"},
+                                  .setEnv = {{"HYDRA_DBI", conninfo},
+                                             {"HYDRA_DATA", dir.string()},
+                                             {"HYDRA_CONFIG", (dir / "hydra.conf").string()}},
+                                  .outputFile = log.string(),
+                                  .dieWithParent = true});
+        std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+        for (int i = 0; i < 600 && port == 0; ++i) {
+            std::ifstream f(log);
+            std::string text{std::istreambuf_iterator<char>(f), {}};
+            std::smatch m;
+            if (std::regex_search(text, m, listening)) port = std::stoi(m[1]);
+            else std::this_thread::sleep_for(50ms);
+        }
+        if (port == 0) throw Error("hydra-server did not start; see {}", log.string());
+    }
+};
+
+struct Result {
+    double rps = 0, p50 = 0, p99 = 0, max = 0;
+    size_t errors = 0;
+};
+
+Result load(int port, const std::string& path, bool json, unsigned clients, std::chrono::seconds duration)
+{
+    std::mutex m;
+    std::vector<double> latencies;
+    std::atomic<size_t> errors{0};
+    auto end = Wall::now() + duration;
+    {
+        std::vector<std::jthread> threads;
+        for (unsigned i = 0; i < clients; ++i)
+            threads.emplace_back([&] {
+                httplib::Client client("127.0.0.1", port);
+                client.set_keep_alive(true);
+                client.set_tcp_nodelay(true);
+                client.set_read_timeout(60, 0);
+                httplib::Headers headers;
+                if (json) headers.emplace("Accept", "application/json");
+                std::vector<double> mine;
+                while (Wall::now() < end) {
+                    auto start = Wall::now();
+                    auto res = client.Get(path.c_str(), headers);
+                    if (!res || res->status != 200) ++errors;
+                    mine.push_back(bench::seconds(Wall::now() - start) * 1000);
+                }
+                std::lock_guard lock(m);
+                latencies.insert(latencies.end(), mine.begin(), mine.end());
+            });
+    }
+    Result r;
+    r.errors = errors;
+    if (latencies.empty()) return r;
+    std::sort(latencies.begin(), latencies.end());
+    auto at = [&](double q) { return latencies[std::min(latencies.size() - 1, size_t(q * double(latencies.size())))]; };
+    r.rps = double(latencies.size()) / double(duration.count());
+    r.p50 = at(0.50);
+    r.p99 = at(0.99);
+    r.max = latencies.back();
+    return r;
+}
+
+} // namespace
+
+int main()
+try {
+    auto clients = unsigned(bench::envNumber("HYDRA_BENCH_WEB_CLIENTS", 32));
+    auto duration = std::chrono::seconds(bench::envNumber("HYDRA_BENCH_WEB_SECONDS", 5));
+    bench::TempDir dir("hydra-web-bench");
+    bench::HydraDatabase db(dir.path);
+    auto filling = Wall::now();
+    fill(db.conn());
+    fmt::print("database: {} builds, {} jobsets, {} evaluations (filled in {:.1f} s)\n",
+               db.scalar("SELECT count(*) FROM Builds"), db.scalar("SELECT count(*) FROM Jobsets"),
+               db.scalar("SELECT count(*) FROM JobsetEvals"), bench::seconds(Wall::now() - filling));
+    if (std::getenv("HYDRA_BENCH_WEB_HOLD")) { // NOLINT(concurrency-mt-unsafe): no threads yet
+        fmt::print("database kept for inspection until a line is read: psql '{}'\n", db.conninfo());
+        std::string line;
+        std::getline(std::cin, line);
+    }
+    auto bigEval = db.scalar("SELECT max(id) FROM JobsetEvals");
+    auto someBuild = db.scalar("SELECT id FROM Builds WHERE id < 1000000 AND finished = 1 ORDER BY id LIMIT 1 OFFSET 30000");
+    auto someEval = db.scalar("SELECT id FROM JobsetEvals ORDER BY id LIMIT 1 OFFSET 1500");
+    Server server(dir.path, db.conninfo());
+
+    struct Page {
+        std::string name, path;
+        bool json;
+    };
+    std::vector<Page> pages = {
+        {"jobset", "/jobset/proj5/js504", false},
+        {"jobset JSON", "/jobset/proj5/js504", true},
+        {"jobset evals JSON", "/jobset/proj5/js504/evals", true},
+        {"evaluation (20 builds)", fmt::format("/eval/{}", someEval), false},
+        {"evaluation JSON", fmt::format("/eval/{}", someEval), true},
+        {"build", fmt::format("/build/{}", someBuild), false},
+        {"build JSON", fmt::format("/build/{}", someBuild), true},
+        {"job", "/job/proj5/js504/job3", false},
+        {"job latest", "/job/proj5/js504/job3/latest", false},
+        {"queue", "/queue", false},
+        {"queue JSON", "/queue", true},
+        {"project", "/project/proj5", false},
+    };
+    auto floor = load(server.port, "/static/style.css", false, clients, duration);
+    fmt::print("{} concurrent clients, {} s per URL\n", clients, duration.count());
+    fmt::print("{:<34} {:>9} {:>9} {:>9} {:>8} {:>7}\n", "URL", "req/s", "p50 ms", "p99 ms", "vs floor", "errors");
+    auto row = [&](const std::string& name, const Result& r) {
+        fmt::print("{:<34} {:>9.0f} {:>9.2f} {:>9.2f} {:>8.3f} {:>7}\n", name, r.rps, r.p50, r.p99,
+                   floor.rps > 0 ? r.rps / floor.rps : 0.0, r.errors);
+    };
+    row("style sheet (reference)", floor);
+    double worstP99 = 0;
+    const char* only = std::getenv("HYDRA_BENCH_WEB_ONLY"); // NOLINT(concurrency-mt-unsafe): no threads yet
+    for (const auto& p : pages) {
+        if (only && p.name.find(only) == std::string::npos) continue;
+        auto r = load(server.port, p.path, p.json, clients, duration);
+        row(p.name, r);
+        worstP99 = std::max(worstP99, r.p99);
+    }
+    if (only) return 0;
+    auto big = fmt::format("/eval/{}", bigEval);
+    auto one = load(server.port, big, false, 1, duration);
+    auto oneJson = load(server.port, big, true, 1, duration);
+    auto builds = load(server.port, big + "/builds", true, 1, duration);
+    row("eval of 20,000 (1 client)", one);
+    row("eval of 20,000 JSON (1 client)", oneJson);
+    row("eval of 20,000 /builds JSON (1 c.)", builds);
+    fmt::print("goal: every page p99 < 50 ms with {} clients: worst p99 {:.1f} ms ({})\n", clients, worstP99,
+               worstP99 < 50 ? "met" : "NOT met");
+    auto bigWorst = std::max(one.max, oneJson.max);
+    fmt::print("goal: the 20,000-build evaluation under 1 s: slowest load {:.0f} ms ({})\n", bigWorst,
+               bigWorst < 1000 ? "met" : "NOT met");
+    return 0;
+} catch (const std::exception& e) {
+    fmt::print(stderr, "web_bench: {}\n", e.what());
+    return 1;
+}
