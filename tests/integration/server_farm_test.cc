@@ -83,6 +83,7 @@ TEST_F(ServerFarmTest, QueuePagesWithoutCountingAndRefusesBadPages)
 {
     int js = web->jobset("p", "main");
     std::vector<int64_t> all;
+    all.reserve(102);
     for (int i = 0; i < 102; ++i) all.push_back(web->build(js, queued(fmt::format("j{:03}", i))));
     startServer();
     auto first = getJson("/queue").json();
