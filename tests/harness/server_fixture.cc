@@ -70,27 +70,32 @@ std::map<std::string, std::string> ServerFixture::serverEnv() const
     return env;
 }
 
-void ServerFixture::startServer(const std::vector<std::string>& args)
+int startServerDaemon(TestDaemon& daemon, const std::map<std::string, std::string>& env,
+                      const std::vector<std::string>& args)
 {
     // The port is chosen by the kernel and read back from the server's log.
-    stopServer();
-    std::filesystem::remove(state_ + "/server.log");
-    server_ = std::make_unique<TestDaemon>(serverBinary(), state_ + "/server.log");
     std::vector<std::string> all{"--listen", "127.0.0.1:0"};
     all.insert(all.end(), args.begin(), args.end());
-    server_->start(serverEnv(), {}, all);
+    daemon.start(env, {}, all);
     std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
     for (int i = 0; i < 600; ++i) {
         std::smatch m;
-        auto log = server_->log();
-        if (std::regex_search(log, m, listening)) {
-            port_ = std::stoi(m[1]);
-            return;
-        }
-        if (!server_->running()) break;
+        auto log = daemon.log();
+        if (std::regex_search(log, m, listening)) return std::stoi(m[1]);
+        if (!daemon.running()) break;
         std::this_thread::sleep_for(50ms);
     }
-    FAIL() << "hydra-server did not start:\n" << server_->log();
+    ADD_FAILURE() << "hydra-server did not start:\n" << daemon.log();
+    return 0;
+}
+
+void ServerFixture::startServer(const std::vector<std::string>& args)
+{
+    stopServer();
+    std::filesystem::remove(state_ + "/server.log");
+    server_ = std::make_unique<TestDaemon>(serverBinary(), state_ + "/server.log");
+    port_ = startServerDaemon(*server_, serverEnv(), args);
+    ASSERT_NE(port_, 0);
 }
 
 int ServerFixture::stopServer()
@@ -103,10 +108,10 @@ std::string ServerFixture::serverLog() const
     return server_ ? server_->log() : "";
 }
 
-HttpReply ServerFixture::request(const std::string& method, const std::string& path, const std::string& body,
-                                 const std::multimap<std::string, std::string>& headers)
+HttpReply httpRequest(int port, const std::string& method, const std::string& path, const std::string& body,
+                      const std::multimap<std::string, std::string>& headers)
 {
-    httplib::Client client("127.0.0.1", port_);
+    httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(60, 0);
     httplib::Headers h(headers.begin(), headers.end());
     httplib::Request req;
@@ -124,6 +129,12 @@ HttpReply ServerFixture::request(const std::string& method, const std::string& p
     reply.body = res->body;
     for (const auto& [k, v] : res->headers) reply.headers.emplace(k, v);
     return reply;
+}
+
+HttpReply ServerFixture::request(const std::string& method, const std::string& path, const std::string& body,
+                                 const std::multimap<std::string, std::string>& headers)
+{
+    return httpRequest(port_, method, path, body, headers);
 }
 
 HttpReply ServerFixture::get(const std::string& path, const std::multimap<std::string, std::string>& headers)

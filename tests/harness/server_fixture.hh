@@ -70,4 +70,13 @@ private:
 /// The built hydra-server program.
 std::string serverBinary();
 
+/// Starts hydra-server as `daemon` on a free port of 127.0.0.1 with `env` and `args` added;
+/// returns the port it listens on (read from its log), or fails the test.
+int startServerDaemon(TestDaemon& daemon, const std::map<std::string, std::string>& env,
+                      const std::vector<std::string>& args = {});
+
+/// One HTTP request to 127.0.0.1:`port`, the path sent as is.
+HttpReply httpRequest(int port, const std::string& method, const std::string& path, const std::string& body = "",
+                      const std::multimap<std::string, std::string>& headers = {});
+
 } // namespace hydra::test
