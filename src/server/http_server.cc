@@ -82,10 +82,16 @@ HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std:
     s.set_keep_alive_timeout(5);
     s.set_keep_alive_max_count(1000);
     s.set_payload_max_length(config.maxRequestBody);
-    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        fromResponse(handle_(toRequest(req)), res);
-        return httplib::Server::HandlerResponse::Handled;
-    });
+    // One catch-all per method: httplib then reads a request's body (refusing one over the
+    // limit with 413) before our router sees it.
+    auto serve = [this](const httplib::Request& req, httplib::Response& res) { fromResponse(handle_(toRequest(req)), res); };
+    const std::string any = "/.*";
+    s.Get(any, serve);
+    s.Post(any, serve);
+    s.Put(any, serve);
+    s.Delete(any, serve);
+    s.Patch(any, serve);
+    s.Options(any, serve);
     errno = 0;
     port_ = config.port == 0 ? s.bind_to_any_port(config.host) : (s.bind_to_port(config.host, config.port) ? config.port : -1);
     if (port_ <= 0) {

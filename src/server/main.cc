@@ -39,7 +39,7 @@ void serve(const server::ServerConfig& config, const std::string& conninfo, cons
 
 int usage()
 {
-    std::fprintf(stderr, "usage: hydra-server [-p PORT | --listen ADDRESS:PORT] [--threads N] [-v]\n");
+    std::fprintf(stderr, "usage: hydra-server [-p PORT | --listen ADDRESS:PORT] [--threads N] [--io-timeout SECONDS] [-v]\n");
     return 2;
 }
 

@@ -28,6 +28,15 @@ void applyListen(ServerConfig& c, std::string_view addr)
     c.port = parsePort(addr.substr(colon + 1), "--listen");
 }
 
+int parseNumber(std::string_view v, std::string_view what, int min, int max)
+{
+    int n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max)
+        throw Error("{}: ‘{}’ is not a number from {} to {}", what, v, min, max);
+    return n;
+}
+
 // base_uri "https://example.org/hydra/" -> path "/hydra": where the pages live behind the proxy.
 std::string pathOf(const std::string& uri)
 {
@@ -67,14 +76,11 @@ ServerConfig makeServerConfig(std::span<const std::string> args, const HydraConf
             c.port = parsePort(nextValue(args, i), a);
         else if (a == "--listen")
             applyListen(c, nextValue(args, i));
-        else if (a == "--threads") {
-            auto v = nextValue(args, i);
-            int n = 0;
-            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-            if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 4096)
-                throw Error("--threads: ‘{}’ is not a number from 1 to 4096", v);
-            c.threads = unsigned(n);
-        } else
+        else if (a == "--threads")
+            c.threads = unsigned(parseNumber(nextValue(args, i), a, 1, 4096));
+        else if (a == "--io-timeout")
+            c.ioTimeout = std::chrono::seconds(parseNumber(nextValue(args, i), a, 1, 3600));
+        else
             throw Error("unknown argument ‘{}’", a);
     }
     return c;

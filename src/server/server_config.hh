@@ -23,11 +23,12 @@ struct ServerConfig {
     std::optional<std::string> queueRunnerEndpoint;
     unsigned threads = 64;        ///< requests served at once (one per open connection)
     size_t maxDbConnections = 16; ///< of the server's own pool
-    std::chrono::seconds ioTimeout{30};
+    std::chrono::seconds ioTimeout{30}; ///< a slower client is cut off
     size_t maxRequestBody = 1 << 20;
 };
 
-/// The arguments of hydra-server (`-p/--port N`, `--listen ADDR:PORT`, `--threads N`) applied
+/// The arguments of hydra-server (`-p/--port N`, `--listen ADDR:PORT`, `--threads N`,
+/// `--io-timeout SECONDS`: how long a client may take to send a request or read an answer) applied
 /// over hydra.conf's settings. Throws Error naming a bad argument or value.
 ServerConfig makeServerConfig(std::span<const std::string> args, const HydraConfig& conf,
                               const std::filesystem::path& dataDir);

@@ -4,7 +4,13 @@
 #include "harness/server_fixture.hh"
 #include "harness/web_rows.hh"
 
+#include "util/process.hh"
+
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace hydra::test {
 namespace {
@@ -286,6 +292,71 @@ TEST_F(ServerPagesTest, PrivateSiteShowsNothingToAnonymousUsers)
         EXPECT_EQ(r.status, 403) << path;
         EXPECT_EQ(r.body.find("\"p\""), std::string::npos);
     }
+}
+
+TEST_F(ServerPagesTest, OversizedRequestsAreRefused)
+{
+    startServer();
+    auto big = request("POST", "/", std::string(2 << 20, 'x'), {{"Content-Type", "application/octet-stream"}});
+    EXPECT_EQ(big.status, 413);
+    auto longHeader = get("/", {{"X-Padding", std::string(64 << 10, 'a')}});
+    EXPECT_GE(longHeader.status, 400);
+    EXPECT_EQ(get("/").status, 200) << "the server still answers";
+}
+
+// A client that opens a connection and sends its request a byte at a time, too slowly, is cut
+// off after the I/O limit instead of holding a thread.
+TEST_F(ServerPagesTest, SlowClientsAreCutOff)
+{
+    startServer({"--io-timeout", "2"});
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::write(fd, "GET / HT", 8), 8);
+    auto start = std::chrono::steady_clock::now();
+    timeval tv{.tv_sec = 20, .tv_usec = 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    auto n = ::read(fd, buf, sizeof buf); // the server closes the connection
+    auto waited = std::chrono::steady_clock::now() - start;
+    ::close(fd);
+    EXPECT_LE(n, 0);
+    EXPECT_LT(waited, std::chrono::seconds(15)) << "the connection was not cut off";
+    EXPECT_EQ(get("/").status, 200);
+}
+
+TEST_F(ServerPagesTest, BadArgumentsAndConfigurationAreNamed)
+{
+    for (const auto& [args, want] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"--port", "abc"}, "--port: ‘abc’ is not a port number"},
+             {{"--listen", "nowhere"}, "--listen: ‘nowhere’ is not ADDRESS:PORT"},
+             {{"--threads", "0"}, "--threads: ‘0’ is not a number from 1 to 4096"},
+             {{"--frobnicate"}, "unknown argument ‘--frobnicate’"}}) {
+        std::vector<std::string> argv{serverBinary()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto r = run({.argv = argv, .setEnv = serverEnv(), .pipeStdout = true});
+        EXPECT_FALSE(exitedOk(r.status)) << args[0];
+        EXPECT_NE(r.err.find(want), std::string::npos) << r.err;
+    }
+    addConfig("base_uri = example.org/hydra");
+    auto r = run({.argv = {serverBinary()}, .setEnv = serverEnv(), .pipeStdout = true});
+    EXPECT_FALSE(exitedOk(r.status));
+    EXPECT_NE(r.err.find("base_uri"), std::string::npos) << r.err;
+}
+
+TEST_F(ServerPagesTest, ATakenPortIsAClearError)
+{
+    startServer();
+    auto r = run({.argv = {serverBinary(), "--listen", "127.0.0.1:" + std::to_string(port())},
+                  .setEnv = serverEnv(),
+                  .pipeStdout = true},
+                 {}, std::chrono::seconds(60));
+    EXPECT_FALSE(exitedOk(r.status));
+    EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(port())), std::string::npos) << r.err;
 }
 
 TEST_F(ServerPagesTest, StopsOnSigterm)
