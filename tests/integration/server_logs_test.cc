@@ -74,6 +74,13 @@ protected:
         jobset = web->jobset("p", "js");
         logDir = fs::path(stateDir()) / "build-logs";
     }
+    void TearDown() override
+    {
+        // A clean exit: no sanitizer report, no crash while streaming.
+        auto status = stopServer();
+        EXPECT_EQ(status, 0) << serverLog();
+        ServerFixture::TearDown();
+    }
     /// A finished build whose own derivation was built by its step 1.
     int64_t buildWithLog(const std::string& text, const std::string& name = "hello")
     {
