@@ -69,6 +69,9 @@ Html machineRow(const Site& site, const std::string& name, const nlohmann::json&
             .raw("</span>");
     h.raw("</td><td>");
     if (disabledUntil > site.now()) h.append(timeView(site, disabledUntil));
+    h.raw("</td><td>");
+    for (const auto& drv : m.value("jobs", nlohmann::json::array()))
+        if (drv.is_string()) h.raw("<code>").text(drv.get<std::string>()).raw("</code><br>");
     return h.raw("</td></tr>");
 }
 
@@ -88,7 +91,7 @@ Response machinesPage(const Site& site, const Request& req)
     h.raw("<div "
           "class=\"scroll\"><table><thead><tr><th>Machine</th><th>State</th><th>Systems</th><th>Features</th>"
           "<th>Jobs</th><th>Speed</th><th>Steps done</th><th>Average step</th><th>Failures in a row</th>"
-          "<th>Last failure</th><th>Disabled until</th></tr></thead><tbody>");
+          "<th>Last failure</th><th>Disabled until</th><th>Running</th></tr></thead><tbody>");
     for (const auto& [name, m] : doc["machines"].items())
         if (m.is_object()) h.append(machineRow(site, name, m));
     h.raw("</tbody></table></div>");

@@ -5,6 +5,7 @@
 
 #include "harness/free_port.hh"
 #include "harness/http_receiver.hh"
+#include "harness/nix_graph.hh"
 #include "harness/queue_runner_fixture.hh"
 #include "harness/server_fixture.hh"
 #include "harness/web_rows.hh"
@@ -245,25 +246,44 @@ TEST_F(ServerFarmTest, MachinesAndStatusComeFromTheRealQueueRunner)
     addConfig(fmt::format(
         "queue_runner_metrics_address = 127.0.0.1:{}\nqueue_runner_endpoint = http://127.0.0.1:{}", port,
         port));
+    NixGraph g;
+    g.add("slow").script = scripts::sleeping(6);
+    auto slow = g.derivations().at("slow");
+    BuildSpec spec = queued("slow");
+    spec.drvPath = slow.drvPath;
+    spec.outPath = slow.out();
+    auto id = web->build(web->jobset("p", "main"), spec);
     TestDaemon runner(queueRunnerBinary(), stateDir() + "/queue-runner.log");
     runner.start(serverEnv(), {"NIX_REMOTE_SYSTEMS"});
     startServer();
     nlohmann::json machines;
-    for (int i = 0; i < 100 && !machines.contains("machines"); ++i) {
+    for (int i = 0; i < 150; ++i) {
         auto r = getJson("/machines");
-        if (r.status == 200)
-            machines = r.json();
-        else
-            std::this_thread::sleep_for(300ms);
+        if (r.status == 200) machines = r.json();
+        if (machines.contains("machines") && machines["machines"].contains("localhost") &&
+            !machines["machines"]["localhost"]["jobs"].empty())
+            break;
+        std::this_thread::sleep_for(200ms);
     }
     ASSERT_TRUE(machines.contains("machines")) << runner.log();
     ASSERT_TRUE(machines["machines"].contains("localhost")) << machines.dump();
     EXPECT_EQ(machines["machinesCount"], 1);
-    EXPECT_EQ(machines["machines"]["localhost"]["stats"]["currentJobs"], 0);
+    EXPECT_EQ(machines["machines"]["localhost"]["stats"]["currentJobs"], 1) << machines.dump();
+    EXPECT_EQ(machines["machines"]["localhost"]["jobs"], nlohmann::json::array({slow.drvPath}));
     auto html = get("/machines");
     EXPECT_EQ(html.status, 200);
     EXPECT_TRUE(has(html.body, "<td>localhost</td>")) << html.body;
     EXPECT_TRUE(has(html.body, "enabled"));
+    EXPECT_TRUE(has(html.body, "<code>" + slow.drvPath + "</code>")) << html.body;
+    // The runner marks the step busy in the database: /status shows it, read from there.
+    auto running = getJson("/status").json();
+    for (int i = 0; i < 50 && running.empty(); ++i) {
+        std::this_thread::sleep_for(100ms);
+        running = getJson("/status").json();
+    }
+    ASSERT_EQ(ids(running), (std::vector<int64_t>{id})) << running.dump();
+    EXPECT_EQ(running[0]["buildsteps"][0]["machine"], "localhost");
+    EXPECT_EQ(running[0]["buildsteps"][0]["drvpath"], slow.drvPath);
     auto status = getJson("/queue-runner-status");
     ASSERT_EQ(status.status, 200) << status.body;
     EXPECT_EQ(status.json()["status"], "up");
