@@ -1,14 +1,18 @@
 #include "server/routes.hh"
 
+#include "server/api_routes.hh"
+#include "server/build_list_routes.hh"
 #include "server/build_routes.hh"
 #include "server/download_routes.hh"
 #include "server/eval_routes.hh"
 #include "server/farm_routes.hh"
+#include "server/job_routes.hh"
 #include "server/jobset_routes.hh"
 #include "server/layout.hh"
 #include "server/log_routes.hh"
 #include "server/project_routes.hh"
 #include "server/runner_routes.hh"
+#include "server/search_routes.hh"
 
 namespace hydra::server {
 
@@ -28,6 +32,8 @@ Response styleSheetAsset(const Site&, const Request&)
 const std::vector<Route>& routeTable()
 {
     using A = Access;
+    using L = BuildListLevel;
+    using K = LatestKind;
     static const std::vector<Route> table = {
         // Projects and jobsets
         {"GET", "/", A::Public, overviewPage},
@@ -63,6 +69,37 @@ const std::vector<Route>& routeTable()
         {"GET", "/build/:id/output/:name", A::Public, buildOutputNar},
 
         // Jobs
+        {"GET", "/job/:project/:jobset/:job", A::Public, jobPage},
+        {"GET", "/job/:project/:jobset/:job/shield", A::Public, jobShield},
+        {"GET", "/job/:project/:jobset/:job/metric/:name", A::Public, jobMetric},
+        {"GET", "/job/:project/:jobset/:job/build-times", A::Public, jobBuildTimes},
+        {"GET", "/job/:project/:jobset/:job/closure-sizes", A::Public, jobClosureSizes},
+        {"GET", "/job/:project/:jobset/:job/output-sizes", A::Public, jobOutputSizes},
+        // latest-* and all, alike on the farm, a project, a jobset and a job
+        {"GET", "/latest/*rest", A::Public, latestBuildRedirect(L::Farm, K::Successful)},
+        {"GET", "/latest-for/:system/*rest", A::Public, latestBuildRedirect(L::Farm, K::ForSystem)},
+        {"GET", "/latest-finished/*rest", A::Public, latestBuildRedirect(L::Farm, K::FinishedEval)},
+        {"GET", "/all", A::Public, allBuildsPage(L::Farm)},
+        {"GET", "/project/:project/latest/*rest", A::Public, latestBuildRedirect(L::Project, K::Successful)},
+        {"GET", "/project/:project/latest-for/:system/*rest", A::Public,
+         latestBuildRedirect(L::Project, K::ForSystem)},
+        {"GET", "/project/:project/latest-finished/*rest", A::Public,
+         latestBuildRedirect(L::Project, K::FinishedEval)},
+        {"GET", "/project/:project/all", A::Public, allBuildsPage(L::Project)},
+        {"GET", "/jobset/:project/:jobset/latest/*rest", A::Public,
+         latestBuildRedirect(L::Jobset, K::Successful)},
+        {"GET", "/jobset/:project/:jobset/latest-for/:system/*rest", A::Public,
+         latestBuildRedirect(L::Jobset, K::ForSystem)},
+        {"GET", "/jobset/:project/:jobset/latest-finished/*rest", A::Public,
+         latestBuildRedirect(L::Jobset, K::FinishedEval)},
+        {"GET", "/jobset/:project/:jobset/all", A::Public, allBuildsPage(L::Jobset)},
+        {"GET", "/job/:project/:jobset/:job/latest/*rest", A::Public,
+         latestBuildRedirect(L::Job, K::Successful)},
+        {"GET", "/job/:project/:jobset/:job/latest-for/:system/*rest", A::Public,
+         latestBuildRedirect(L::Job, K::ForSystem)},
+        {"GET", "/job/:project/:jobset/:job/latest-finished/*rest", A::Public,
+         latestBuildRedirect(L::Job, K::FinishedEval)},
+        {"GET", "/job/:project/:jobset/:job/all", A::Public, allBuildsPage(L::Job)},
 
         // The farm now, search and /api
         {"GET", "/queue", A::Public, queuePage},
@@ -72,6 +109,11 @@ const std::vector<Route>& routeTable()
         {"GET", "/queue-runner-status", A::Public, queueRunnerStatusPage},
         {"GET", "/evals", A::Public, recentEvalsPage},
         {"GET", "/steps", A::Public, recentStepsPage},
+        {"GET", "/search", A::Public, searchPage},
+        {"GET", "/api/latestbuilds", A::Public, apiLatestBuilds},
+        {"GET", "/api/queue", A::Public, apiQueue},
+        {"GET", "/api/nrqueue", A::Public, apiNrQueue},
+        {"GET", "/api/jobsets", A::Public, apiJobsets},
 
         // Assets
         {"GET", "/static/style.css", A::Public, styleSheetAsset},
