@@ -6,6 +6,7 @@
 #include "server/product_file.hh"
 #include "server/respond.hh"
 #include "server/site.hh"
+#include "util/error.hh"
 #include "util/logging.hh"
 #include "util/process.hh"
 
@@ -94,6 +95,7 @@ Response buildDownload(const Site& site, const Request& req)
     // Products are built from anyone's code: their pages must not act as this site.
     r.headers.emplace_back("Content-Security-Policy", "sandbox allow-scripts allow-popups");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.contentLength = file->size;
     r.stream = [file, what](const BodyWriter& out) { copyFd(file->fd.get(), out, what); };
     return r;
 }
@@ -127,10 +129,10 @@ Response buildOutputNar(const Site& site, const Request& req)
     r.stream = [proc, path](const BodyWriter& out) {
         if (!copyFd(proc->out().get(), out, "the NAR of " + path)) {
             proc->terminate();
-            return;
+            throw Error("the NAR of {} was not sent whole", path);
         }
         if (auto status = proc->wait(); !exitedOk(status))
-            log::warn("nix-store --dump {} {}", path, statusToString(status));
+            throw Error("nix-store --dump {} {}", path, statusToString(status));
     };
     return r;
 }

@@ -2,6 +2,7 @@
 // The HTTP request and response as the web server's handlers see them, independent of the
 // library that speaks HTTP on the socket (http_server.cc is the only place that knows it).
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,8 +42,12 @@ struct Response {
     std::string contentType = "text/html; charset=utf-8";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
-    /// When set, called once to write the body chunk by chunk; `body` is then unused.
+    /// When set, called once to write the body chunk by chunk; `body` is then unused. A stream
+    /// that cannot finish throws: the connection is then cut, so that the client sees a body
+    /// that ended early instead of one that looks complete.
     std::function<void(const BodyWriter&)> stream;
+    /// The streamed body's exact size when known beforehand (sent as Content-Length).
+    std::optional<uint64_t> contentLength;
 
     static Response redirect(int status, std::string location);
 };

@@ -58,11 +58,27 @@ void fromResponse(Response&& in, httplib::Response& out)
         return;
     }
     auto stream = std::move(in.stream);
-    out.set_chunked_content_provider(in.contentType, [stream](size_t, httplib::DataSink& sink) {
-        stream([&sink](std::string_view chunk) { return chunk.empty() || sink.write(chunk.data(), chunk.size()); });
-        sink.done();
+    // Returning false makes httplib drop the connection: a failed stream must not end like a
+    // complete body.
+    auto provide = [stream](httplib::DataSink& sink, bool chunked) {
+        try {
+            stream([&sink](std::string_view chunk) { return chunk.empty() || sink.write(chunk.data(), chunk.size()); });
+        } catch (const std::exception& e) {
+            log::warn("response cut off: {}", e.what());
+            return false;
+        }
+        if (chunked) sink.done();
         return true;
-    });
+    };
+    if (in.contentLength)
+        out.set_content_provider(*in.contentLength, in.contentType.c_str(),
+                                 [provide](size_t offset, size_t, httplib::DataSink& sink) {
+                                     // The whole body is written in the first call; a call for
+                                     // more means it fell short of its length.
+                                     return offset == 0 && provide(sink, false);
+                                 });
+    else
+        out.set_chunked_content_provider(in.contentType, [provide](size_t, httplib::DataSink& sink) { return provide(sink, true); });
 }
 
 } // namespace

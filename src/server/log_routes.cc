@@ -57,7 +57,7 @@ Response rawResponse(std::unique_ptr<LogReader> log, std::string what)
         try {
             streamLog(*shared, out);
         } catch (const std::exception& e) {
-            log::warn("sending the log of {}: {}", what, e.what());
+            throw Error("sending the log of {}: {}", what, e.what());
         }
     };
     return r;

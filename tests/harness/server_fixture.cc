@@ -108,6 +108,13 @@ std::string ServerFixture::serverLog() const
     return server_ ? server_->log() : "";
 }
 
+bool httpAnswerIsCut(int port, const std::string& path)
+{
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(60, 0);
+    return !client.Get(path.c_str());
+}
+
 HttpReply httpRequest(int port, const std::string& method, const std::string& path, const std::string& body,
                       const std::multimap<std::string, std::string>& headers)
 {

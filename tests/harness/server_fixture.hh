@@ -75,6 +75,10 @@ std::string serverBinary();
 int startServerDaemon(TestDaemon& daemon, const std::map<std::string, std::string>& env,
                       const std::vector<std::string>& args = {});
 
+/// Whether GET `path` from 127.0.0.1:`port` ends with the connection cut before a complete
+/// answer (how the server ends a body it cannot finish).
+bool httpAnswerIsCut(int port, const std::string& path);
+
 /// One HTTP request to 127.0.0.1:`port`, the path sent as is.
 HttpReply httpRequest(int port, const std::string& method, const std::string& path, const std::string& body = "",
                       const std::multimap<std::string, std::string>& headers = {});
