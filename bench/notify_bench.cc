@@ -10,6 +10,9 @@
 // from that commit until no build is pending. After each round, with the daemon idle, the
 // reference starts /bin/true N/R times, one after another, with Process::spawn and wait: the
 // two alternate so that both see the same load of a shared machine.
+// CPU time per event is reported next to the rates, split between this process (the daemon, or
+// the reference's loop), its children (the commands) and PostgreSQL's processes: on a machine
+// shared with others, rates swing with their load while CPU per event says where the time went.
 // Log level is Warn while measuring, so RunCommand's line per run does not flood the terminal.
 //
 // Environment: HYDRA_BENCH_NOTIFY_EVENTS (N, default 10000), HYDRA_BENCH_NOTIFY_ROUNDS (R,
@@ -31,13 +34,21 @@
 #include <pqxx/pqxx>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <dirent.h>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 using namespace hydra;
 using namespace std::chrono_literals;
@@ -122,6 +133,73 @@ void waitUntilListening(Database& db)
     std::this_thread::sleep_for(500ms);
 }
 
+double secondsOf(const timeval& tv)
+{
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+double rusageSeconds(int who)
+{
+    rusage ru{};
+    ::getrusage(who, &ru);
+    return secondsOf(ru.ru_utime) + secondsOf(ru.ru_stime);
+}
+
+/// The parent pid and CPU seconds of process `pid` (/proc/PID/stat); a parent of 0 when it is gone.
+std::pair<pid_t, double> procStat(const std::string& pid)
+{
+    std::ifstream f("/proc/" + pid + "/stat");
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return {0, 0};
+    std::istringstream in(text.substr(close + 2));
+    std::string field;
+    pid_t ppid = 0;
+    double ticks = 0;
+    // After the name: state, ppid, ..., utime (14th field of the line), stime (15th).
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+        if (i == 4) ppid = std::stoi(field);
+        if (i >= 14) ticks += std::stod(field);
+    }
+    return {ppid, ticks / static_cast<double>(::sysconf(_SC_CLK_TCK))};
+}
+
+/// CPU seconds of the postmaster's children (the backends, the daemon's connections among them).
+double postgresSeconds(pid_t postmaster)
+{
+    double total = 0;
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    if (!proc) return 0;
+    while (auto* e = ::readdir(proc.get())) {
+        std::string name = e->d_name;
+        if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+        auto [ppid, cpu] = procStat(name);
+        if (ppid == postmaster) total += cpu;
+    }
+    return total;
+}
+
+/// CPU seconds so far: this process, its reaped children, PostgreSQL.
+struct Cpu {
+    double self = 0, children = 0, postgres = 0;
+    Cpu& operator+=(const Cpu& o)
+    {
+        self += o.self;
+        children += o.children;
+        postgres += o.postgres;
+        return *this;
+    }
+    Cpu operator-(const Cpu& o) const
+    {
+        return {self - o.self, children - o.children, postgres - o.postgres};
+    }
+};
+
+Cpu cpuNow(pid_t postmaster)
+{
+    return {rusageSeconds(RUSAGE_SELF), rusageSeconds(RUSAGE_CHILDREN), postgresSeconds(postmaster)};
+}
+
 /// Seconds to start /bin/true `n` times, one after another, each waited for.
 double timeProcesses(size_t n)
 {
@@ -137,6 +215,8 @@ double timeProcesses(size_t n)
 struct Timing {
     double daemon = 0;
     double reference = 0;
+    Cpu daemonCpu;
+    Cpu referenceCpu;
 };
 
 /// Seconds from sending one round's build_finished events to every one handled.
@@ -153,8 +233,8 @@ double timeRound(Database& db, size_t first, size_t count)
 }
 
 /// The daemon on `n` events in `rounds` rounds, each followed by the reference's share.
-Timing timeDaemon(Database& db, const fs::path& dataDir, HydraConfig config, notify::PluginList plugins,
-                  size_t n, size_t rounds)
+Timing timeDaemon(Database& db, pid_t postmaster, const fs::path& dataDir, HydraConfig config,
+                  notify::PluginList plugins, size_t n, size_t rounds)
 {
     notify::NotifyDaemonSettings s;
     s.conninfo = db.conninfo();
@@ -174,8 +254,12 @@ Timing timeDaemon(Database& db, const fs::path& dataDir, HydraConfig config, not
     Timing t;
     for (size_t r = 0; r < rounds && !failure; ++r) {
         size_t first = n * r / rounds, count = n * (r + 1) / rounds - first;
+        auto before = cpuNow(postmaster);
         t.daemon += timeRound(db, first, count);
+        auto between = cpuNow(postmaster);
         t.reference += timeProcesses(count);
+        t.daemonCpu += between - before;
+        t.referenceCpu += cpuNow(postmaster) - between;
     }
     daemon.request_stop();
     daemon.join();
@@ -190,10 +274,21 @@ HydraConfig runTrueConfig()
     return HydraConfig::fromTree(std::move(tree), "notify_bench");
 }
 
-void report(const char* what, size_t n, double secs)
+void report(const char* what, size_t n, double secs, const Cpu& cpu)
 {
-    fmt::print("  {:<34} {:8.2f} s  {:9.0f} events/s\n", what, secs, static_cast<double>(n) / secs);
+    auto ms = [&](double s) { return s * 1000 / static_cast<double>(n); };
+    fmt::print("  {:<34} {:8.2f} s  {:9.0f} events/s   CPU ms/event: this process {:.2f}, "
+               "children {:.2f}, PostgreSQL {:.2f}\n",
+               what, secs, static_cast<double>(n) / secs, ms(cpu.self), ms(cpu.children), ms(cpu.postgres));
     std::fflush(stdout);
+}
+
+pid_t postmasterOf(const fs::path& dir)
+{
+    std::ifstream f(dir / "postgres" / "postmaster.pid");
+    pid_t pid = 0;
+    if (!(f >> pid)) throw Error("cannot read {}", (dir / "postgres" / "postmaster.pid").string());
+    return pid;
 }
 
 void runBench(size_t n, size_t rounds)
@@ -207,18 +302,19 @@ void runBench(size_t n, size_t rounds)
     std::atomic<size_t> calls{0};
     notify::PluginList noopList;
     noopList.push_back(std::make_unique<NoopPlugin>(calls));
-    auto noop = timeDaemon(db, dir.path / "data", HydraConfig{}, std::move(noopList), n, rounds);
+    auto postmaster = postmasterOf(dir.path);
+    auto noop = timeDaemon(db, postmaster, dir.path / "data", HydraConfig{}, std::move(noopList), n, rounds);
     if (calls != n) throw Error("the no-op plugin ran {} times, not {}", calls.load(), n);
-    report("daemon, no-op plugin", n, noop.daemon);
-    report("reference, alternating with it", n, noop.reference);
+    report("daemon, no-op plugin", n, noop.daemon, noop.daemonCpu);
+    report("reference, alternating with it", n, noop.reference, noop.referenceCpu);
 
     auto config = runTrueConfig();
     auto plugins = notify::makePlugins(config);
-    auto run = timeDaemon(db, dir.path / "data", config, std::move(plugins), n, rounds);
+    auto run = timeDaemon(db, postmaster, dir.path / "data", config, std::move(plugins), n, rounds);
     auto runs = db.scalar("SELECT count(*) FROM RunCommandLogs WHERE exit_code = 0");
     if (runs != static_cast<long long>(n)) throw Error("RunCommand ran `true` {} times, not {}", runs, n);
-    report("daemon, RunCommand `true`", n, run.daemon);
-    report("reference, alternating with it", n, run.reference);
+    report("daemon, RunCommand `true`", n, run.daemon, run.daemonCpu);
+    report("reference, alternating with it", n, run.reference, run.referenceCpu);
 
     fmt::print(
         "  ratio of events/s to the reference (one /bin/true per event): no-op {:.1f}, RunCommand {:.2f}\n",
