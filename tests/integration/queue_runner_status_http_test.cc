@@ -125,3 +125,25 @@ TEST_F(QueueRunnerStatusHttpTest, MachinesAndStatusShowARunningStepThenItsTotals
     }
     EXPECT_EQ(stopRunner(), 0);
 }
+
+TEST_F(QueueRunnerStatusHttpTest, AMachineThatCannotBeReachedShowsItsFailuresAndBackOff)
+{
+    addConfig("queue_runner_metrics_address = 127.0.0.1:" + std::to_string(port) + "\n");
+    const std::string uri = "ssh://nobody@127.0.0.1:" + std::to_string(freeLoopbackPort());
+    auto machines = state_ + "/machines";
+    std::ofstream(machines) << uri << " x86_64-linux\n";
+    NixGraph g;
+    g.add("nowhere");
+    auto drvs = g.derivations();
+    rows_->queueBuild(rows_->jobset(), "nowhere", drvs.at("nowhere").drvPath, drvs.at("nowhere").out());
+    startRunner(machines);
+    auto m =
+        waitForMachine(uri, [](const nlohmann::json& x) { return x["stats"]["consecutiveFailures"] >= 1; });
+    const auto& stats = m["stats"];
+    EXPECT_EQ(m["hostname"], uri);
+    EXPECT_EQ(m["enabled"], true);
+    EXPECT_GT(stats["lastFailure"].get<long long>(), 0) << m.dump();
+    EXPECT_GE(stats["disabledUntil"].get<long long>(), stats["lastFailure"].get<long long>()) << m.dump();
+    EXPECT_FALSE(stats.value("lastFailureMessage", "").empty()) << m.dump();
+    EXPECT_EQ(stopRunner(), 0);
+}
