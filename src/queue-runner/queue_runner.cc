@@ -160,7 +160,8 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
           {std::string(metrics::prometheusContentType),
            [&] { return metrics::renderPrometheusText(statusMetrics(status.document())); }}},
          {"/status", {"application/json", [&] { return status.document().dump(); }}},
-         {"/status/machines", {"application/json", [&] { return machinesDocument(status.document()).dump(); }}}});
+         {"/status/machines",
+          {"application/json", [&] { return machinesDocument(status.document()).dump(); }}}});
 
     auto channels = QueueMonitor::channels();
     channels.push_back("dump_status");
