@@ -137,7 +137,7 @@ Result load(int port, const std::string& path, bool json, unsigned clients, std:
                 while (Wall::now() < end) {
                     auto start = Wall::now();
                     auto res = client.Get(path.c_str(), headers);
-                    if (!res || res->status != 200) ++errors;
+                    if (!res || res->status >= 400) ++errors;
                     mine.push_back(bench::seconds(Wall::now() - start) * 1000);
                 }
                 std::lock_guard lock(m);

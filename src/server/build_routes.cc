@@ -13,21 +13,6 @@ namespace hydra::server {
 
 namespace {
 
-std::string_view stepStage(int busy)
-{
-    switch (busy) {
-    case 0: return "";
-    case 1: return "preparing";
-    case 10: return "connecting";
-    case 20: return "sending inputs";
-    case 30: return "building";
-    case 35: return "waiting for a local slot";
-    case 40: return "receiving outputs";
-    case 50: return "post-processing";
-    default: return "busy";
-    }
-}
-
 Html stepsTable(const Site& site, const db::web::Build& b, const std::vector<db::web::BuildStep>& steps)
 {
     Html h;
@@ -41,7 +26,7 @@ Html stepsTable(const Site& site, const db::web::Build& b, const std::vector<db:
         if (s.startTime && s.stopTime) h.text(durationText(*s.stopTime - *s.startTime));
         else if (s.startTime && s.busy) h.text(durationText(site.now() - *s.startTime) + " so far");
         h.raw("</td><td>").text(s.machine).raw("</td><td>");
-        if (s.busy) h.raw("<span class=\"status s-run\">").text(stepStage(s.busy)).raw("</span>");
+        if (s.busy) h.raw("<span class=\"status s-run\">").text(stepStageText(s.busy)).raw("</span>");
         else h.append(statusBadge(s.status.has_value(), s.status));
         if (s.propagatedFrom)
             h.raw(" (from ").link(site.link({"build", std::to_string(*s.propagatedFrom)}), std::to_string(*s.propagatedFrom)).raw(")");

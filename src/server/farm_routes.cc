@@ -23,35 +23,6 @@ constexpr int64_t maxRunningSteps = 2000; // more than any farm has slots
 
 /// Previous/next links for lists whose length is not counted (that would scan the table): the
 /// page fetched one row more than it shows to know whether a next page exists.
-Html pagerWithoutTotal(const Site& site, std::string_view path, int64_t page, bool hasNext)
-{
-    Html h;
-    h.raw("<nav class=\"pager\" aria-label=\"pages\">");
-    auto base = site.url(path);
-    if (page > 1) {
-        h.link(base + "?page=1", "« First");
-        h.link(base + fmt::format("?page={}", page - 1), "‹ Previous");
-    }
-    h.raw("<span>").text(fmt::format("page {}", page)).raw("</span>");
-    if (hasNext) h.link(base + fmt::format("?page={}", page + 1), "Next ›");
-    return h.raw("</nav>");
-}
-
-/// Hydra's words for BuildSteps.busy.
-std::string_view stageText(int busy)
-{
-    switch (busy) {
-    case 1: return "preparing";
-    case 10: return "connecting";
-    case 20: return "sending inputs";
-    case 30: return "building";
-    case 35: return "waiting for a local slot";
-    case 40: return "receiving outputs";
-    case 50: return "post-processing";
-    default: return "busy";
-    }
-}
-
 /// A step in JSON, with the names of its build (its outputs are not read for these lists).
 nlohmann::json stepJson(const db::web::StepOfBuild& s)
 {
@@ -99,7 +70,7 @@ Response queuePage(const Site& site, const Request& req)
     if (builds.empty() && page == 1)
         h.raw("<p>The queue is empty.</p>");
     else
-        h.append(buildTable(site, builds)).append(pagerWithoutTotal(site, "/queue", page, hasNext));
+        h.append(buildTable(site, builds)).append(nextPager(site, "/queue", page, hasNext));
     return pageResponse(site, "Queue", h);
 }
 
@@ -161,7 +132,7 @@ Response runningBuildsPage(const Site& site, const Request& req)
     for (const auto& s : steps) {
         h.raw("<tr><td>").append(stepLink(site, s.step)).raw("</td><td>").append(jobLink(site, s));
         h.raw("</td><td><code>").text(s.step.drvPath).raw("</code></td><td>").text(s.step.machine);
-        h.raw("</td><td><span class=\"status s-run\">").text(stageText(s.step.busy)).raw("</span></td><td>");
+        h.raw("</td><td><span class=\"status s-run\">").text(stepStageText(s.step.busy)).raw("</span></td><td>");
         h.append(timeView(site, s.step.startTime)).raw("</td></tr>");
     }
     h.raw("</tbody></table></div>");
@@ -237,7 +208,7 @@ Response recentStepsPage(const Site& site, const Request& req)
         h.raw("</td><td>").text(durationText(s.step.stopTime.value_or(0) - s.step.startTime.value_or(0)));
         h.raw("</td></tr>");
     }
-    h.raw("</tbody></table></div>").append(pagerWithoutTotal(site, "/steps", page, hasNext));
+    h.raw("</tbody></table></div>").append(nextPager(site, "/steps", page, hasNext));
     return pageResponse(site, "Latest steps", h);
 }
 

@@ -76,10 +76,4 @@ RunnerAnswer QueueRunnerClient::fetch(const std::string& path) const
     }
 }
 
-const QueueRunnerClient& queueRunnerClient(const std::optional<std::string>& endpoint)
-{
-    static const QueueRunnerClient client(endpoint, std::chrono::seconds(2), std::chrono::seconds(1));
-    return client;
-}
-
 } // namespace hydra::server

@@ -46,8 +46,4 @@ private:
     mutable std::map<std::string, std::unique_ptr<Entry>> entries_;
 };
 
-/// The process's client for `endpoint` (2 s connect, 3 s read, answers kept 1 s), made on
-/// first use: handlers share it across requests without the site owning it.
-const QueueRunnerClient& queueRunnerClient(const std::optional<std::string>& endpoint);
-
 } // namespace hydra::server

@@ -16,6 +16,7 @@ std::optional<int64_t> parsePositive(std::string_view s, int64_t max)
 }
 
 constexpr int64_t maxId = 2147483647; // ids are PostgreSQL integers
+constexpr int64_t maxPage = 10000;
 
 } // namespace
 
@@ -57,8 +58,9 @@ int64_t pageParam(const Request& req)
 {
     auto text = req.queryValue("page");
     if (!text) return 1;
-    auto v = parsePositive(*text, 1000000000);
-    if (!v) throw HttpError(400, fmt::format("‘{}’ is not a valid page number", *text));
+    // Skipping rows costs in proportion to the page number: a bound keeps one request bounded.
+    auto v = parsePositive(*text, maxPage);
+    if (!v) throw HttpError(400, fmt::format("‘{}’ is not a valid page number (1 to {})", *text, maxPage));
     return *v;
 }
 

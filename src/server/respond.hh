@@ -24,7 +24,7 @@ Response textResponse(std::string body, int status = 200);
 /// A positive integer route parameter; HttpError 400 naming `what` when it is not one.
 int64_t idParam(const Request& req, const std::string& name, std::string_view what);
 
-/// `?page=N` (1 when absent); HttpError 400 unless N is a whole number from 1 to 10^9.
+/// `?page=N` (1 when absent); HttpError 400 unless N is a whole number from 1 to 10,000.
 int64_t pageParam(const Request& req);
 
 /// An optional positive count parameter (`?nr=`, `?tail=`) bounded by `max`; `fallback` when

@@ -14,7 +14,7 @@ namespace {
 
 RunnerAnswer fromRunner(const Site& site, const std::string& path)
 {
-    return queueRunnerClient(site.config().queueRunnerEndpoint).get(path);
+    return site.queueRunner().get(path);
 }
 
 /// The answer when the runner gave none: a 200 page that says why, or JSON {"error"} with 503.

@@ -5,7 +5,10 @@
 namespace hydra::server {
 
 Site::Site(ServerConfig config, db::ConnectionPool& db, Clock now)
-    : config_(std::move(config)), db_(db), now_(std::move(now))
+    // 2 s to connect, answers kept 1 s: many clients of /machines cost one request to the runner.
+    : config_(std::move(config)),
+      queueRunner_(config_.queueRunnerEndpoint, std::chrono::seconds(2), std::chrono::seconds(1)), db_(db),
+      now_(std::move(now))
 {
 }
 

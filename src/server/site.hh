@@ -3,6 +3,7 @@
 // the URLs of pages under base_uri.
 
 #include "db/connection_pool.hh"
+#include "server/queue_runner_client.hh"
 #include "server/server_config.hh"
 
 #include <cstdint>
@@ -22,6 +23,8 @@ public:
     Site(ServerConfig config, db::ConnectionPool& db, Clock now);
 
     const ServerConfig& config() const { return config_; }
+    /// The queue runner's status documents (queue_runner_endpoint), shared by all requests.
+    const QueueRunnerClient& queueRunner() const { return queueRunner_; }
     int64_t now() const { return now_(); }
 
     /// A link to `path` (starting with '/') under base_uri's path, for pages.
@@ -41,6 +44,7 @@ public:
 
 private:
     ServerConfig config_;
+    QueueRunnerClient queueRunner_;
     db::ConnectionPool& db_;
     Clock now_;
 };

@@ -28,6 +28,21 @@ std::string_view statusText(std::optional<int> status)
     }
 }
 
+std::string_view stepStageText(int busy)
+{
+    switch (busy) {
+    case 0: return "";
+    case 1: return "preparing";
+    case 10: return "connecting";
+    case 20: return "sending inputs";
+    case 30: return "building";
+    case 35: return "waiting for a local slot";
+    case 40: return "receiving outputs";
+    case 50: return "post-processing";
+    default: return "busy";
+    }
+}
+
 Html statusBadge(bool finished, std::optional<int> status, bool running)
 {
     Html h;
@@ -118,7 +133,10 @@ Html nextPager(const Site& site, std::string_view path, int64_t page, bool hasNe
     if (page == 1 && !hasNext) return h;
     auto base = site.url(path);
     h.raw("<nav class=\"pager\" aria-label=\"pages\">");
-    if (page > 1) h.link(base + fmt::format("?page={}", page - 1), "‹ Previous");
+    if (page > 1) {
+        h.link(base + "?page=1", "« First");
+        h.link(base + fmt::format("?page={}", page - 1), "‹ Previous");
+    }
     h.raw("<span>").text(fmt::format("page {}", page)).raw("</span>");
     if (hasNext) h.link(base + fmt::format("?page={}", page + 1), "Next ›");
     return h.raw("</nav>");

@@ -17,6 +17,9 @@ class Site;
 /// The state of a build or step as coloured text ("Succeeded", "Failed", "Queued"...).
 Html statusBadge(bool finished, std::optional<int> status, bool running = false);
 
+/// Hydra's words for a running step's stage (BuildSteps.busy).
+std::string_view stepStageText(int busy);
+
 /// Hydra's words for a status code.
 std::string_view statusText(std::optional<int> status);
 

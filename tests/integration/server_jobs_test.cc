@@ -173,7 +173,7 @@ TEST_F(ServerJobsTest, AllListsFinishedBuildsTwentyAPageOnEveryLevel)
         EXPECT_EQ(getJson(base + "?page=0").status, 400);
         auto bad = getJson(base + "?page=x");
         EXPECT_EQ(bad.status, 400);
-        EXPECT_EQ(bad.json()["error"], "‘x’ is not a valid page number");
+        EXPECT_EQ(bad.json()["error"], "‘x’ is not a valid page number (1 to 10000)");
     }
     EXPECT_EQ(getJson("/project/nope/all").json()["error"], "project ‘nope’ does not exist");
 }

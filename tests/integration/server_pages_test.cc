@@ -238,7 +238,8 @@ TEST_F(ServerPagesTest, MalformedIdsAndPagesAre400)
     web->jobset("p", "js");
     startServer();
     for (auto path : {"/build/abc", "/build/-1", "/build/0", "/build/99999999999", "/eval/1x", "/build/1/step/x",
-                      "/jobset/p/js/evals?page=0", "/jobset/p/js/evals?page=abc", "/jobset/p/js/evals?page=-2"}) {
+                      "/jobset/p/js/evals?page=0", "/jobset/p/js/evals?page=abc", "/jobset/p/js/evals?page=-2",
+                      "/jobset/p/js/evals?page=10001"}) {
         auto r = getJson(path);
         EXPECT_EQ(r.status, 400) << path;
         EXPECT_TRUE(r.json().contains("error")) << path;
