@@ -104,7 +104,7 @@ void readEvals(pqxx::transaction_base& t, const std::string& ids, std::unordered
 
 } // namespace
 
-std::vector<Build> loadBuilds(pqxx::transaction_base& t, std::span<const int64_t> ids)
+std::vector<Build> loadBuilds(pqxx::transaction_base& t, std::span<const int64_t> ids, BuildDetail detail)
 {
     std::vector<Build> builds;
     if (ids.empty()) return builds;
@@ -116,6 +116,7 @@ std::vector<Build> loadBuilds(pqxx::transaction_base& t, std::span<const int64_t
                               idArray);
     builds.reserve(rows.size());
     for (const auto& r : rows) builds.push_back(readBuild(r));
+    if (detail == BuildDetail::Summary) return builds;
     std::unordered_map<int64_t, Build*> byId;
     for (auto& b : builds) byId.emplace(b.id, &b);
     readOutputs(t, idArray, byId);

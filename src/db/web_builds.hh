@@ -12,9 +12,15 @@
 
 namespace hydra::db::web {
 
-/// The builds of `ids` that exist, in the order of `ids`, with outputs, products, metrics and
-/// evaluations (five queries).
-std::vector<Build> loadBuilds(pqxx::transaction_base& t, std::span<const int64_t> ids);
+/// How much of each build to read.
+enum class BuildDetail {
+    Full,   ///< with outputs, products, metrics and evaluations (five queries): JSON, build pages
+    Summary ///< the build's own row only (one query): tables of builds
+};
+
+/// The builds of `ids` that exist, in the order of `ids`.
+std::vector<Build> loadBuilds(pqxx::transaction_base& t, std::span<const int64_t> ids,
+                              BuildDetail detail = BuildDetail::Full);
 
 /// One build, or nullopt when there is no such build.
 std::optional<Build> findBuild(pqxx::transaction_base& t, int64_t id);

@@ -1,5 +1,7 @@
 #include "db/web_logs.hh"
 
+#include "db/prepared.hh"
+
 #include "db/sql_values.hh"
 
 namespace hydra::db::web {
@@ -41,17 +43,17 @@ constexpr const char* productColumns =
 
 std::optional<BuildLogTarget> buildLogTarget(pqxx::transaction_base& t, int64_t buildId)
 {
-    auto b = t.exec_params("SELECT drvPath FROM Builds WHERE id = $1", buildId);
+    auto b = sql::execPrepared(t, "web_logs_1", "SELECT drvPath FROM Builds WHERE id = $1", buildId);
     if (b.empty()) return std::nullopt;
     BuildLogTarget target{.drvPath = b[0][0].as<std::string>(), .step = std::nullopt};
     target.step =
-        firstStep(t.exec_params(std::string("SELECT ") + stepColumns +
+        firstStep(sql::execPrepared(t, "web_logs_2", std::string("SELECT ") + stepColumns +
                                     " FROM BuildSteps WHERE build = $1 AND type = 0 AND drvPath = $2 "
                                     "ORDER BY stepnr DESC LIMIT 1",
                                 buildId, target.drvPath));
     if (!target.step) {
         target.step =
-            firstStep(t.exec_params(std::string("SELECT ") + stepColumns +
+            firstStep(sql::execPrepared(t, "web_logs_3", std::string("SELECT ") + stepColumns +
                                         " FROM BuildSteps WHERE build = $1 AND type = 0 AND busy = 0 "
                                         "AND status IS NOT NULL AND status <> 0 ORDER BY stepnr DESC LIMIT 1",
                                     buildId));
@@ -62,19 +64,19 @@ std::optional<BuildLogTarget> buildLogTarget(pqxx::transaction_base& t, int64_t 
 
 bool buildExists(pqxx::transaction_base& t, int64_t buildId)
 {
-    return !t.exec_params("SELECT 1 FROM Builds WHERE id = $1", buildId).empty();
+    return !sql::execPrepared(t, "web_logs_4", "SELECT 1 FROM Builds WHERE id = $1", buildId).empty();
 }
 
 std::optional<LogStep> buildStepForLog(pqxx::transaction_base& t, int64_t buildId, int stepNr)
 {
-    return firstStep(t.exec_params(std::string("SELECT ") + stepColumns +
+    return firstStep(sql::execPrepared(t, "web_logs_5", std::string("SELECT ") + stepColumns +
                                        " FROM BuildSteps WHERE build = $1 AND stepnr = $2",
                                    buildId, stepNr));
 }
 
 std::optional<LogStep> stepOfDerivation(pqxx::transaction_base& t, const std::string& drvPath)
 {
-    return firstStep(t.exec_params(std::string("SELECT ") + stepColumns +
+    return firstStep(sql::execPrepared(t, "web_logs_6", std::string("SELECT ") + stepColumns +
                                        " FROM BuildSteps WHERE drvPath = $1 AND type = 0 "
                                        "ORDER BY build DESC, stepnr DESC LIMIT 1",
                                    drvPath));
@@ -82,7 +84,7 @@ std::optional<LogStep> stepOfDerivation(pqxx::transaction_base& t, const std::st
 
 std::optional<BuildProduct> buildProduct(pqxx::transaction_base& t, int64_t buildId, int productNr)
 {
-    auto r = t.exec_params(std::string("SELECT ") + productColumns +
+    auto r = sql::execPrepared(t, "web_logs_7", std::string("SELECT ") + productColumns +
                                " FROM BuildProducts WHERE build = $1 AND productnr = $2",
                            buildId, productNr);
     if (r.empty()) return std::nullopt;
@@ -93,7 +95,7 @@ std::optional<BuildProduct> buildProductNamed(pqxx::transaction_base& t, int64_t
                                               const std::string& name)
 {
     auto r =
-        t.exec_params(std::string("SELECT ") + productColumns +
+        sql::execPrepared(t, "web_logs_8", std::string("SELECT ") + productColumns +
                           " FROM BuildProducts WHERE build = $1 AND name = $2 ORDER BY productnr LIMIT 1",
                       buildId, name);
     if (r.empty()) return std::nullopt;

@@ -1,5 +1,7 @@
 #include "db/web_queue.hh"
 
+#include "db/prepared.hh"
+
 #include "db/sql_values.hh"
 
 namespace hydra::db::web {
@@ -49,7 +51,7 @@ std::vector<StepOfBuild> readSteps(const pqxx::result& rows)
 std::vector<int64_t> queuedBuildIds(pqxx::transaction_base& t, int64_t offset, int64_t limit)
 {
     std::vector<int64_t> ids;
-    for (const auto& r : t.exec_params("SELECT id FROM Builds WHERE finished = 0 "
+    for (const auto& r : sql::execPrepared(t, "web_queue_1", "SELECT id FROM Builds WHERE finished = 0 "
                                        "ORDER BY globalPriority DESC, id OFFSET $1 LIMIT $2",
                                        offset, limit))
         ids.push_back(r[0].as<int64_t>());
@@ -60,12 +62,12 @@ QueueSummary queueSummary(pqxx::transaction_base& t)
 {
     QueueSummary s;
     for (const auto& r :
-         t.exec("SELECT j.project, j.name, count(*) AS queued, min(b.timestamp), max(b.timestamp) "
+         sql::execPrepared(t, "web_queue_4", "SELECT j.project, j.name, count(*) AS queued, min(b.timestamp), max(b.timestamp) "
                 "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE b.finished = 0 "
                 "GROUP BY j.project, j.name ORDER BY queued DESC, j.project, j.name"))
         s.jobsets.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(),
                              r[3].as<int64_t>(), r[4].as<int64_t>()});
-    for (const auto& r : t.exec("SELECT system, count(*) AS queued FROM Builds WHERE finished = 0 "
+    for (const auto& r : sql::execPrepared(t, "web_queue_5", "SELECT system, count(*) AS queued FROM Builds WHERE finished = 0 "
                                 "GROUP BY system ORDER BY queued DESC, system"))
         s.systems.push_back({r[0].as<std::string>(), r[1].as<int64_t>()});
     return s;
@@ -74,7 +76,7 @@ QueueSummary queueSummary(pqxx::transaction_base& t)
 std::vector<StepOfBuild> runningSteps(pqxx::transaction_base& t, int64_t limit)
 {
     return readSteps(
-        t.exec_params(std::string(stepColumns) +
+        sql::execPrepared(t, "web_queue_2", std::string(stepColumns) +
                           "WHERE s.busy != 0 ORDER BY b.globalPriority DESC, b.id, s.stepnr LIMIT $1",
                       limit));
 }
@@ -82,7 +84,7 @@ std::vector<StepOfBuild> runningSteps(pqxx::transaction_base& t, int64_t limit)
 std::vector<StepOfBuild> finishedSteps(pqxx::transaction_base& t, int64_t offset, int64_t limit)
 {
     // The conditions are the index's own, so PostgreSQL walks it newest first and stops early.
-    return readSteps(t.exec_params(std::string(stepColumns) +
+    return readSteps(sql::execPrepared(t, "web_queue_3", std::string(stepColumns) +
                                        "WHERE s.startTime IS NOT NULL AND s.stopTime IS NOT NULL "
                                        "ORDER BY s.stopTime DESC OFFSET $1 LIMIT $2",
                                    offset, limit));

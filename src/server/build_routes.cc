@@ -113,7 +113,8 @@ Response buildPage(const Site& site, const Request& req)
     auto [steps, constituents, inputs] = site.read([&](auto& t) {
         auto c = db::web::constituentIds(t, build.id);
         auto i = db::web::inputBuildIds(t, build.id);
-        return std::make_tuple(db::web::buildSteps(t, build.id), db::web::loadBuilds(t, c), db::web::loadBuilds(t, i));
+        return std::make_tuple(db::web::buildSteps(t, build.id), db::web::loadBuilds(t, c, db::web::BuildDetail::Summary),
+                               db::web::loadBuilds(t, i, db::web::BuildDetail::Summary));
     });
     bool running = false;
     for (const auto& s : steps) running = running || s.busy != 0;

@@ -126,8 +126,11 @@ Response evalPage(const Site& site, const Request& req)
 Response evalBuildsPage(const Site& site, const Request& req)
 {
     auto eval = requireEval(site, req);
-    auto builds = site.read([&](auto& t) { return db::web::loadBuilds(t, eval.builds); });
-    if (wantsJson(req)) {
+    bool json = wantsJson(req);
+    auto builds = site.read([&](auto& t) {
+        return db::web::loadBuilds(t, eval.builds, json ? db::web::BuildDetail::Full : db::web::BuildDetail::Summary);
+    });
+    if (json) {
         auto list = nlohmann::json::array();
         for (const auto& b : builds) list.push_back(toJson(b));
         return jsonResponse(list);

@@ -55,13 +55,14 @@ Html jobLink(const Site& site, const db::web::StepOfBuild& s)
 Response queuePage(const Site& site, const Request& req)
 {
     int64_t page = pageParam(req);
+    bool json = wantsJson(req);
     auto builds = site.read([&](auto& t) {
         auto ids = db::web::queuedBuildIds(t, (page - 1) * queuePerPage, queuePerPage + 1);
-        return db::web::loadBuilds(t, ids);
+        return db::web::loadBuilds(t, ids, json ? db::web::BuildDetail::Full : db::web::BuildDetail::Summary);
     });
     bool hasNext = static_cast<int64_t>(builds.size()) > queuePerPage;
     if (hasNext) builds.pop_back();
-    if (wantsJson(req)) {
+    if (json) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& b : builds) list.push_back(toJson(b));
         return jsonResponse(list);
