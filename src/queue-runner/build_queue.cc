@@ -45,7 +45,7 @@ void BuildQueue::seedHistory(const std::vector<db::RecentStep>& steps)
     state_.lock()->scheduler.seedHistory(past);
 }
 
-void BuildQueue::add(const db::QueuedBuild& build, Discovery&& discovery)
+bool BuildQueue::add(const db::QueuedBuild& build, Discovery&& discovery)
 {
     BuildSpec spec{.id = build.id,
                    .jobset = build.jobsetId,
@@ -55,6 +55,8 @@ void BuildQueue::add(const db::QueuedBuild& build, Discovery&& discovery)
                    .topLevelDrv = build.drvPath};
     {
         auto s = state_.lock();
+        for (const auto& input : discovery.knownInputs)
+            if (!s->scheduler.graph().find(input)) return false;
         s->scheduler.setJobsetShares(build.jobsetId,
                                      static_cast<unsigned>(std::max(build.schedulingShares, 1)));
         s->scheduler.addBuild(spec, discovery.steps);
@@ -64,6 +66,7 @@ void BuildQueue::add(const db::QueuedBuild& build, Discovery&& discovery)
         ++s->wakeups;
     }
     wake_.notify_all();
+    return true;
 }
 
 void BuildQueue::forget(State& s, const std::vector<Orphan>& orphans)

@@ -43,8 +43,10 @@ public:
 
     /// Seeds fair share and expected durations from the steps of the recent past; at start-up.
     void seedHistory(const std::vector<db::RecentStep>& steps);
-    /// Adds a build with the steps discovery found; wakes the dispatcher.
-    void add(const db::QueuedBuild& build, Discovery&& discovery);
+    /// Adds a build with the steps discovery found and wakes the dispatcher. False, adding
+    /// nothing, when a step the discovery counted on (knownInputs) has left the queue since — it
+    /// may have failed, so its dependents must not run as if it had been built: discover again.
+    bool add(const db::QueuedBuild& build, Discovery&& discovery);
     /// Removes a cancelled or deleted build; returns running steps no build needs any more.
     std::vector<std::string> remove(BuildId id);
     void bump(BuildId id, int globalPriority);

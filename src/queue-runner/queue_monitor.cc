@@ -15,6 +15,8 @@ namespace hydra::qr {
 namespace {
 
 constexpr int pageSize = 1000;
+// Discoveries of one build that a concurrently finishing dependency may invalidate.
+constexpr int maxDiscoveries = 3;
 
 std::optional<db::BuildId> parseId(const std::string& payload)
 {
@@ -174,30 +176,40 @@ void QueueMonitor::loadFrom(db::BuildId from, const std::stop_token& stop)
 
 void QueueMonitor::process(const db::QueuedBuild& build, bool trySubstitutes)
 {
-    Discovery d;
-    try {
-        d = discovery_.discover(build.drvPath,
-                                [&](const std::string& drv) { return queue_.containsStep(drv); });
-    } catch (const MissingDerivation& e) {
-        pool_.withTransaction(
-            [&](pqxx::work& t) { db::abortBuild(t, build.id, build.drvPath, clock_.unixTime(), e.what()); });
-        log::event(log::Level::Warn, {.build = build.id}, "aborted: {}", e.what());
-        return;
+    // A step this build depends on can finish between its discovery and its addition: a failed
+    // one must then be seen as a failure (FailedPaths), so the build is discovered again.
+    for (int attempt = 1; attempt <= maxDiscoveries; ++attempt) {
+        Discovery d;
+        try {
+            d = discovery_.discover(build.drvPath,
+                                    [&](const std::string& drv) { return queue_.containsStep(drv); });
+        } catch (const MissingDerivation& e) {
+            pool_.withTransaction(
+                [&](pqxx::work& t) { db::abortBuild(t, build.id, build.drvPath, clock_.unixTime(), e.what()); });
+            log::event(log::Level::Warn, {.build = build.id}, "aborted: {}", e.what());
+            return;
+        }
+        if (finishedFromCache(build, d)) return;
+        if (d.steps.empty()) return finishCachedSuccess(build, d);
+        // A top-level derivation the queue already has is being built: nothing to fetch.
+        if (trySubstitutes && substituter_ && !queue_.containsStep(build.drvPath)) {
+            substituting_.insert(build.id);
+            log::event(log::Level::Info, {.build = build.id}, "trying substituters for {} missing derivations",
+                       d.steps.size());
+            substituter_->submit({.build = build, .discovery = std::move(d)});
+            return;
+        }
+        size_t steps = d.steps.size();
+        if (queue_.add(build, std::move(d))) {
+            log::event(log::Level::Info, {.build = build.id}, "queued {} with {} missing derivations",
+                       build.drvPath, steps);
+            return;
+        }
+        log::event(log::Level::Debug, {.build = build.id},
+                   "a step it depends on left the queue during its discovery: discovering again");
     }
-    if (finishedFromCache(build, d)) return;
-    if (d.steps.empty()) return finishCachedSuccess(build, d);
-    // A top-level derivation the queue already has is being built: nothing to fetch.
-    if (trySubstitutes && substituter_ && !queue_.containsStep(build.drvPath)) {
-        substituting_.insert(build.id);
-        log::event(log::Level::Info, {.build = build.id}, "trying substituters for {} missing derivations",
-                   d.steps.size());
-        substituter_->submit({.build = build, .discovery = std::move(d)});
-        return;
-    }
-    size_t steps = d.steps.size();
-    queue_.add(build, std::move(d));
-    log::event(log::Level::Info, {.build = build.id}, "queued {} with {} missing derivations", build.drvPath,
-               steps);
+    // The queue monitor's periodic look at the queue tries it again.
+    log::event(log::Level::Warn, {.build = build.id}, "not queued: its dependencies kept changing during discovery");
 }
 
 bool QueueMonitor::finishedFromCache(const db::QueuedBuild& build, const Discovery& d)

@@ -61,7 +61,11 @@ Discovery StepDiscovery::discover(const std::string& topDrv,
         }
         stack.emplace_back(drvPath, true);
         for (const auto& [input, names] : drv.inputDrvs) {
-            if (!visited.insert(input).second || known(input)) continue;
+            if (!visited.insert(input).second) continue;
+            if (known(input)) {
+                result.knownInputs.insert(input);
+                continue;
+            }
             auto parsed = readStoreDerivation(input);
             if (outputsValid(parsed)) continue;
             result.derivations.emplace(input, std::move(parsed));

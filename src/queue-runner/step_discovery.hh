@@ -31,6 +31,9 @@ struct Discovery {
     std::map<std::string, nix::Derivation> derivations;
     /// The top-level derivation (parsed even when nothing is to be built).
     nix::Derivation topLevel;
+    /// Inputs not walked because the queue had them as steps: their dependents rely on the
+    /// graph to link them, so the discovery is stale once one of them has left it.
+    std::set<std::string> knownInputs;
 };
 
 /// Walks a build's derivation closure from its top-level .drv, reading .drv files from the
