@@ -46,39 +46,49 @@ void fill(pqxx::connection& c)
     t.exec("ALTER TABLE Builds DISABLE TRIGGER NrBuildsFinished");
     t.exec("INSERT INTO Projects (name, displayName, owner) SELECT 'proj' || i, 'Project ' || i, 'root' "
            "FROM generate_series(1, 10) i");
-    t.exec("INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride) "
-           "SELECT 'proj' || (i % 10 + 1), 'js' || i, 'src', 'release.nix', '' FROM generate_series(1, 1000) i");
-    t.exec("INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, hash, nrBuilds) "
+    t.exec(
+        "INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride) "
+        "SELECT 'proj' || (i % 10 + 1), 'js' || i, 'src', 'release.nix', '' FROM generate_series(1, 1000) i");
+    t.exec("INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, hash, "
+           "nrBuilds) "
            "SELECT j.id, 1700000000 + e * 1000, 1, 2, 1, md5(j.id || '-' || e), 20 "
            "FROM Jobsets j, generate_series(1, 3) e WHERE j.name <> 'js' ORDER BY e, j.id");
     // Build ids are chosen so that each evaluation's members follow from them.
-    t.exec("INSERT INTO Builds (id, finished, timestamp, jobset_id, job, nixName, drvPath, system, isCurrent, "
-           "  startTime, stopTime, buildStatus) "
-           "SELECT ev.id * 20 + k, CASE WHEN (ev.id * 20 + k) % 20 = 0 THEN 0 ELSE 1 END, ev.timestamp, "
-           "  ev.jobset_id, 'job' || k, 'pkg' || k || '-1.0', "
-           "  '/nix/store/' || md5((ev.id * 20 + k)::text) || '-pkg' || k || '-1.0.drv', 'x86_64-linux', 1, "
-           "  ev.timestamp + 10, ev.timestamp + 70, CASE WHEN k % 7 = 0 THEN 1 ELSE 0 END "
-           "FROM JobsetEvals ev, generate_series(0, 19) k");
+    t.exec(
+        "INSERT INTO Builds (id, finished, timestamp, jobset_id, job, nixName, drvPath, system, isCurrent, "
+        "  startTime, stopTime, buildStatus) "
+        "SELECT ev.id * 20 + k, CASE WHEN (ev.id * 20 + k) % 20 = 0 THEN 0 ELSE 1 END, ev.timestamp, "
+        "  ev.jobset_id, 'job' || k, 'pkg' || k || '-1.0', "
+        "  '/nix/store/' || md5((ev.id * 20 + k)::text) || '-pkg' || k || '-1.0.drv', 'x86_64-linux', 1, "
+        "  ev.timestamp + 10, ev.timestamp + 70, CASE WHEN k % 7 = 0 THEN 1 ELSE 0 END "
+        "FROM JobsetEvals ev, generate_series(0, 19) k");
     t.exec("UPDATE Builds SET startTime = NULL, stopTime = NULL, buildStatus = NULL WHERE finished = 0");
     t.exec("INSERT INTO JobsetEvalMembers (eval, build, isNew) SELECT id / 20, id, 1 FROM Builds");
-    t.exec("INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, hash, nrBuilds) "
-           "SELECT j.id, 1800000000 + e, 1, 2, 1, md5('big' || e), 20000 FROM Jobsets j, generate_series(1, 2) e "
+    t.exec("INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, hash, "
+           "nrBuilds) "
+           "SELECT j.id, 1800000000 + e, 1, 2, 1, md5('big' || e), 20000 FROM Jobsets j, generate_series(1, "
+           "2) e "
            "WHERE j.project = 'p' AND j.name = 'js'");
-    t.exec("INSERT INTO Builds (id, finished, timestamp, jobset_id, job, nixName, drvPath, system, isCurrent, "
-           "  startTime, stopTime, buildStatus) "
-           "SELECT 1000000 + ev.id * 20000 + k, 1, ev.timestamp, ev.jobset_id, 'big.job' || k, 'big' || k, "
-           "  '/nix/store/' || md5('big' || ev.id || k) || '-big' || k || '.drv', 'x86_64-linux', 1, "
-           "  ev.timestamp, ev.timestamp + 5, CASE WHEN (k + ev.id) % 13 = 0 THEN 1 ELSE 0 END "
-           "FROM JobsetEvals ev, generate_series(0, 19999) k WHERE ev.nrBuilds = 20000");
-    t.exec("INSERT INTO JobsetEvalMembers (eval, build, isNew) SELECT (id - 1000000) / 20000, id, 1 FROM Builds "
-           "WHERE id >= 1000000");
-    t.exec("INSERT INTO BuildOutputs (build, name, path) SELECT id, 'out', substr(drvPath, 1, length(drvPath) - 4) "
+    t.exec(
+        "INSERT INTO Builds (id, finished, timestamp, jobset_id, job, nixName, drvPath, system, isCurrent, "
+        "  startTime, stopTime, buildStatus) "
+        "SELECT 1000000 + ev.id * 20000 + k, 1, ev.timestamp, ev.jobset_id, 'big.job' || k, 'big' || k, "
+        "  '/nix/store/' || md5('big' || ev.id || k) || '-big' || k || '.drv', 'x86_64-linux', 1, "
+        "  ev.timestamp, ev.timestamp + 5, CASE WHEN (k + ev.id) % 13 = 0 THEN 1 ELSE 0 END "
+        "FROM JobsetEvals ev, generate_series(0, 19999) k WHERE ev.nrBuilds = 20000");
+    t.exec(
+        "INSERT INTO JobsetEvalMembers (eval, build, isNew) SELECT (id - 1000000) / 20000, id, 1 FROM Builds "
+        "WHERE id >= 1000000");
+    t.exec("INSERT INTO BuildOutputs (build, name, path) SELECT id, 'out', substr(drvPath, 1, "
+           "length(drvPath) - 4) "
            "FROM Builds");
-    t.exec("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime, machine, system) "
+    t.exec("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime, "
+           "machine, system) "
            "SELECT id, 1, 0, drvPath, 0, buildStatus, startTime, stopTime, 'builder' || (id % 50), system "
            "FROM Builds WHERE finished = 1");
     t.exec("SELECT setval('builds_id_seq', (SELECT max(id) FROM Builds))");
-    t.exec("UPDATE NrBuilds SET count = (SELECT count(*) FROM Builds WHERE finished = 1) WHERE what = 'finished'");
+    t.exec("UPDATE NrBuilds SET count = (SELECT count(*) FROM Builds WHERE finished = 1) WHERE what = "
+           "'finished'");
     t.exec("ALTER TABLE Builds ENABLE TRIGGER NrBuildsFinished");
     t.commit();
     pqxx::nontransaction(c).exec("VACUUM ANALYZE");
@@ -91,7 +101,8 @@ struct Server {
 
     Server(const fs::path& dir, const std::string& conninfo)
     {
-        auto program = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "hydra-server";
+        auto program =
+            fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "hydra-server";
         auto log = dir / "server.log";
         std::ofstream(dir / "hydra.conf") << "";
         process = Process::spawn({.argv = {program.string(), "--listen", "127.0.0.1:0"},
@@ -105,8 +116,10 @@ struct Server {
             std::ifstream f(log);
             std::string text{std::istreambuf_iterator<char>(f), {}};
             std::smatch m;
-            if (std::regex_search(text, m, listening)) port = std::stoi(m[1]);
-            else std::this_thread::sleep_for(50ms);
+            if (std::regex_search(text, m, listening))
+                port = std::stoi(m[1]);
+            else
+                std::this_thread::sleep_for(50ms);
         }
         if (port == 0) throw Error("hydra-server did not start; see {}", log.string());
     }
@@ -148,7 +161,9 @@ Result load(int port, const std::string& path, bool json, unsigned clients, std:
     r.errors = errors;
     if (latencies.empty()) return r;
     std::sort(latencies.begin(), latencies.end());
-    auto at = [&](double q) { return latencies[std::min(latencies.size() - 1, size_t(q * double(latencies.size())))]; };
+    auto at = [&](double q) {
+        return latencies[std::min(latencies.size() - 1, size_t(q * double(latencies.size())))];
+    };
     r.rps = double(latencies.size()) / double(duration.count());
     r.p50 = at(0.50);
     r.p99 = at(0.99);
@@ -175,7 +190,8 @@ try {
         std::getline(std::cin, line);
     }
     auto bigEval = db.scalar("SELECT max(id) FROM JobsetEvals");
-    auto someBuild = db.scalar("SELECT id FROM Builds WHERE id < 1000000 AND finished = 1 ORDER BY id LIMIT 1 OFFSET 30000");
+    auto someBuild = db.scalar(
+        "SELECT id FROM Builds WHERE id < 1000000 AND finished = 1 ORDER BY id LIMIT 1 OFFSET 30000");
     auto someEval = db.scalar("SELECT id FROM JobsetEvals ORDER BY id LIMIT 1 OFFSET 1500");
     Server server(dir.path, db.conninfo());
 
@@ -199,7 +215,8 @@ try {
     };
     auto floor = load(server.port, "/static/style.css", false, clients, duration);
     fmt::print("{} concurrent clients, {} s per URL\n", clients, duration.count());
-    fmt::print("{:<34} {:>9} {:>9} {:>9} {:>8} {:>7}\n", "URL", "req/s", "p50 ms", "p99 ms", "vs floor", "errors");
+    fmt::print("{:<34} {:>9} {:>9} {:>9} {:>8} {:>7}\n", "URL", "req/s", "p50 ms", "p99 ms", "vs floor",
+               "errors");
     auto row = [&](const std::string& name, const Result& r) {
         fmt::print("{:<34} {:>9.0f} {:>9.2f} {:>9.2f} {:>8.3f} {:>7}\n", name, r.rps, r.p50, r.p99,
                    floor.rps > 0 ? r.rps / floor.rps : 0.0, r.errors);

@@ -62,16 +62,21 @@ Build readBuild(const pqxx::row& r)
 
 void readOutputs(pqxx::transaction_base& t, const std::string& ids, std::unordered_map<int64_t, Build*>& byId)
 {
-    auto rows = sql::execPrepared(t, "web_builds_1", "SELECT build, name, path FROM BuildOutputs WHERE build = ANY($1::integer[])", ids);
+    auto rows =
+        sql::execPrepared(t, "web_builds_1",
+                          "SELECT build, name, path FROM BuildOutputs WHERE build = ANY($1::integer[])", ids);
     for (const auto& r : rows)
         if (auto* b = buildOf(byId, r[0])) b->outputs[r[1].as<std::string>()] = sql::get<std::string>(r[2]);
 }
 
-void readProducts(pqxx::transaction_base& t, const std::string& ids, std::unordered_map<int64_t, Build*>& byId)
+void readProducts(pqxx::transaction_base& t, const std::string& ids,
+                  std::unordered_map<int64_t, Build*>& byId)
 {
-    auto rows = sql::execPrepared(t, "web_builds_2", "SELECT build, productnr, type, subtype, name, path, defaultPath, fileSize, sha256hash "
-                              "FROM BuildProducts WHERE build = ANY($1::integer[]) ORDER BY build, productnr",
-                              ids);
+    auto rows = sql::execPrepared(
+        t, "web_builds_2",
+        "SELECT build, productnr, type, subtype, name, path, defaultPath, fileSize, sha256hash "
+        "FROM BuildProducts WHERE build = ANY($1::integer[]) ORDER BY build, productnr",
+        ids);
     for (const auto& r : rows) {
         BuildProduct p;
         p.productNr = r[1].as<int>();
@@ -88,16 +93,21 @@ void readProducts(pqxx::transaction_base& t, const std::string& ids, std::unorde
 
 void readMetrics(pqxx::transaction_base& t, const std::string& ids, std::unordered_map<int64_t, Build*>& byId)
 {
-    auto rows = sql::execPrepared(t, "web_builds_3", 
-        "SELECT build, name, unit, value FROM BuildMetrics WHERE build = ANY($1::integer[]) ORDER BY build, name", ids);
+    auto rows = sql::execPrepared(t, "web_builds_3",
+                                  "SELECT build, name, unit, value FROM BuildMetrics WHERE build = "
+                                  "ANY($1::integer[]) ORDER BY build, name",
+                                  ids);
     for (const auto& r : rows)
-        if (auto* b = buildOf(byId, r[0])) b->metrics.push_back({r[1].as<std::string>(), orEmpty(r[2]), r[3].as<double>()});
+        if (auto* b = buildOf(byId, r[0]))
+            b->metrics.push_back({r[1].as<std::string>(), orEmpty(r[2]), r[3].as<double>()});
 }
 
 void readEvals(pqxx::transaction_base& t, const std::string& ids, std::unordered_map<int64_t, Build*>& byId)
 {
-    auto rows = sql::execPrepared(t, "web_builds_4", 
-        "SELECT build, eval FROM JobsetEvalMembers WHERE build = ANY($1::integer[]) ORDER BY build, eval", ids);
+    auto rows = sql::execPrepared(
+        t, "web_builds_4",
+        "SELECT build, eval FROM JobsetEvalMembers WHERE build = ANY($1::integer[]) ORDER BY build, eval",
+        ids);
     for (const auto& r : rows)
         if (auto* b = buildOf(byId, r[0])) b->evals.push_back(r[1].as<int64_t>());
 }
@@ -109,11 +119,12 @@ std::vector<Build> loadBuilds(pqxx::transaction_base& t, std::span<const int64_t
     std::vector<Build> builds;
     if (ids.empty()) return builds;
     auto idArray = sql::intArray(ids);
-    auto rows = sql::execPrepared(t, "web_builds_5", std::string("SELECT ") + buildColumns +
-                                  " FROM unnest($1::integer[]) WITH ORDINALITY AS want(id, ord) "
-                                  "JOIN Builds b ON b.id = want.id JOIN Jobsets j ON j.id = b.jobset_id "
-                                  "JOIN Projects p ON p.name = j.project ORDER BY want.ord",
-                              idArray);
+    auto rows = sql::execPrepared(t, "web_builds_5",
+                                  std::string("SELECT ") + buildColumns +
+                                      " FROM unnest($1::integer[]) WITH ORDINALITY AS want(id, ord) "
+                                      "JOIN Builds b ON b.id = want.id JOIN Jobsets j ON j.id = b.jobset_id "
+                                      "JOIN Projects p ON p.name = j.project ORDER BY want.ord",
+                                  idArray);
     builds.reserve(rows.size());
     for (const auto& r : rows) builds.push_back(readBuild(r));
     if (detail == BuildDetail::Summary) return builds;
@@ -136,9 +147,11 @@ std::optional<Build> findBuild(pqxx::transaction_base& t, int64_t id)
 std::vector<BuildStep> buildSteps(pqxx::transaction_base& t, int64_t buildId)
 {
     std::vector<BuildStep> steps;
-    auto rows = sql::execPrepared(t, "web_builds_6", "SELECT stepnr, type, busy, drvPath, machine, system, errorMsg, status, startTime, "
-                              "stopTime, propagatedFrom FROM BuildSteps WHERE build = $1 ORDER BY stepnr",
-                              buildId);
+    auto rows =
+        sql::execPrepared(t, "web_builds_6",
+                          "SELECT stepnr, type, busy, drvPath, machine, system, errorMsg, status, startTime, "
+                          "stopTime, propagatedFrom FROM BuildSteps WHERE build = $1 ORDER BY stepnr",
+                          buildId);
     for (const auto& r : rows) {
         BuildStep s;
         s.build = buildId;
@@ -155,7 +168,8 @@ std::vector<BuildStep> buildSteps(pqxx::transaction_base& t, int64_t buildId)
         s.propagatedFrom = sql::get<int64_t>(r[10]);
         steps.push_back(std::move(s));
     }
-    auto outs = sql::execPrepared(t, "web_builds_7", "SELECT stepnr, name, path FROM BuildStepOutputs WHERE build = $1", buildId);
+    auto outs = sql::execPrepared(
+        t, "web_builds_7", "SELECT stepnr, name, path FROM BuildStepOutputs WHERE build = $1", buildId);
     for (const auto& r : outs)
         for (auto& s : steps)
             if (s.stepNr == r[0].as<int>()) s.outputs[r[1].as<std::string>()] = sql::get<std::string>(r[2]);
@@ -165,8 +179,10 @@ std::vector<BuildStep> buildSteps(pqxx::transaction_base& t, int64_t buildId)
 std::vector<int64_t> constituentIds(pqxx::transaction_base& t, int64_t aggregateId)
 {
     std::vector<int64_t> ids;
-    for (const auto& r : sql::execPrepared(t, "web_builds_8", 
-             "SELECT constituent FROM AggregateConstituents WHERE aggregate = $1 ORDER BY constituent", aggregateId))
+    for (const auto& r : sql::execPrepared(
+             t, "web_builds_8",
+             "SELECT constituent FROM AggregateConstituents WHERE aggregate = $1 ORDER BY constituent",
+             aggregateId))
         ids.push_back(r[0].as<int64_t>());
     return ids;
 }
@@ -174,10 +190,11 @@ std::vector<int64_t> constituentIds(pqxx::transaction_base& t, int64_t aggregate
 std::vector<int64_t> inputBuildIds(pqxx::transaction_base& t, int64_t buildId)
 {
     std::vector<int64_t> ids;
-    for (const auto& r :
-         sql::execPrepared(t, "web_builds_9", "SELECT DISTINCT dependency FROM BuildInputs WHERE build = $1 AND dependency IS NOT NULL "
-                       "ORDER BY dependency",
-                       buildId))
+    for (const auto& r : sql::execPrepared(
+             t, "web_builds_9",
+             "SELECT DISTINCT dependency FROM BuildInputs WHERE build = $1 AND dependency IS NOT NULL "
+             "ORDER BY dependency",
+             buildId))
         ids.push_back(r[0].as<int64_t>());
     return ids;
 }

@@ -52,14 +52,18 @@ void readMembersAndInputs(pqxx::transaction_base& t, std::vector<Eval>& evals, b
     }
     auto idArray = sql::intArray(ids);
     if (withMembers)
-        for (const auto& r : sql::execPrepared(t, "web_evals_1", 
-                 "SELECT eval, build FROM JobsetEvalMembers WHERE eval = ANY($1::integer[]) ORDER BY eval, build",
-                 idArray))
-            if (auto it = byId.find(r[0].as<int64_t>()); it != byId.end()) it->second->builds.push_back(r[1].as<int64_t>());
-    for (const auto& r : sql::execPrepared(t, "web_evals_2", "SELECT eval, name, type, uri, revision, value, path, dependency "
-                                       "FROM JobsetEvalInputs WHERE eval = ANY($1::integer[]) AND altNr = 0 "
-                                       "ORDER BY eval, name",
-                                       idArray)) {
+        for (const auto& r : sql::execPrepared(t, "web_evals_1",
+                                               "SELECT eval, build FROM JobsetEvalMembers WHERE eval = "
+                                               "ANY($1::integer[]) ORDER BY eval, build",
+                                               idArray))
+            if (auto it = byId.find(r[0].as<int64_t>()); it != byId.end())
+                it->second->builds.push_back(r[1].as<int64_t>());
+    for (const auto& r :
+         sql::execPrepared(t, "web_evals_2",
+                           "SELECT eval, name, type, uri, revision, value, path, dependency "
+                           "FROM JobsetEvalInputs WHERE eval = ANY($1::integer[]) AND altNr = 0 "
+                           "ORDER BY eval, name",
+                           idArray)) {
         EvalInput in;
         in.name = r[1].as<std::string>();
         in.type = r[2].as<std::string>();
@@ -68,7 +72,8 @@ void readMembersAndInputs(pqxx::transaction_base& t, std::vector<Eval>& evals, b
         in.value = orEmpty(r[5]);
         in.path = orEmpty(r[6]);
         in.dependency = sql::get<int64_t>(r[7]);
-        if (auto it = byId.find(r[0].as<int64_t>()); it != byId.end()) it->second->inputs.push_back(std::move(in));
+        if (auto it = byId.find(r[0].as<int64_t>()); it != byId.end())
+            it->second->inputs.push_back(std::move(in));
     }
 }
 
@@ -85,11 +90,14 @@ EvalPage readPage(pqxx::transaction_base& t, const pqxx::result& rows, int64_t t
 
 EvalPage jobsetEvals(pqxx::transaction_base& t, int jobsetId, int64_t offset, int64_t limit, bool withMembers)
 {
-    auto total = sql::execPrepared(t, "web_evals_3", "SELECT count(*) FROM JobsetEvals WHERE jobset_id = $1 AND hasNewBuilds = 1", jobsetId);
-    auto rows = sql::execPrepared(t, "web_evals_4", std::string("SELECT ") + evalColumns + evalFrom +
-                                  "WHERE e.jobset_id = $1 AND e.hasNewBuilds = 1 ORDER BY e.id DESC "
-                                  "OFFSET $2 LIMIT $3",
-                              jobsetId, offset, limit);
+    auto total = sql::execPrepared(
+        t, "web_evals_3", "SELECT count(*) FROM JobsetEvals WHERE jobset_id = $1 AND hasNewBuilds = 1",
+        jobsetId);
+    auto rows = sql::execPrepared(t, "web_evals_4",
+                                  std::string("SELECT ") + evalColumns + evalFrom +
+                                      "WHERE e.jobset_id = $1 AND e.hasNewBuilds = 1 ORDER BY e.id DESC "
+                                      "OFFSET $2 LIMIT $3",
+                                  jobsetId, offset, limit);
     return readPage(t, rows, total[0][0].as<int64_t>(), withMembers);
 }
 
@@ -97,15 +105,17 @@ EvalPage recentEvals(pqxx::transaction_base& t, int64_t offset, int64_t limit, b
 {
     // The count of every evaluation would cost a scan of the table; an estimate is enough for paging.
     auto total = sql::execPrepared(t, "web_evals_x48", "SELECT COALESCE(max(id), 0) FROM JobsetEvals");
-    auto rows = sql::execPrepared(t, "web_evals_5", std::string("SELECT ") + evalColumns + evalFrom +
-                                  "WHERE e.hasNewBuilds = 1 ORDER BY e.id DESC OFFSET $1 LIMIT $2",
-                              offset, limit);
+    auto rows = sql::execPrepared(t, "web_evals_5",
+                                  std::string("SELECT ") + evalColumns + evalFrom +
+                                      "WHERE e.hasNewBuilds = 1 ORDER BY e.id DESC OFFSET $1 LIMIT $2",
+                                  offset, limit);
     return readPage(t, rows, total[0][0].as<int64_t>(), withMembers);
 }
 
 std::optional<Eval> findEval(pqxx::transaction_base& t, int64_t id)
 {
-    auto rows = sql::execPrepared(t, "web_evals_6", std::string("SELECT ") + evalColumns + evalFrom + "WHERE e.id = $1", id);
+    auto rows = sql::execPrepared(t, "web_evals_6",
+                                  std::string("SELECT ") + evalColumns + evalFrom + "WHERE e.id = $1", id);
     if (rows.empty()) return std::nullopt;
     std::vector<Eval> evals{readEval(rows[0])};
     readMembersAndInputs(t, evals, true);
@@ -114,18 +124,22 @@ std::optional<Eval> findEval(pqxx::transaction_base& t, int64_t id)
 
 std::optional<int64_t> previousEval(pqxx::transaction_base& t, const Eval& eval)
 {
-    auto rows = sql::execPrepared(t, "web_evals_7", "SELECT id FROM JobsetEvals WHERE jobset_id = $1 AND hasNewBuilds = 1 AND id < $2 "
-                              "ORDER BY id DESC LIMIT 1",
-                              eval.jobsetId, eval.id);
+    auto rows =
+        sql::execPrepared(t, "web_evals_7",
+                          "SELECT id FROM JobsetEvals WHERE jobset_id = $1 AND hasNewBuilds = 1 AND id < $2 "
+                          "ORDER BY id DESC LIMIT 1",
+                          eval.jobsetId, eval.id);
     if (rows.empty()) return std::nullopt;
     return rows[0][0].as<int64_t>();
 }
 
 std::optional<int64_t> latestFinishedEval(pqxx::transaction_base& t, int jobsetId)
 {
-    auto rows = sql::execPrepared(t, "web_evals_8", 
+    auto rows = sql::execPrepared(
+        t, "web_evals_8",
         "SELECT e.id FROM JobsetEvals e WHERE e.jobset_id = $1 AND e.hasNewBuilds = 1 AND NOT EXISTS "
-        "  (SELECT 1 FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build WHERE m.eval = e.id AND b.finished = 0) "
+        "  (SELECT 1 FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build WHERE m.eval = e.id AND "
+        "b.finished = 0) "
         "ORDER BY e.id DESC LIMIT 1",
         jobsetId);
     if (rows.empty()) return std::nullopt;
@@ -135,10 +149,12 @@ std::optional<int64_t> latestFinishedEval(pqxx::transaction_base& t, int jobsetI
 std::vector<EvalBuild> evalBuilds(pqxx::transaction_base& t, int64_t evalId)
 {
     std::vector<EvalBuild> out;
-    for (const auto& r : sql::execPrepared(t, "web_evals_9", "SELECT b.id, b.job, b.system, b.nixName, b.finished, b.buildStatus, "
-                                       "b.stopTime FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build "
-                                       "WHERE m.eval = $1 ORDER BY b.job, b.system, b.id",
-                                       evalId)) {
+    for (const auto& r :
+         sql::execPrepared(t, "web_evals_9",
+                           "SELECT b.id, b.job, b.system, b.nixName, b.finished, b.buildStatus, "
+                           "b.stopTime FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build "
+                           "WHERE m.eval = $1 ORDER BY b.job, b.system, b.id",
+                           evalId)) {
         EvalBuild b;
         b.id = r[0].as<int64_t>();
         b.job = r[1].as<std::string>();
@@ -155,24 +171,28 @@ std::vector<EvalBuild> evalBuilds(pqxx::transaction_base& t, int64_t evalId)
 std::vector<std::string> evalStorePaths(pqxx::transaction_base& t, int64_t evalId)
 {
     std::vector<std::string> out;
-    for (const auto& r : sql::execPrepared(t, "web_evals_10", "SELECT o.path FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build "
-                                       "JOIN BuildOutputs o ON o.build = b.id WHERE m.eval = $1 AND b.finished = 1 "
-                                       "AND b.buildStatus = 0 AND o.path IS NOT NULL ORDER BY o.path",
-                                       evalId))
+    for (const auto& r :
+         sql::execPrepared(t, "web_evals_10",
+                           "SELECT o.path FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build "
+                           "JOIN BuildOutputs o ON o.build = b.id WHERE m.eval = $1 AND b.finished = 1 "
+                           "AND b.buildStatus = 0 AND o.path IS NOT NULL ORDER BY o.path",
+                           evalId))
         out.push_back(r[0].as<std::string>());
     return out;
 }
 
 std::optional<int64_t> evalJobBuild(pqxx::transaction_base& t, int64_t evalId, const std::string& job)
 {
-    auto rows = sql::execPrepared(t, "web_evals_11", "SELECT b.id FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build "
-                              "WHERE m.eval = $1 AND b.job = $2 ORDER BY b.id LIMIT 1",
-                              evalId, job);
+    auto rows = sql::execPrepared(t, "web_evals_11",
+                                  "SELECT b.id FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build "
+                                  "WHERE m.eval = $1 AND b.job = $2 ORDER BY b.id LIMIT 1",
+                                  evalId, job);
     if (rows.empty()) return std::nullopt;
     return rows[0][0].as<int64_t>();
 }
 
-GridPage jobGrid(pqxx::transaction_base& t, const std::vector<int64_t>& evalIds, int64_t offset, int64_t limit)
+GridPage jobGrid(pqxx::transaction_base& t, const std::vector<int64_t>& evalIds, int64_t offset,
+                 int64_t limit)
 {
     GridPage page;
     if (evalIds.empty()) return page;
@@ -183,13 +203,14 @@ GridPage jobGrid(pqxx::transaction_base& t, const std::vector<int64_t>& evalIds,
         "WITH jobs AS (SELECT DISTINCT b.job FROM JobsetEvalMembers m JOIN Builds b ON b.id = m.build "
         "  WHERE m.eval = $2 ORDER BY b.job OFFSET $3 LIMIT $4 + 1), "
         "shown AS (SELECT job FROM jobs ORDER BY job LIMIT $4) "
-        "SELECT m.eval, b.id, b.job, b.finished, b.buildStatus, (SELECT count(*) FROM jobs) > $4 FROM JobsetEvalMembers m "
+        "SELECT m.eval, b.id, b.job, b.finished, b.buildStatus, (SELECT count(*) FROM jobs) > $4 FROM "
+        "JobsetEvalMembers m "
         "JOIN Builds b ON b.id = m.build JOIN shown ON shown.job = b.job WHERE m.eval = ANY($1::integer[]) "
         "ORDER BY b.job, m.eval DESC",
         sql::intArray(evalIds), newest, offset, limit);
     for (const auto& r : rows) {
-        page.cells.push_back({r[0].as<int64_t>(), r[1].as<int64_t>(), r[2].as<std::string>(), r[3].as<int>() != 0,
-                              sql::get<int>(r[4])});
+        page.cells.push_back({r[0].as<int64_t>(), r[1].as<int64_t>(), r[2].as<std::string>(),
+                              r[3].as<int>() != 0, sql::get<int>(r[4])});
         page.hasMore = r[5].as<bool>();
     }
     return page;

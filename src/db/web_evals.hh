@@ -29,7 +29,8 @@ struct EvalPage {
 };
 /// `withMembers`: also the ids of their builds (JSON wants them; a page of 20 evaluations of
 /// 20,000 builds each is 400,000 ids, so the HTML lists do without).
-EvalPage jobsetEvals(pqxx::transaction_base& t, int jobsetId, int64_t offset, int64_t limit, bool withMembers);
+EvalPage jobsetEvals(pqxx::transaction_base& t, int jobsetId, int64_t offset, int64_t limit,
+                     bool withMembers);
 
 /// The newest evaluations of every jobset (the /evals page), newest first.
 EvalPage recentEvals(pqxx::transaction_base& t, int64_t offset, int64_t limit, bool withMembers);
@@ -47,7 +48,8 @@ struct GridPage {
     bool hasMore = false;
 };
 /// The cells of `evalIds` for the jobs `offset`..`offset+limit` (by name) of the newest of them.
-GridPage jobGrid(pqxx::transaction_base& t, const std::vector<int64_t>& evalIds, int64_t offset, int64_t limit);
+GridPage jobGrid(pqxx::transaction_base& t, const std::vector<int64_t>& evalIds, int64_t offset,
+                 int64_t limit);
 
 /// One evaluation with its builds and inputs, or nullopt.
 std::optional<Eval> findEval(pqxx::transaction_base& t, int64_t id);

@@ -47,16 +47,18 @@ std::optional<BuildLogTarget> buildLogTarget(pqxx::transaction_base& t, int64_t 
     if (b.empty()) return std::nullopt;
     BuildLogTarget target{.drvPath = b[0][0].as<std::string>(), .step = std::nullopt};
     target.step =
-        firstStep(sql::execPrepared(t, "web_logs_2", std::string("SELECT ") + stepColumns +
-                                    " FROM BuildSteps WHERE build = $1 AND type = 0 AND drvPath = $2 "
-                                    "ORDER BY stepnr DESC LIMIT 1",
-                                buildId, target.drvPath));
+        firstStep(sql::execPrepared(t, "web_logs_2",
+                                    std::string("SELECT ") + stepColumns +
+                                        " FROM BuildSteps WHERE build = $1 AND type = 0 AND drvPath = $2 "
+                                        "ORDER BY stepnr DESC LIMIT 1",
+                                    buildId, target.drvPath));
     if (!target.step) {
-        target.step =
-            firstStep(sql::execPrepared(t, "web_logs_3", std::string("SELECT ") + stepColumns +
-                                        " FROM BuildSteps WHERE build = $1 AND type = 0 AND busy = 0 "
-                                        "AND status IS NOT NULL AND status <> 0 ORDER BY stepnr DESC LIMIT 1",
-                                    buildId));
+        target.step = firstStep(
+            sql::execPrepared(t, "web_logs_3",
+                              std::string("SELECT ") + stepColumns +
+                                  " FROM BuildSteps WHERE build = $1 AND type = 0 AND busy = 0 "
+                                  "AND status IS NOT NULL AND status <> 0 ORDER BY stepnr DESC LIMIT 1",
+                              buildId));
         if (target.step) target.drvPath = target.step->drvPath;
     }
     return target;
@@ -69,24 +71,27 @@ bool buildExists(pqxx::transaction_base& t, int64_t buildId)
 
 std::optional<LogStep> buildStepForLog(pqxx::transaction_base& t, int64_t buildId, int stepNr)
 {
-    return firstStep(sql::execPrepared(t, "web_logs_5", std::string("SELECT ") + stepColumns +
-                                       " FROM BuildSteps WHERE build = $1 AND stepnr = $2",
-                                   buildId, stepNr));
+    return firstStep(sql::execPrepared(t, "web_logs_5",
+                                       std::string("SELECT ") + stepColumns +
+                                           " FROM BuildSteps WHERE build = $1 AND stepnr = $2",
+                                       buildId, stepNr));
 }
 
 std::optional<LogStep> stepOfDerivation(pqxx::transaction_base& t, const std::string& drvPath)
 {
-    return firstStep(sql::execPrepared(t, "web_logs_6", std::string("SELECT ") + stepColumns +
-                                       " FROM BuildSteps WHERE drvPath = $1 AND type = 0 "
-                                       "ORDER BY build DESC, stepnr DESC LIMIT 1",
-                                   drvPath));
+    return firstStep(sql::execPrepared(t, "web_logs_6",
+                                       std::string("SELECT ") + stepColumns +
+                                           " FROM BuildSteps WHERE drvPath = $1 AND type = 0 "
+                                           "ORDER BY build DESC, stepnr DESC LIMIT 1",
+                                       drvPath));
 }
 
 std::optional<BuildProduct> buildProduct(pqxx::transaction_base& t, int64_t buildId, int productNr)
 {
-    auto r = sql::execPrepared(t, "web_logs_7", std::string("SELECT ") + productColumns +
-                               " FROM BuildProducts WHERE build = $1 AND productnr = $2",
-                           buildId, productNr);
+    auto r = sql::execPrepared(t, "web_logs_7",
+                               std::string("SELECT ") + productColumns +
+                                   " FROM BuildProducts WHERE build = $1 AND productnr = $2",
+                               buildId, productNr);
     if (r.empty()) return std::nullopt;
     return readProduct(r[0]);
 }
@@ -95,9 +100,10 @@ std::optional<BuildProduct> buildProductNamed(pqxx::transaction_base& t, int64_t
                                               const std::string& name)
 {
     auto r =
-        sql::execPrepared(t, "web_logs_8", std::string("SELECT ") + productColumns +
-                          " FROM BuildProducts WHERE build = $1 AND name = $2 ORDER BY productnr LIMIT 1",
-                      buildId, name);
+        sql::execPrepared(t, "web_logs_8",
+                          std::string("SELECT ") + productColumns +
+                              " FROM BuildProducts WHERE build = $1 AND name = $2 ORDER BY productnr LIMIT 1",
+                          buildId, name);
     if (r.empty()) return std::nullopt;
     return readProduct(r[0]);
 }

@@ -23,7 +23,8 @@ std::vector<std::string> readTextArray(const pqxx::field& f)
 {
     std::vector<std::string> out;
     auto parser = f.as_array();
-    for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done; std::tie(kind, value) = parser.get_next())
+    for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
+         std::tie(kind, value) = parser.get_next())
         if (kind == pqxx::array_parser::string_value) out.push_back(value);
     return out;
 }
@@ -50,7 +51,8 @@ Project readProject(const pqxx::row& r)
 // finished ones by status from IndexBuildsJobsetIdCurrentFinishedStatus, queued ones from
 // IndexBuildsJobsetIdCurrentUnfinished.
 constexpr const char* jobsetQuery =
-    "SELECT j.id, j.project, j.name, j.description, j.nixExprInput, j.nixExprPath, j.errorMsg, j.emailOverride, "
+    "SELECT j.id, j.project, j.name, j.description, j.nixExprInput, j.nixExprPath, j.errorMsg, "
+    "j.emailOverride, "
     "  j.fetchErrorMsg, j.flake, j.type, j.enabled, j.keepnr, j.checkInterval, j.schedulingShares, "
     "  j.enableEmail, j.hidden, j.enable_dynamic_run_command, j.errorTime, j.lastCheckedTime, j.triggerTime, "
     "  j.startTime, q.scheduled, f.succeeded, f.failed, q.scheduled + f.succeeded + f.failed "
@@ -93,10 +95,11 @@ Jobset readJobset(const pqxx::row& r)
     return j;
 }
 
-constexpr const char* inputQuery = "SELECT i.jobset, i.name, i.type, i.emailResponsible, "
-                                   "  (SELECT a.value FROM JobsetInputAlts a WHERE a.project = i.project "
-                                   "     AND a.jobset = i.jobset AND a.input = i.name ORDER BY a.altnr LIMIT 1) "
-                                   "FROM JobsetInputs i ";
+constexpr const char* inputQuery =
+    "SELECT i.jobset, i.name, i.type, i.emailResponsible, "
+    "  (SELECT a.value FROM JobsetInputAlts a WHERE a.project = i.project "
+    "     AND a.jobset = i.jobset AND a.input = i.name ORDER BY a.altnr LIMIT 1) "
+    "FROM JobsetInputs i ";
 
 // The inputs of `jobsets`: of the whole project, or of its one jobset `only`. (Separate
 // statements, not "$2 IS NULL OR ...": a prepared statement's plan must not depend on a value.)
@@ -105,16 +108,19 @@ void readInputs(pqxx::transaction_base& t, const std::string& project, std::vect
 {
     std::map<std::string, Jobset*> byName;
     for (auto& j : jobsets) byName.emplace(j.name, &j);
-    auto rows = only ? sql::execPrepared(t, "web_jobset_inputs",
-                                         std::string(inputQuery) + "WHERE i.project = $1 AND i.jobset = $2 ORDER BY i.name",
-                                         project, *only)
-                     : sql::execPrepared(t, "web_project_inputs",
-                                         std::string(inputQuery) + "WHERE i.project = $1 ORDER BY i.jobset, i.name",
-                                         project);
+    auto rows =
+        only ? sql::execPrepared(t, "web_jobset_inputs",
+                                 std::string(inputQuery) +
+                                     "WHERE i.project = $1 AND i.jobset = $2 ORDER BY i.name",
+                                 project, *only)
+             : sql::execPrepared(t, "web_project_inputs",
+                                 std::string(inputQuery) + "WHERE i.project = $1 ORDER BY i.jobset, i.name",
+                                 project);
     for (const auto& r : rows) {
         auto it = byName.find(r[0].as<std::string>());
         if (it == byName.end()) continue;
-        it->second->inputs.push_back({r[1].as<std::string>(), r[2].as<std::string>(), orEmpty(r[4]), r[3].as<int>() != 0});
+        it->second->inputs.push_back(
+            {r[1].as<std::string>(), r[2].as<std::string>(), orEmpty(r[4]), r[3].as<int>() != 0});
     }
 }
 
@@ -123,16 +129,19 @@ void readInputs(pqxx::transaction_base& t, const std::string& project, std::vect
 std::vector<Project> listProjects(pqxx::transaction_base& t, bool withHidden)
 {
     std::vector<Project> out;
-    auto rows = sql::execPrepared(t, "web_projects_2", std::string("SELECT ") + projectColumns +
-                                  " FROM Projects p WHERE p.hidden = 0 OR $1 ORDER BY p.name",
-                              withHidden);
+    auto rows = sql::execPrepared(t, "web_projects_2",
+                                  std::string("SELECT ") + projectColumns +
+                                      " FROM Projects p WHERE p.hidden = 0 OR $1 ORDER BY p.name",
+                                  withHidden);
     for (const auto& r : rows) out.push_back(readProject(r));
     return out;
 }
 
 std::optional<Project> findProject(pqxx::transaction_base& t, const std::string& name)
 {
-    auto rows = sql::execPrepared(t, "web_projects_3", std::string("SELECT ") + projectColumns + " FROM Projects p WHERE p.name = $1", name);
+    auto rows = sql::execPrepared(
+        t, "web_projects_3", std::string("SELECT ") + projectColumns + " FROM Projects p WHERE p.name = $1",
+        name);
     if (rows.empty()) return std::nullopt;
     return readProject(rows[0]);
 }
@@ -140,18 +149,21 @@ std::optional<Project> findProject(pqxx::transaction_base& t, const std::string&
 std::vector<Jobset> projectJobsets(pqxx::transaction_base& t, const std::string& project)
 {
     std::vector<Jobset> out;
-    for (const auto& r : sql::execPrepared(t, "web_project_jobsets",
-                                           std::string(jobsetQuery) + "WHERE j.project = $1 ORDER BY j.name", project))
+    for (const auto& r :
+         sql::execPrepared(t, "web_project_jobsets",
+                           std::string(jobsetQuery) + "WHERE j.project = $1 ORDER BY j.name", project))
         out.push_back(readJobset(r));
     readInputs(t, project, out);
     return out;
 }
 
-std::optional<Jobset> findJobset(pqxx::transaction_base& t, const std::string& project, const std::string& name)
+std::optional<Jobset> findJobset(pqxx::transaction_base& t, const std::string& project,
+                                 const std::string& name)
 {
     std::vector<Jobset> out;
-    for (const auto& r : sql::execPrepared(t, "web_jobset",
-                                           std::string(jobsetQuery) + "WHERE j.project = $1 AND j.name = $2", project, name))
+    for (const auto& r :
+         sql::execPrepared(t, "web_jobset", std::string(jobsetQuery) + "WHERE j.project = $1 AND j.name = $2",
+                           project, name))
         out.push_back(readJobset(r));
     if (out.empty()) return std::nullopt;
     readInputs(t, project, out, &name);

@@ -20,6 +20,7 @@ std::optional<Project> findProject(pqxx::transaction_base& t, const std::string&
 std::vector<Jobset> projectJobsets(pqxx::transaction_base& t, const std::string& project);
 
 /// One jobset with inputs and counts, or nullopt.
-std::optional<Jobset> findJobset(pqxx::transaction_base& t, const std::string& project, const std::string& name);
+std::optional<Jobset> findJobset(pqxx::transaction_base& t, const std::string& project,
+                                 const std::string& name);
 
 } // namespace hydra::db::web

@@ -51,9 +51,10 @@ std::vector<StepOfBuild> readSteps(const pqxx::result& rows)
 std::vector<int64_t> queuedBuildIds(pqxx::transaction_base& t, int64_t offset, int64_t limit)
 {
     std::vector<int64_t> ids;
-    for (const auto& r : sql::execPrepared(t, "web_queue_1", "SELECT id FROM Builds WHERE finished = 0 "
-                                       "ORDER BY globalPriority DESC, id OFFSET $1 LIMIT $2",
-                                       offset, limit))
+    for (const auto& r : sql::execPrepared(t, "web_queue_1",
+                                           "SELECT id FROM Builds WHERE finished = 0 "
+                                           "ORDER BY globalPriority DESC, id OFFSET $1 LIMIT $2",
+                                           offset, limit))
         ids.push_back(r[0].as<int64_t>());
     return ids;
 }
@@ -62,13 +63,15 @@ QueueSummary queueSummary(pqxx::transaction_base& t)
 {
     QueueSummary s;
     for (const auto& r :
-         sql::execPrepared(t, "web_queue_4", "SELECT j.project, j.name, count(*) AS queued, min(b.timestamp), max(b.timestamp) "
-                "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE b.finished = 0 "
-                "GROUP BY j.project, j.name ORDER BY queued DESC, j.project, j.name"))
+         sql::execPrepared(t, "web_queue_4",
+                           "SELECT j.project, j.name, count(*) AS queued, min(b.timestamp), max(b.timestamp) "
+                           "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id WHERE b.finished = 0 "
+                           "GROUP BY j.project, j.name ORDER BY queued DESC, j.project, j.name"))
         s.jobsets.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(),
                              r[3].as<int64_t>(), r[4].as<int64_t>()});
-    for (const auto& r : sql::execPrepared(t, "web_queue_5", "SELECT system, count(*) AS queued FROM Builds WHERE finished = 0 "
-                                "GROUP BY system ORDER BY queued DESC, system"))
+    for (const auto& r : sql::execPrepared(t, "web_queue_5",
+                                           "SELECT system, count(*) AS queued FROM Builds WHERE finished = 0 "
+                                           "GROUP BY system ORDER BY queued DESC, system"))
         s.systems.push_back({r[0].as<std::string>(), r[1].as<int64_t>()});
     return s;
 }
@@ -76,18 +79,20 @@ QueueSummary queueSummary(pqxx::transaction_base& t)
 std::vector<StepOfBuild> runningSteps(pqxx::transaction_base& t, int64_t limit)
 {
     return readSteps(
-        sql::execPrepared(t, "web_queue_2", std::string(stepColumns) +
-                          "WHERE s.busy != 0 ORDER BY b.globalPriority DESC, b.id, s.stepnr LIMIT $1",
-                      limit));
+        sql::execPrepared(t, "web_queue_2",
+                          std::string(stepColumns) +
+                              "WHERE s.busy != 0 ORDER BY b.globalPriority DESC, b.id, s.stepnr LIMIT $1",
+                          limit));
 }
 
 std::vector<StepOfBuild> finishedSteps(pqxx::transaction_base& t, int64_t offset, int64_t limit)
 {
     // The conditions are the index's own, so PostgreSQL walks it newest first and stops early.
-    return readSteps(sql::execPrepared(t, "web_queue_3", std::string(stepColumns) +
-                                       "WHERE s.startTime IS NOT NULL AND s.stopTime IS NOT NULL "
-                                       "ORDER BY s.stopTime DESC OFFSET $1 LIMIT $2",
-                                   offset, limit));
+    return readSteps(sql::execPrepared(t, "web_queue_3",
+                                       std::string(stepColumns) +
+                                           "WHERE s.startTime IS NOT NULL AND s.stopTime IS NOT NULL "
+                                           "ORDER BY s.stopTime DESC OFFSET $1 LIMIT $2",
+                                       offset, limit));
 }
 
 } // namespace hydra::db::web

@@ -26,8 +26,8 @@ struct JobsetInput {
 /// A jobset with its inputs and the counts of its current builds.
 struct Jobset {
     int id = 0;
-    std::string project, name, description, nixExprInput, nixExprPath, errorMsg, emailOverride,
-        fetchErrorMsg, flake;
+    std::string project, name, description, nixExprInput, nixExprPath, errorMsg, emailOverride, fetchErrorMsg,
+        flake;
     int type = 0, enabled = 1, keepNr = 3, checkInterval = 300, schedulingShares = 100;
     bool enableEmail = true, hidden = false, enableDynamicRunCommand = false;
     std::optional<int64_t> errorTime, lastCheckedTime, triggerTime, startTime;
@@ -55,8 +55,7 @@ struct Build {
     bool finished = false;
     int64_t timestamp = 0;
     std::optional<int64_t> startTime, stopTime;
-    std::string project, jobset, job, nixName, system, drvPath, description, license, homepage,
-        maintainers;
+    std::string project, jobset, job, nixName, system, drvPath, description, license, homepage, maintainers;
     int jobsetId = 0;
     int priority = 0, globalPriority = 0;
     std::optional<int> buildStatus;

@@ -184,8 +184,9 @@ void QueueMonitor::process(const db::QueuedBuild& build, bool trySubstitutes)
             d = discovery_.discover(build.drvPath,
                                     [&](const std::string& drv) { return queue_.containsStep(drv); });
         } catch (const MissingDerivation& e) {
-            pool_.withTransaction(
-                [&](pqxx::work& t) { db::abortBuild(t, build.id, build.drvPath, clock_.unixTime(), e.what()); });
+            pool_.withTransaction([&](pqxx::work& t) {
+                db::abortBuild(t, build.id, build.drvPath, clock_.unixTime(), e.what());
+            });
             log::event(log::Level::Warn, {.build = build.id}, "aborted: {}", e.what());
             return;
         }
@@ -194,8 +195,8 @@ void QueueMonitor::process(const db::QueuedBuild& build, bool trySubstitutes)
         // A top-level derivation the queue already has is being built: nothing to fetch.
         if (trySubstitutes && substituter_ && !queue_.containsStep(build.drvPath)) {
             substituting_.insert(build.id);
-            log::event(log::Level::Info, {.build = build.id}, "trying substituters for {} missing derivations",
-                       d.steps.size());
+            log::event(log::Level::Info, {.build = build.id},
+                       "trying substituters for {} missing derivations", d.steps.size());
             substituter_->submit({.build = build, .discovery = std::move(d)});
             return;
         }
@@ -209,7 +210,8 @@ void QueueMonitor::process(const db::QueuedBuild& build, bool trySubstitutes)
                    "a step it depends on left the queue during its discovery: discovering again");
     }
     // The queue monitor's periodic look at the queue tries it again.
-    log::event(log::Level::Warn, {.build = build.id}, "not queued: its dependencies kept changing during discovery");
+    log::event(log::Level::Warn, {.build = build.id},
+               "not queued: its dependencies kept changing during discovery");
 }
 
 bool QueueMonitor::finishedFromCache(const db::QueuedBuild& build, const Discovery& d)

@@ -18,7 +18,10 @@ Response errorResponse(const Site& site, const Request& req, int status, const s
     if (wantsJson(req)) return jsonResponse({{"error", message}}, status);
     Html h;
     h.raw("<p>").text(message).raw("</p>");
-    const char* title = status == 404 ? "Not found" : status == 400 ? "Bad request" : status == 403 ? "Forbidden" : "Error";
+    const char* title = status == 404   ? "Not found"
+                        : status == 400 ? "Bad request"
+                        : status == 403 ? "Forbidden"
+                                        : "Error";
     return pageResponse(site, title, h, status);
 }
 

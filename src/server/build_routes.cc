@@ -16,20 +16,28 @@ namespace {
 Html stepsTable(const Site& site, const db::web::Build& b, const std::vector<db::web::BuildStep>& steps)
 {
     Html h;
-    h.raw("<h2>Build steps</h2><div class=\"scroll\"><table><thead><tr><th>#</th><th>What</th><th>Duration</th>"
-          "<th>Machine</th><th>Status</th><th>Log</th></tr></thead><tbody>");
+    h.raw(
+        "<h2>Build steps</h2><div class=\"scroll\"><table><thead><tr><th>#</th><th>What</th><th>Duration</th>"
+        "<th>Machine</th><th>Status</th><th>Log</th></tr></thead><tbody>");
     auto id = std::to_string(b.id);
     for (const auto& s : steps) {
         auto nr = std::to_string(s.stepNr);
         h.raw("<tr><td>").link(site.link({"build", id, "step", nr}), nr).raw("</td><td><code>");
         h.text(s.drvPath).raw("</code></td><td>");
-        if (s.startTime && s.stopTime) h.text(durationText(*s.stopTime - *s.startTime));
-        else if (s.startTime && s.busy) h.text(durationText(site.now() - *s.startTime) + " so far");
+        if (s.startTime && s.stopTime)
+            h.text(durationText(*s.stopTime - *s.startTime));
+        else if (s.startTime && s.busy)
+            h.text(durationText(site.now() - *s.startTime) + " so far");
         h.raw("</td><td>").text(s.machine).raw("</td><td>");
-        if (s.busy) h.raw("<span class=\"status s-run\">").text(stepStageText(s.busy)).raw("</span>");
-        else h.append(statusBadge(s.status.has_value(), s.status));
+        if (s.busy)
+            h.raw("<span class=\"status s-run\">").text(stepStageText(s.busy)).raw("</span>");
+        else
+            h.append(statusBadge(s.status.has_value(), s.status));
         if (s.propagatedFrom)
-            h.raw(" (from ").link(site.link({"build", std::to_string(*s.propagatedFrom)}), std::to_string(*s.propagatedFrom)).raw(")");
+            h.raw(" (from ")
+                .link(site.link({"build", std::to_string(*s.propagatedFrom)}),
+                      std::to_string(*s.propagatedFrom))
+                .raw(")");
         if (!s.errorMsg.empty()) h.raw("<br><span class=\"muted\">").text(s.errorMsg).raw("</span>");
         h.raw("</td><td>");
         if (s.type == 0) {
@@ -70,7 +78,8 @@ Html buildSummary(const Site& site, const db::web::Build& b, bool running)
 {
     Html h;
     h.raw("<p class=\"big\">").append(statusBadge(b.finished, b.buildStatus, running)).raw("</p><dl>");
-    h.raw("<dt>Job</dt><dd>").link(site.link({"job", b.project, b.jobset, b.job}), b.project + ":" + b.jobset + ":" + b.job);
+    h.raw("<dt>Job</dt><dd>")
+        .link(site.link({"job", b.project, b.jobset, b.job}), b.project + ":" + b.jobset + ":" + b.job);
     h.raw("</dd><dt>Name</dt><dd>").text(b.nixName).raw("</dd><dt>System</dt><dd>").text(b.system);
     h.raw("</dd><dt>Derivation</dt><dd><code>").text(b.drvPath).raw("</code></dd>");
     h.raw("<dt>Queued</dt><dd>").append(timeView(site, b.timestamp)).raw("</dd>");
@@ -113,7 +122,8 @@ Response buildPage(const Site& site, const Request& req)
     auto [steps, constituents, inputs] = site.read([&](auto& t) {
         auto c = db::web::constituentIds(t, build.id);
         auto i = db::web::inputBuildIds(t, build.id);
-        return std::make_tuple(db::web::buildSteps(t, build.id), db::web::loadBuilds(t, c, db::web::BuildDetail::Summary),
+        return std::make_tuple(db::web::buildSteps(t, build.id),
+                               db::web::loadBuilds(t, c, db::web::BuildDetail::Summary),
                                db::web::loadBuilds(t, i, db::web::BuildDetail::Summary));
     });
     bool running = false;
@@ -123,18 +133,22 @@ Response buildPage(const Site& site, const Request& req)
     if (!steps.empty()) {
         auto id = std::to_string(build.id);
         h.raw("<p>").link(site.link({"build", id, "log"}), "Log").raw(" · ");
-        h.link(site.link({"build", id, "log", "raw"}), "raw").raw(" · ").link(site.link({"build", id, "log", "tail"}), "tail");
+        h.link(site.link({"build", id, "log", "raw"}), "raw")
+            .raw(" · ")
+            .link(site.link({"build", id, "log", "tail"}), "tail");
         h.raw("</p>");
     }
     h.append(outputsAndProducts(site, build)).append(stepsTable(site, build, steps));
     h.append(buildLinks(site, "Constituents", constituents)).append(buildLinks(site, "Build inputs", inputs));
-    return pageResponse(site, fmt::format("Build {} of job {}:{}:{}", build.id, build.project, build.jobset, build.job), h);
+    return pageResponse(
+        site, fmt::format("Build {} of job {}:{}:{}", build.id, build.project, build.jobset, build.job), h);
 }
 
 Response buildConstituents(const Site& site, const Request& req)
 {
     auto build = requireBuild(site, req);
-    auto builds = site.read([&](auto& t) { return db::web::loadBuilds(t, db::web::constituentIds(t, build.id)); });
+    auto builds =
+        site.read([&](auto& t) { return db::web::loadBuilds(t, db::web::constituentIds(t, build.id)); });
     if (wantsJson(req)) {
         auto list = nlohmann::json::array();
         for (const auto& b : builds) list.push_back(toJson(b));
@@ -151,7 +165,8 @@ Response buildStepPage(const Site& site, const Request& req)
     for (const auto& s : steps) {
         if (s.stepNr != nr) continue;
         if (wantsJson(req)) return jsonResponse(toJson(s));
-        return pageResponse(site, fmt::format("Build {} step {}", build.id, nr), stepsTable(site, build, {s}));
+        return pageResponse(site, fmt::format("Build {} step {}", build.id, nr),
+                            stepsTable(site, build, {s}));
     }
     throw HttpError(404, fmt::format("build {} has no step {}", build.id, nr));
 }
@@ -161,14 +176,17 @@ Response buildGetInfo(const Site& site, const Request& req)
     auto build = requireBuild(site, req);
     auto out = build.outputs.count("out") ? build.outputs.at("out") : std::nullopt;
     if (!out && !build.outputs.empty()) out = build.outputs.begin()->second;
-    return jsonResponse({{"buildId", build.id}, {"drvPath", build.drvPath}, {"outPath", out ? nlohmann::json(*out) : nlohmann::json()}});
+    return jsonResponse({{"buildId", build.id},
+                         {"drvPath", build.drvPath},
+                         {"outPath", out ? nlohmann::json(*out) : nlohmann::json()}});
 }
 
 Response buildNixlogRedirect(const Site& site, const Request& req)
 {
     auto id = idParam(req, "id", "build id");
     auto nr = idParam(req, "step", "step number");
-    return Response::redirect(301, site.absoluteUrl(fmt::format("/build/{}/step/{}/log", id, nr) + restOfPath(req)));
+    return Response::redirect(
+        301, site.absoluteUrl(fmt::format("/build/{}/step/{}/log", id, nr) + restOfPath(req)));
 }
 
 } // namespace hydra::server

@@ -38,7 +38,8 @@ EvalComparison compareEvals(const std::vector<db::web::EvalBuild>& current,
         else if (aborted(b))
             c.aborted.push_back(b);
         else if (succeeded(b))
-            (succeeded(*it->second) || !it->second->finished ? c.stillSucceeding : c.nowSucceeding).push_back(b);
+            (succeeded(*it->second) || !it->second->finished ? c.stillSucceeding : c.nowSucceeding)
+                .push_back(b);
         else
             (succeeded(*it->second) ? c.nowFailing : c.stillFailing).push_back(b);
     }

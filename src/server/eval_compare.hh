@@ -9,8 +9,8 @@ namespace hydra::server {
 
 /// The builds of an evaluation grouped against another's (matched by job and system).
 struct EvalComparison {
-    std::vector<db::web::EvalBuild> newJobs, removedJobs, nowFailing, nowSucceeding, stillFailing, stillSucceeding,
-        unfinished, aborted;
+    std::vector<db::web::EvalBuild> newJobs, removedJobs, nowFailing, nowSucceeding, stillFailing,
+        stillSucceeding, unfinished, aborted;
 };
 
 /// Groups `current` against `previous` (both as evalBuilds returns them). Linear in their size.

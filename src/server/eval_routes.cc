@@ -60,7 +60,9 @@ Html group(const Site& site, std::string_view title, const std::vector<db::web::
 {
     Html h;
     if (builds.empty()) return h;
-    h.raw("<h2>").text(fmt::format("{} ({})", title, builds.size())).raw("</h2><div class=\"scroll\"><table><tbody>");
+    h.raw("<h2>")
+        .text(fmt::format("{} ({})", title, builds.size()))
+        .raw("</h2><div class=\"scroll\"><table><tbody>");
     for (size_t i = 0; i < builds.size() && i < shownPerGroup; ++i) {
         const auto& b = builds[i];
         auto id = std::to_string(b.id);
@@ -70,7 +72,8 @@ Html group(const Site& site, std::string_view title, const std::vector<db::web::
     }
     h.raw("</tbody></table></div>");
     if (builds.size() > shownPerGroup)
-        h.raw("<p class=\"muted\">").text(fmt::format("and {} more: see the JSON of this page", builds.size() - shownPerGroup))
+        h.raw("<p class=\"muted\">")
+            .text(fmt::format("and {} more: see the JSON of this page", builds.size() - shownPerGroup))
             .raw("</p>");
     return h;
 }
@@ -82,7 +85,8 @@ Html evalInputs(const db::web::Eval& e)
           "<th>Revision</th></tr></thead><tbody>");
     for (const auto& in : e.inputs) {
         h.raw("<tr><td>").text(in.name).raw("</td><td>").text(in.type).raw("</td><td><code>");
-        h.text(in.uri.empty() ? (in.value.empty() ? in.path : in.value) : in.uri).raw("</code></td><td><code>");
+        h.text(in.uri.empty() ? (in.value.empty() ? in.path : in.value) : in.uri)
+            .raw("</code></td><td><code>");
         h.text(in.revision).raw("</code></td></tr>");
     }
     return h.raw("</tbody></table></div>");
@@ -110,15 +114,18 @@ Response evalPage(const Site& site, const Request& req)
     h.raw("<p>").link(site.link({"jobset", eval.project, eval.jobset}), eval.project + ":" + eval.jobset);
     h.raw(" · evaluated ").append(timeView(site, eval.timestamp));
     h.text(fmt::format(" · {} builds", current.size()));
-    if (other) h.raw(" · compared with ").link(site.link({"eval", std::to_string(*other)}), std::to_string(*other));
+    if (other)
+        h.raw(" · compared with ").link(site.link({"eval", std::to_string(*other)}), std::to_string(*other));
     h.raw("</p>");
     if (!eval.errorMsg.empty())
         h.raw("<p><span class=\"status s-bad\">Evaluation errors</span> ")
-            .link(site.link({"eval", std::to_string(eval.id), "errors"}), "show the errors").raw("</p>");
+            .link(site.link({"eval", std::to_string(eval.id), "errors"}), "show the errors")
+            .raw("</p>");
     h.append(group(site, "Now failing", c.nowFailing)).append(group(site, "Now succeeding", c.nowSucceeding));
     h.append(group(site, "New jobs", c.newJobs)).append(group(site, "Removed jobs", c.removedJobs));
     h.append(group(site, "Queued", c.unfinished)).append(group(site, "Aborted", c.aborted));
-    h.append(group(site, "Still failing", c.stillFailing)).append(group(site, "Still succeeding", c.stillSucceeding));
+    h.append(group(site, "Still failing", c.stillFailing))
+        .append(group(site, "Still succeeding", c.stillSucceeding));
     h.append(evalInputs(eval));
     return pageResponse(site, fmt::format("Evaluation {}", eval.id), h);
 }
@@ -128,7 +135,8 @@ Response evalBuildsPage(const Site& site, const Request& req)
     auto eval = requireEval(site, req);
     bool json = wantsJson(req);
     auto builds = site.read([&](auto& t) {
-        return db::web::loadBuilds(t, eval.builds, json ? db::web::BuildDetail::Full : db::web::BuildDetail::Summary);
+        return db::web::loadBuilds(t, eval.builds,
+                                   json ? db::web::BuildDetail::Full : db::web::BuildDetail::Summary);
     });
     if (json) {
         auto list = nlohmann::json::array();
@@ -152,9 +160,10 @@ Response evalErrorsPage(const Site& site, const Request& req)
 {
     auto eval = requireEval(site, req);
     if (wantsJson(req))
-        return jsonResponse({{"id", eval.id},
-                             {"errormsg", eval.errorMsg},
-                             {"errortime", eval.errorTime ? nlohmann::json(*eval.errorTime) : nlohmann::json()}});
+        return jsonResponse(
+            {{"id", eval.id},
+             {"errormsg", eval.errorMsg},
+             {"errortime", eval.errorTime ? nlohmann::json(*eval.errorTime) : nlohmann::json()}});
     Html h;
     if (eval.errorMsg.empty())
         h.raw("<p>This evaluation had no errors.</p>");

@@ -133,7 +133,9 @@ Response runningBuildsPage(const Site& site, const Request& req)
     for (const auto& s : steps) {
         h.raw("<tr><td>").append(stepLink(site, s.step)).raw("</td><td>").append(jobLink(site, s));
         h.raw("</td><td><code>").text(s.step.drvPath).raw("</code></td><td>").text(s.step.machine);
-        h.raw("</td><td><span class=\"status s-run\">").text(stepStageText(s.step.busy)).raw("</span></td><td>");
+        h.raw("</td><td><span class=\"status s-run\">")
+            .text(stepStageText(s.step.busy))
+            .raw("</span></td><td>");
         h.append(timeView(site, s.step.startTime)).raw("</td></tr>");
     }
     h.raw("</tbody></table></div>");

@@ -13,8 +13,7 @@ class Markup {
 public:
     template <size_t N>
     consteval Markup(const char (&s)[N]) : text_(s, N - 1) // NOLINT(google-explicit-constructor)
-    {
-    }
+    {}
     std::string_view text() const { return text_; }
 
 private:

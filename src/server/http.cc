@@ -15,7 +15,8 @@ std::optional<std::string> Request::queryValue(std::string_view name) const
 std::string Request::header(std::string_view name) const
 {
     std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     auto it = headers.find(lower);
     return it == headers.end() ? std::string() : it->second;
 }

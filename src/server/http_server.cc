@@ -62,7 +62,9 @@ void fromResponse(Response&& in, httplib::Response& out)
     // complete body.
     auto provide = [stream](httplib::DataSink& sink, bool chunked) {
         try {
-            stream([&sink](std::string_view chunk) { return chunk.empty() || sink.write(chunk.data(), chunk.size()); });
+            stream([&sink](std::string_view chunk) {
+                return chunk.empty() || sink.write(chunk.data(), chunk.size());
+            });
         } catch (const std::exception& e) {
             log::warn("response cut off: {}", e.what());
             return false;
@@ -78,7 +80,8 @@ void fromResponse(Response&& in, httplib::Response& out)
                                      return offset == 0 && provide(sink, false);
                                  });
     else
-        out.set_chunked_content_provider(in.contentType, [provide](size_t, httplib::DataSink& sink) { return provide(sink, true); });
+        out.set_chunked_content_provider(
+            in.contentType, [provide](size_t, httplib::DataSink& sink) { return provide(sink, true); });
 }
 
 } // namespace
@@ -100,7 +103,9 @@ HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std:
     s.set_payload_max_length(config.maxRequestBody);
     // One catch-all per method: httplib then reads a request's body (refusing one over the
     // limit with 413) before our router sees it.
-    auto serve = [this](const httplib::Request& req, httplib::Response& res) { fromResponse(handle_(toRequest(req)), res); };
+    auto serve = [this](const httplib::Request& req, httplib::Response& res) {
+        fromResponse(handle_(toRequest(req)), res);
+    };
     const std::string any = "/.*";
     s.Get(any, serve);
     s.Post(any, serve);
@@ -109,7 +114,8 @@ HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std:
     s.Patch(any, serve);
     s.Options(any, serve);
     errno = 0;
-    port_ = config.port == 0 ? s.bind_to_any_port(config.host) : (s.bind_to_port(config.host, config.port) ? config.port : -1);
+    port_ = config.port == 0 ? s.bind_to_any_port(config.host)
+                             : (s.bind_to_port(config.host, config.port) ? config.port : -1);
     if (port_ <= 0) {
         int err = errno;
         throw Error("cannot listen on {}:{}{}", config.host, config.port,

@@ -26,25 +26,32 @@ Html evalList(const Site& site, const std::vector<db::web::Eval>& evals)
           "<th>Builds</th><th>Succeeded</th></tr></thead><tbody>");
     for (const auto& e : evals) {
         auto id = std::to_string(e.id);
-        h.raw("<tr><td>").link(site.link({"eval", id}), id).raw("</td><td>").append(timeView(site, e.timestamp));
+        h.raw("<tr><td>")
+            .link(site.link({"eval", id}), id)
+            .raw("</td><td>")
+            .append(timeView(site, e.timestamp));
         h.raw("</td><td>");
         for (const auto& in : e.inputs)
             if (!in.revision.empty()) h.text(in.name + " → " + in.revision.substr(0, 12) + " ");
         h.raw("</td><td>");
         if (e.nrBuilds) h.number(*e.nrBuilds);
         h.raw("</td><td>");
-        if (e.nrSucceeded) h.number(*e.nrSucceeded);
-        else h.raw("<span class=\"muted\">not all finished</span>");
+        if (e.nrSucceeded)
+            h.number(*e.nrSucceeded);
+        else
+            h.raw("<span class=\"muted\">not all finished</span>");
         h.raw("</td></tr>");
     }
     return h.raw("</tbody></table></div>");
 }
 
-Html jobGridView(const Site& site, const std::vector<int64_t>& evalIds, const std::vector<db::web::GridCell>& cells)
+Html jobGridView(const Site& site, const std::vector<int64_t>& evalIds,
+                 const std::vector<db::web::GridCell>& cells)
 {
     Html h;
     h.raw("<div class=\"scroll\"><table class=\"grid\"><thead><tr><th>Job</th>");
-    for (auto id : evalIds) h.raw("<th>").link(site.link({"eval", std::to_string(id)}), std::to_string(id)).raw("</th>");
+    for (auto id : evalIds)
+        h.raw("<th>").link(site.link({"eval", std::to_string(id)}), std::to_string(id)).raw("</th>");
     h.raw("</tr></thead><tbody>");
     std::map<std::string, std::map<int64_t, const db::web::GridCell*>> byJob;
     for (const auto& c : cells) byJob[c.job].emplace(c.eval, &c);
@@ -53,8 +60,11 @@ Html jobGridView(const Site& site, const std::vector<int64_t>& evalIds, const st
         for (auto id : evalIds) {
             h.raw("<td>");
             if (auto it = byEval.find(id); it != byEval.end())
-                h.raw("<a href=\"").text(site.link({"build", std::to_string(it->second->build)})).raw("\">")
-                    .append(statusBadge(it->second->finished, it->second->buildStatus)).raw("</a>");
+                h.raw("<a href=\"")
+                    .text(site.link({"build", std::to_string(it->second->build)}))
+                    .raw("\">")
+                    .append(statusBadge(it->second->finished, it->second->buildStatus))
+                    .raw("</a>");
             h.raw("</td>");
         }
         h.raw("</tr>");
@@ -69,18 +79,24 @@ Html jobsetSummary(const Site& site, const db::web::Jobset& j)
     if (j.type == 1)
         h.raw("<dt>Flake</dt><dd><code>").text(j.flake).raw("</code></dd>");
     else
-        h.raw("<dt>Nix expression</dt><dd><code>").text(j.nixExprPath).raw("</code> in input <code>")
-            .text(j.nixExprInput).raw("</code></dd>");
+        h.raw("<dt>Nix expression</dt><dd><code>")
+            .text(j.nixExprPath)
+            .raw("</code> in input <code>")
+            .text(j.nixExprInput)
+            .raw("</code></dd>");
     h.raw("<dt>Last checked</dt><dd>").append(timeView(site, j.lastCheckedTime)).raw("</dd>");
     h.raw("<dt>Check interval</dt><dd>").number(j.checkInterval).raw(" s</dd><dt>Scheduling shares</dt><dd>");
     h.number(j.schedulingShares).raw("</dd><dt>Builds now</dt><dd>");
-    h.text(fmt::format("{} succeeded, {} failed, {} queued", j.nrSucceeded, j.nrFailed, j.nrScheduled)).raw("</dd>");
+    h.text(fmt::format("{} succeeded, {} failed, {} queued", j.nrSucceeded, j.nrFailed, j.nrScheduled))
+        .raw("</dd>");
     h.raw("<dt>Inputs</dt><dd>");
-    for (const auto& in : j.inputs) h.raw("<code>").text(in.name + " (" + in.type + "): " + in.value).raw("</code><br>");
+    for (const auto& in : j.inputs)
+        h.raw("<code>").text(in.name + " (" + in.type + "): " + in.value).raw("</code><br>");
     h.raw("</dd></dl>");
     if (!j.errorMsg.empty() || !j.fetchErrorMsg.empty())
         h.raw("<p><span class=\"status s-bad\">Evaluation errors</span> ")
-            .link(site.link({"jobset", j.project, j.name, "errors"}), "show the errors").raw("</p>");
+            .link(site.link({"jobset", j.project, j.name, "errors"}), "show the errors")
+            .raw("</p>");
     return h;
 }
 
@@ -113,8 +129,8 @@ Response jobsetPage(const Site& site, const Request& req)
     h.append(jobsetSummary(site, jobset)).raw("<h2>Evaluations</h2>").append(evalList(site, evals));
     h.link(site.link({"jobset", jobset.project, jobset.name, "evals"}), "All evaluations");
     h.raw("<h2>Jobs</h2>").append(jobGridView(site, evalIds, cells));
-    h.append(nextPager(site, "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name), page,
-                       moreJobs));
+    h.append(nextPager(site, "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name),
+                       page, moreJobs));
     return pageResponse(site, "Jobset " + jobset.project + ":" + jobset.name, h);
 }
 
@@ -123,8 +139,9 @@ Response jobsetEvalsPage(const Site& site, const Request& req)
     auto jobset = requireJobset(site, req);
     int64_t page = pageParam(req);
     bool json = wantsJson(req);
-    auto evals = site.read(
-        [&](auto& t) { return db::web::jobsetEvals(t, jobset.id, (page - 1) * evalsPerPage, evalsPerPage, json); });
+    auto evals = site.read([&](auto& t) {
+        return db::web::jobsetEvals(t, jobset.id, (page - 1) * evalsPerPage, evalsPerPage, json);
+    });
     if (json) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& e : evals.evals) list.push_back(toJson(e));
@@ -136,8 +153,9 @@ Response jobsetEvalsPage(const Site& site, const Request& req)
     }
     Html h;
     h.append(evalList(site, evals.evals));
-    h.append(pager(site, "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name) + "/evals", page,
-                   evals.total, evalsPerPage));
+    h.append(pager(site,
+                   "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name) + "/evals",
+                   page, evals.total, evalsPerPage));
     return pageResponse(site, "Evaluations of " + jobset.project + ":" + jobset.name, h);
 }
 
@@ -145,12 +163,15 @@ Response jobsetErrorsPage(const Site& site, const Request& req)
 {
     auto jobset = requireJobset(site, req);
     if (wantsJson(req))
-        return jsonResponse({{"errormsg", jobset.errorMsg},
-                             {"fetcherrormsg", jobset.fetchErrorMsg},
-                             {"errortime", jobset.errorTime ? nlohmann::json(*jobset.errorTime) : nlohmann::json()}});
+        return jsonResponse(
+            {{"errormsg", jobset.errorMsg},
+             {"fetcherrormsg", jobset.fetchErrorMsg},
+             {"errortime", jobset.errorTime ? nlohmann::json(*jobset.errorTime) : nlohmann::json()}});
     Html h;
-    if (!jobset.fetchErrorMsg.empty()) h.raw("<h2>Input errors</h2><pre>").text(jobset.fetchErrorMsg).raw("</pre>");
-    if (!jobset.errorMsg.empty()) h.raw("<h2>Evaluation errors</h2><pre>").text(jobset.errorMsg).raw("</pre>");
+    if (!jobset.fetchErrorMsg.empty())
+        h.raw("<h2>Input errors</h2><pre>").text(jobset.fetchErrorMsg).raw("</pre>");
+    if (!jobset.errorMsg.empty())
+        h.raw("<h2>Evaluation errors</h2><pre>").text(jobset.errorMsg).raw("</pre>");
     if (h.empty()) h.raw("<p>The last evaluation had no errors.</p>");
     return pageResponse(site, "Errors of " + jobset.project + ":" + jobset.name, h);
 }
@@ -159,7 +180,9 @@ Response jobsetLatestEval(const Site& site, const Request& req)
 {
     auto jobset = requireJobset(site, req);
     auto id = site.read([&](auto& t) { return db::web::latestFinishedEval(t, jobset.id); });
-    if (!id) throw HttpError(404, "jobset ‘" + jobset.project + ":" + jobset.name + "’ has no finished evaluation");
+    if (!id)
+        throw HttpError(404,
+                        "jobset ‘" + jobset.project + ":" + jobset.name + "’ has no finished evaluation");
     return Response::redirect(302, site.absoluteUrl("/eval/" + std::to_string(*id) + restOfPath(req)));
 }
 

@@ -37,7 +37,8 @@ json toJson(const db::web::Project& p)
               {"hidden", p.hidden},
               {"jobsets", p.jobsets}};
     if (p.declFile && !p.declFile->empty())
-        j["declarative"] = {{"file", *p.declFile}, {"type", p.declType.value_or("")}, {"value", p.declValue.value_or("")}};
+        j["declarative"] = {
+            {"file", *p.declFile}, {"type", p.declType.value_or("")}, {"value", p.declValue.value_or("")}};
     return j;
 }
 
@@ -45,8 +46,10 @@ json toJson(const db::web::Jobset& js)
 {
     json inputs = json::object();
     for (const auto& in : js.inputs)
-        inputs[in.name] = {
-            {"name", in.name}, {"type", in.type}, {"value", in.value}, {"emailresponsible", in.emailResponsible}};
+        inputs[in.name] = {{"name", in.name},
+                           {"type", in.type},
+                           {"value", in.value},
+                           {"emailresponsible", in.emailResponsible}};
     return {{"name", js.name},
             {"project", js.project},
             {"description", js.description},
@@ -75,9 +78,12 @@ json toJson(const db::web::Build& b)
 {
     json products = json::object();
     for (const auto& p : b.products)
-        products[std::to_string(p.productNr)] = {{"type", p.type},       {"subtype", p.subtype},
-                                                 {"name", p.name},       {"filesize", orNull(p.fileSize)},
-                                                 {"sha256hash", orNull(p.sha256hash)}, {"path", p.path},
+        products[std::to_string(p.productNr)] = {{"type", p.type},
+                                                 {"subtype", p.subtype},
+                                                 {"name", p.name},
+                                                 {"filesize", orNull(p.fileSize)},
+                                                 {"sha256hash", orNull(p.sha256hash)},
+                                                 {"path", p.path},
                                                  {"defaultpath", p.defaultPath}};
     json metrics = json::object();
     for (const auto& m : b.metrics) metrics[m.name] = {{"value", m.value}, {"unit", emptyAsNull(m.unit)}};
@@ -122,7 +128,10 @@ json toJson(const db::web::Eval& e)
 
 json toJson(const db::web::User& u)
 {
-    return {{"username", u.userName}, {"fullname", u.fullName}, {"emailaddress", u.emailAddress}, {"userroles", u.roles}};
+    return {{"username", u.userName},
+            {"fullname", u.fullName},
+            {"emailaddress", u.emailAddress},
+            {"userroles", u.roles}};
 }
 
 json toJson(const db::web::BuildStep& s)

@@ -44,7 +44,8 @@ Response pageResponse(const Site& site, std::string_view title, const Html& body
     h.link(site.url("/evals"), "Evaluations").raw(" ");
     h.link(site.url("/steps"), "Steps").raw("</nav><form action=\"");
     h.text(site.url("/search"))
-        .raw("\" method=\"get\" role=\"search\"><input name=\"query\" aria-label=\"Search\" placeholder=\"Search\">"
+        .raw("\" method=\"get\" role=\"search\"><input name=\"query\" aria-label=\"Search\" "
+             "placeholder=\"Search\">"
              "</form></header><main><h1>")
         .text(title)
         .raw("</h1>")

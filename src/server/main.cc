@@ -23,7 +23,9 @@ namespace {
 
 int64_t unixNow()
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 void serve(const server::ServerConfig& config, const std::string& conninfo, const std::stop_token& stop)
@@ -31,7 +33,8 @@ void serve(const server::ServerConfig& config, const std::string& conninfo, cons
     db::ConnectionPool pool({.conninfo = conninfo, .maxConnections = config.maxDbConnections});
     server::Site site(config, pool, unixNow);
     const auto& routes = server::routeTable();
-    server::HttpServer http(config, [&](server::Request req) { return handleRequest(site, routes, std::move(req)); });
+    server::HttpServer http(config,
+                            [&](server::Request req) { return handleRequest(site, routes, std::move(req)); });
     log::info("hydra-server listening on http://{}:{}{}/", config.host, http.port(), config.basePath);
     http.run(stop);
     log::info("hydra-server stopped");
@@ -39,7 +42,9 @@ void serve(const server::ServerConfig& config, const std::string& conninfo, cons
 
 int usage()
 {
-    std::fprintf(stderr, "usage: hydra-server [-p PORT | --listen ADDRESS:PORT] [--threads N] [--io-timeout SECONDS] [-v]\n");
+    std::fprintf(
+        stderr,
+        "usage: hydra-server [-p PORT | --listen ADDRESS:PORT] [--threads N] [--io-timeout SECONDS] [-v]\n");
     return 2;
 }
 

@@ -18,7 +18,8 @@ Html jobsetTable(const Site& site, const std::vector<db::web::Jobset>& jobsets)
           "<th>Succeeded</th><th>Failed</th><th>Queued</th></tr></thead><tbody>");
     for (const auto& j : jobsets) {
         h.raw("<tr><td>").link(site.link({"jobset", j.project, j.name}), j.name);
-        if (!j.errorMsg.empty() || !j.fetchErrorMsg.empty()) h.raw(" <span class=\"status s-bad\">error</span>");
+        if (!j.errorMsg.empty() || !j.fetchErrorMsg.empty())
+            h.raw(" <span class=\"status s-bad\">error</span>");
         h.raw("</td><td>").text(j.description).raw("</td><td>").append(timeView(site, j.lastCheckedTime));
         h.raw("</td><td>").number(j.nrSucceeded).raw("</td><td>").number(j.nrFailed);
         h.raw("</td><td>").number(j.nrScheduled).raw("</td></tr>");
@@ -37,7 +38,9 @@ Response overviewPage(const Site& site, const Request& req)
         return jsonResponse(list);
     }
     Html h;
-    h.raw("<div class=\"scroll\"><table><thead><tr><th>Project</th><th>Name</th><th>Description</th></tr></thead><tbody>");
+    h.raw("<div "
+          "class=\"scroll\"><table><thead><tr><th>Project</th><th>Name</th><th>Description</th></tr></"
+          "thead><tbody>");
     for (const auto& p : projects) {
         h.raw("<tr><td>").link(site.link({"project", p.name}), p.name).raw("</td><td>").text(p.displayName);
         h.raw("</td><td>").text(p.description).raw("</td></tr>");
@@ -61,7 +64,9 @@ Response projectPage(const Site& site, const Request& req)
     h.text(project->description).raw("</dd><dt>Homepage</dt><dd>");
     if (!project->homepage.empty()) h.link(project->homepage, project->homepage);
     h.raw("</dd><dt>Owner</dt><dd>").text(project->owner).raw("</dd><dt>Enabled</dt><dd>");
-    h.text(project->enabled ? "yes" : "no").raw("</dd></dl><h2>Jobsets</h2>").append(jobsetTable(site, jobsets));
+    h.text(project->enabled ? "yes" : "no")
+        .raw("</dd></dl><h2>Jobsets</h2>")
+        .append(jobsetTable(site, jobsets));
     return pageResponse(site, "Project " + project->name, h);
 }
 

@@ -21,7 +21,8 @@ int parsePort(std::string_view text, std::string_view what)
 void applyListen(ServerConfig& c, std::string_view addr)
 {
     auto colon = addr.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) throw Error("--listen: ‘{}’ is not ADDRESS:PORT", addr);
+    if (colon == std::string_view::npos || colon == 0)
+        throw Error("--listen: ‘{}’ is not ADDRESS:PORT", addr);
     std::string_view host = addr.substr(0, colon);
     if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     c.host = std::string(host);

@@ -21,8 +21,8 @@ struct ServerConfig {
     bool isPrivate = false;
     std::filesystem::path logDir; ///< $HYDRA_DATA/build-logs
     std::optional<std::string> queueRunnerEndpoint;
-    unsigned threads = 64;        ///< requests served at once (one per open connection)
-    size_t maxDbConnections = 16; ///< of the server's own pool
+    unsigned threads = 64;              ///< requests served at once (one per open connection)
+    size_t maxDbConnections = 16;       ///< of the server's own pool
     std::chrono::seconds ioTimeout{30}; ///< a slower client is cut off
     size_t maxRequestBody = 1 << 20;
 };

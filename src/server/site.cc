@@ -9,8 +9,7 @@ Site::Site(ServerConfig config, db::ConnectionPool& db, Clock now)
     : config_(std::move(config)),
       queueRunner_(config_.queueRunnerEndpoint, std::chrono::seconds(2), std::chrono::seconds(1)), db_(db),
       now_(std::move(now))
-{
-}
+{}
 
 std::string Site::url(std::string_view path) const
 {

@@ -120,7 +120,8 @@ Html pager(const Site& site, std::string_view path, int64_t page, int64_t total,
     auto base = site.url(path);
     h.link(base + links.first, "« First");
     if (links.previous) h.link(base + *links.previous, "‹ Previous");
-    h.raw("<span>").text(fmt::format("page {} of {}", page, std::max<int64_t>(1, (total + perPage - 1) / perPage)));
+    h.raw("<span>").text(
+        fmt::format("page {} of {}", page, std::max<int64_t>(1, (total + perPage - 1) / perPage)));
     h.raw("</span>");
     if (links.next) h.link(base + *links.next, "Next ›");
     h.link(base + links.last, "Last »");

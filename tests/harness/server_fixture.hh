@@ -80,7 +80,8 @@ int startServerDaemon(TestDaemon& daemon, const std::map<std::string, std::strin
 bool httpAnswerIsCut(int port, const std::string& path);
 
 /// One HTTP request to 127.0.0.1:`port`, the path sent as is.
-HttpReply httpRequest(int port, const std::string& method, const std::string& path, const std::string& body = "",
+HttpReply httpRequest(int port, const std::string& method, const std::string& path,
+                      const std::string& body = "",
                       const std::multimap<std::string, std::string>& headers = {});
 
 } // namespace hydra::test

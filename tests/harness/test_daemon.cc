@@ -16,7 +16,8 @@ void TestDaemon::start(const std::map<std::string, std::string>& env,
                        const std::vector<std::string>& unsetEnv, const std::vector<std::string>& args)
 {
     // The program and its arguments reach the shell as positional parameters, never as code.
-    std::vector<std::string> argv{"sh", "-c", "exec \"$0\" \"$@\" >>\"$HYDRA_TEST_DAEMON_LOG\" 2>&1", program_};
+    std::vector<std::string> argv{"sh", "-c", "exec \"$0\" \"$@\" >>\"$HYDRA_TEST_DAEMON_LOG\" 2>&1",
+                                  program_};
     argv.insert(argv.end(), args.begin(), args.end());
     auto allEnv = env;
     allEnv["HYDRA_TEST_DAEMON_LOG"] = logFile_;

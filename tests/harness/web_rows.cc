@@ -7,7 +7,8 @@ namespace hydra::test {
 void WebRows::project(const std::string& name, bool hidden)
 {
     pqxx::work t(c_);
-    t.exec("INSERT INTO Users (userName, emailAddress, password) VALUES ('root', '', '!') ON CONFLICT DO NOTHING");
+    t.exec("INSERT INTO Users (userName, emailAddress, password) VALUES ('root', '', '!') ON CONFLICT DO "
+           "NOTHING");
     t.exec_params("INSERT INTO Projects (name, displayName, owner, hidden, description) "
                   "VALUES ($1, $1, 'root', $2, 'the project ' || $1) ON CONFLICT DO NOTHING",
                   name, hidden ? 1 : 0);
@@ -18,14 +19,16 @@ int WebRows::jobset(const std::string& project, const std::string& name)
 {
     this->project(project);
     pqxx::work t(c_);
-    auto r = t.exec_params1("INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride, "
-                            "description) VALUES ($1, $2, 'src', 'release.nix', '', 'jobset ' || $2) RETURNING id",
-                            project, name);
-    t.exec_params("INSERT INTO JobsetInputs (project, jobset, name, type) VALUES ($1, $2, 'src', 'path')", project,
-                  name);
-    t.exec_params("INSERT INTO JobsetInputAlts (project, jobset, input, altnr, value) VALUES ($1, $2, 'src', 0, "
-                  "'/srv/src')",
+    auto r =
+        t.exec_params1("INSERT INTO Jobsets (project, name, nixExprInput, nixExprPath, emailOverride, "
+                       "description) VALUES ($1, $2, 'src', 'release.nix', '', 'jobset ' || $2) RETURNING id",
+                       project, name);
+    t.exec_params("INSERT INTO JobsetInputs (project, jobset, name, type) VALUES ($1, $2, 'src', 'path')",
                   project, name);
+    t.exec_params(
+        "INSERT INTO JobsetInputAlts (project, jobset, input, altnr, value) VALUES ($1, $2, 'src', 0, "
+        "'/srv/src')",
+        project, name);
     t.commit();
     return r[0].as<int>();
 }
@@ -54,11 +57,13 @@ int64_t WebRows::build(int jobsetId, const BuildSpec& s)
 int64_t WebRows::eval(int jobsetId, const std::vector<int64_t>& builds, int64_t timestamp)
 {
     pqxx::work t(c_);
-    auto r = t.exec_params1("INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, "
-                            "hash, nrBuilds) VALUES ($1, $2, 1, 2, 1, md5(random()::text), $3) RETURNING id",
-                            jobsetId, timestamp, static_cast<int>(builds.size()));
+    auto r =
+        t.exec_params1("INSERT INTO JobsetEvals (jobset_id, timestamp, checkoutTime, evalTime, hasNewBuilds, "
+                       "hash, nrBuilds) VALUES ($1, $2, 1, 2, 1, md5(random()::text), $3) RETURNING id",
+                       jobsetId, timestamp, static_cast<int>(builds.size()));
     auto id = r[0].as<int64_t>();
-    for (auto b : builds) t.exec_params("INSERT INTO JobsetEvalMembers (eval, build, isNew) VALUES ($1, $2, 1)", id, b);
+    for (auto b : builds)
+        t.exec_params("INSERT INTO JobsetEvalMembers (eval, build, isNew) VALUES ($1, $2, 1)", id, b);
     t.exec_params("INSERT INTO JobsetEvalInputs (eval, name, altNr, type, uri, revision, value) "
                   "VALUES ($1, 'src', 0, 'git', 'https://example.org/src.git', 'abcdef0123456789', NULL)",
                   id);
@@ -66,13 +71,14 @@ int64_t WebRows::eval(int jobsetId, const std::vector<int64_t>& builds, int64_t 
     return id;
 }
 
-void WebRows::step(int64_t build, int stepNr, const std::string& drvPath, int status, const std::string& machine,
-                   int64_t start, int64_t stop)
+void WebRows::step(int64_t build, int stepNr, const std::string& drvPath, int status,
+                   const std::string& machine, int64_t start, int64_t stop)
 {
     pqxx::work t(c_);
-    t.exec_params("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime, machine, "
-                  "system) VALUES ($1, $2, 0, $3, 0, $4, $5, $6, $7, 'x86_64-linux')",
-                  build, stepNr, drvPath, status, start, stop, machine);
+    t.exec_params(
+        "INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, status, startTime, stopTime, machine, "
+        "system) VALUES ($1, $2, 0, $3, 0, $4, $5, $6, $7, 'x86_64-linux')",
+        build, stepNr, drvPath, status, start, stop, machine);
     t.commit();
 }
 

@@ -16,13 +16,13 @@ struct BuildSpec {
     std::string system = "x86_64-linux";
     std::string nixName = "hello-1.0";
     bool finished = true;
-    int buildStatus = 0;        ///< when finished
+    int buildStatus = 0; ///< when finished
     int64_t timestamp = 1700000000;
     int64_t startTime = 1700000100; ///< when finished
     int64_t stopTime = 1700000200;  ///< when finished
     int isCurrent = 1;
-    std::string drvPath;  ///< default: a fresh /nix/store/…-NAME.drv
-    std::string outPath;  ///< default: a fresh /nix/store/…-NAME
+    std::string drvPath; ///< default: a fresh /nix/store/…-NAME.drv
+    std::string outPath; ///< default: a fresh /nix/store/…-NAME
 };
 
 /// Inserts Hydra rows for the web server's tests.
@@ -39,8 +39,9 @@ public:
     /// An evaluation of `jobsetId` holding `builds` (all new); returns its id.
     int64_t eval(int jobsetId, const std::vector<int64_t>& builds, int64_t timestamp = 1700000300);
     /// A finished build step (type 0) of `build`.
-    void step(int64_t build, int stepNr, const std::string& drvPath, int status, const std::string& machine = "localhost",
-              int64_t start = 1700000100, int64_t stop = 1700000200);
+    void step(int64_t build, int stepNr, const std::string& drvPath, int status,
+              const std::string& machine = "localhost", int64_t start = 1700000100,
+              int64_t stop = 1700000200);
 
 private:
     pqxx::connection& c_;

@@ -108,7 +108,8 @@ TEST_P(PipelineOnShapesTest, EvaluatesBuildsFailsAndNotifies)
     EXPECT_EQ(stopRunner(), 0) << runnerLog();
     EXPECT_EQ(notify.stop(), 0) << notify.log();
     // A wrong status is explained only by what the runner did.
-    if (HasFailure()) ADD_FAILURE() << "queue runner's log:\n" << runnerLog() << "\nevaluator's log:\n" << evaluatorLog();
+    if (HasFailure())
+        ADD_FAILURE() << "queue runner's log:\n" << runnerLog() << "\nevaluator's log:\n" << evaluatorLog();
 }
 
 INSTANTIATE_TEST_SUITE_P(Schemas, PipelineOnShapesTest, ::testing::Values(87, 86, 83, 80),

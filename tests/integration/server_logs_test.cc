@@ -370,7 +370,8 @@ TEST_F(ServerDownloadsTest, FileProduct)
     EXPECT_EQ(r.body, content);
     EXPECT_EQ(r.header("Content-Type"), "text/plain; charset=utf-8");
     EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff");
-    EXPECT_EQ(r.header("Content-Length"), std::to_string(content.size())) << "a file's size is known beforehand";
+    EXPECT_EQ(r.header("Content-Length"), std::to_string(content.size()))
+        << "a file's size is known beforehand";
     // Hydra's form by name.
     EXPECT_EQ(get(fmt::format("/build/{}/download/hello.txt", id)).body, content);
     // A file product has nothing inside it.

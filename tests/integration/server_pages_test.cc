@@ -67,7 +67,8 @@ TEST_F(ServerPagesTest, JobsetJsonHasHydrasFieldsAndTypes)
     EXPECT_EQ(j["nixexprinput"], "src");
     EXPECT_EQ(j["nixexprpath"], "release.nix");
     for (auto key : {"errormsg", "emailoverride", "fetcherrormsg", "flake"}) EXPECT_EQ(j[key], "") << key;
-    for (auto key : {"errortime", "lastcheckedtime", "triggertime", "starttime"}) EXPECT_TRUE(j[key].is_null()) << key;
+    for (auto key : {"errortime", "lastcheckedtime", "triggertime", "starttime"})
+        EXPECT_TRUE(j[key].is_null()) << key;
     EXPECT_EQ(j["type"], 0);
     EXPECT_EQ(j["enabled"], 1);
     EXPECT_EQ(j["keepnr"], 3);
@@ -76,8 +77,9 @@ TEST_F(ServerPagesTest, JobsetJsonHasHydrasFieldsAndTypes)
     EXPECT_EQ(j["enableemail"], true);
     EXPECT_EQ(j["visible"], true);
     EXPECT_EQ(j["enable_dynamic_run_command"], false);
-    EXPECT_EQ(j["inputs"]["src"], (nlohmann::json{{"name", "src"}, {"type", "path"}, {"value", "/srv/src"},
-                                                  {"emailresponsible", false}}));
+    EXPECT_EQ(j["inputs"]["src"],
+              (nlohmann::json{
+                  {"name", "src"}, {"type", "path"}, {"value", "/srv/src"}, {"emailresponsible", false}}));
     auto p = getJson("/project/p").json();
     EXPECT_EQ(p["jobsets"], nlohmann::json::array({"js"}));
 }
@@ -90,7 +92,8 @@ TEST_F(ServerPagesTest, BuildJsonAndPageShowStatusStepsAndEvaluations)
     auto queued = web->build(js, {.job = "later", .nixName = "later-1", .finished = false});
     auto e = web->eval(js, {ok, bad, queued});
     web->step(bad, 1, "/nix/store/00000000000000000000000000000000-bad-1.drv", 1, "builder1");
-    exec("UPDATE BuildSteps SET errorMsg = 'builder failed with exit code 1' WHERE build = " + std::to_string(bad));
+    exec("UPDATE BuildSteps SET errorMsg = 'builder failed with exit code 1' WHERE build = " +
+         std::to_string(bad));
     startServer();
 
     auto b = getJson("/build/" + std::to_string(ok)).json();
@@ -214,7 +217,8 @@ TEST_F(ServerPagesTest, LatestEvalRedirectsToTheNewestFinishedOne)
     auto r = get("/jobset/p/js/latest-eval");
     EXPECT_EQ(r.status, 302);
     EXPECT_EQ(r.header("Location"), "/eval/" + std::to_string(done));
-    EXPECT_EQ(get("/jobset/p/js/latest-eval/builds").header("Location"), "/eval/" + std::to_string(done) + "/builds");
+    EXPECT_EQ(get("/jobset/p/js/latest-eval/builds").header("Location"),
+              "/eval/" + std::to_string(done) + "/builds");
 }
 
 TEST_F(ServerPagesTest, MissingThingsAre404WithAClearMessage)
@@ -237,9 +241,9 @@ TEST_F(ServerPagesTest, MalformedIdsAndPagesAre400)
 {
     web->jobset("p", "js");
     startServer();
-    for (auto path : {"/build/abc", "/build/-1", "/build/0", "/build/99999999999", "/eval/1x", "/build/1/step/x",
-                      "/jobset/p/js/evals?page=0", "/jobset/p/js/evals?page=abc", "/jobset/p/js/evals?page=-2",
-                      "/jobset/p/js/evals?page=10001"}) {
+    for (auto path : {"/build/abc", "/build/-1", "/build/0", "/build/99999999999", "/eval/1x",
+                      "/build/1/step/x", "/jobset/p/js/evals?page=0", "/jobset/p/js/evals?page=abc",
+                      "/jobset/p/js/evals?page=-2", "/jobset/p/js/evals?page=10001"}) {
         auto r = getJson(path);
         EXPECT_EQ(r.status, 400) << path;
         EXPECT_TRUE(r.json().contains("error")) << path;
@@ -250,8 +254,8 @@ TEST_F(ServerPagesTest, TraversalInPathParametersIsRefused)
 {
     web->jobset("p", "js");
     startServer();
-    for (auto path : {"/project/..", "/project/%2e%2e", "/project/%2E%2E", "/project/a%2Fb", "/jobset/p/%2e%2e%2fjs",
-                      "/project/%00", "/project/%zz"})
+    for (auto path : {"/project/..", "/project/%2e%2e", "/project/%2E%2E", "/project/a%2Fb",
+                      "/jobset/p/%2e%2e%2fjs", "/project/%00", "/project/%zz"})
         EXPECT_EQ(get(path).status, 400) << path;
 }
 
@@ -298,7 +302,8 @@ TEST_F(ServerPagesTest, PrivateSiteShowsNothingToAnonymousUsers)
 TEST_F(ServerPagesTest, OversizedRequestsAreRefused)
 {
     startServer();
-    auto big = request("POST", "/", std::string(2 << 20, 'x'), {{"Content-Type", "application/octet-stream"}});
+    auto big =
+        request("POST", "/", std::string(2 << 20, 'x'), {{"Content-Type", "application/octet-stream"}});
     EXPECT_EQ(big.status, 413);
     auto longHeader = get("/", {{"X-Padding", std::string(64 << 10, 'a')}});
     EXPECT_GE(longHeader.status, 400);
