@@ -94,11 +94,7 @@ Handler allBuildsPage(BuildListLevel level)
         if (wantsJson(req)) {
             nlohmann::json list = nlohmann::json::array();
             for (const auto& b : builds) list.push_back(toJson(b));
-            auto links = pageLinks(page, total, buildsPerPage);
-            nlohmann::json out = {{"builds", list}, {"first", links.first}, {"last", links.last}};
-            if (links.next) out["next"] = *links.next;
-            if (links.previous) out["previous"] = *links.previous;
-            return jsonResponse(out);
+            return pagedJsonResponse("builds", std::move(list), page, total, buildsPerPage);
         }
         Html h;
         h.append(buildTable(site, builds)).append(pager(site, s.path + "/all", page, total, buildsPerPage));

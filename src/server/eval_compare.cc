@@ -9,7 +9,8 @@ namespace {
 
 bool aborted(const db::web::EvalBuild& b)
 {
-    return b.finished && (b.buildStatus == 3 || b.buildStatus == 4);
+    int status = b.buildStatus.value_or(-1);
+    return b.finished && (status == 3 || status == 4);
 }
 
 bool succeeded(const db::web::EvalBuild& b)

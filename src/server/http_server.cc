@@ -54,7 +54,7 @@ void fromResponse(Response&& in, httplib::Response& out)
     out.status = in.status;
     for (auto& [k, v] : in.headers) out.set_header(k.c_str(), v);
     if (!in.stream) {
-        out.set_content(std::move(in.body), in.contentType.c_str());
+        out.set_content(in.body, in.contentType.c_str());
         return;
     }
     auto stream = std::move(in.stream);

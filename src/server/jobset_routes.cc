@@ -145,11 +145,7 @@ Response jobsetEvalsPage(const Site& site, const Request& req)
     if (json) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& e : evals.evals) list.push_back(toJson(e));
-        auto links = pageLinks(page, evals.total, evalsPerPage);
-        nlohmann::json out = {{"evals", list}, {"first", links.first}, {"last", links.last}};
-        if (links.next) out["next"] = *links.next;
-        if (links.previous) out["previous"] = *links.previous;
-        return jsonResponse(out);
+        return pagedJsonResponse("evals", std::move(list), page, evals.total, evalsPerPage);
     }
     Html h;
     h.append(evalList(site, evals.evals));

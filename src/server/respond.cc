@@ -1,5 +1,6 @@
 #include "server/respond.hh"
 
+#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 
@@ -71,6 +72,25 @@ int64_t countParam(const Request& req, std::string_view name, int64_t fallback, 
     auto v = parsePositive(*text, max);
     if (!v) throw HttpError(400, fmt::format("‘{}’ is not a valid value of {} (1 to {})", *text, name, max));
     return *v;
+}
+
+PageLinks pageLinks(int64_t page, int64_t total, int64_t perPage)
+{
+    int64_t last = std::max<int64_t>(1, (total + perPage - 1) / perPage);
+    PageLinks l{"?page=1", fmt::format("?page={}", last), std::nullopt, std::nullopt};
+    if (page < last) l.next = fmt::format("?page={}", page + 1);
+    if (page > 1) l.previous = fmt::format("?page={}", page - 1);
+    return l;
+}
+
+Response pagedJsonResponse(const char* key, nlohmann::json items, int64_t page, int64_t total,
+                           int64_t perPage)
+{
+    auto links = pageLinks(page, total, perPage);
+    nlohmann::json out = {{key, std::move(items)}, {"first", links.first}, {"last", links.last}};
+    if (links.next) out["next"] = *links.next;
+    if (links.previous) out["previous"] = *links.previous;
+    return jsonResponse(out);
 }
 
 } // namespace hydra::server

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,5 +31,16 @@ int64_t pageParam(const Request& req);
 /// An optional positive count parameter (`?nr=`, `?tail=`) bounded by `max`; `fallback` when
 /// absent; HttpError 400 when malformed.
 int64_t countParam(const Request& req, std::string_view name, int64_t fallback, int64_t max);
+
+/// The paging links of Hydra's JSON lists ({first, last, next?, previous?}).
+struct PageLinks {
+    std::string first, last;
+    std::optional<std::string> next, previous;
+};
+PageLinks pageLinks(int64_t page, int64_t total, int64_t perPage);
+
+/// Hydra's paged JSON list: {`key`: items, first, last, next?, previous?}.
+Response pagedJsonResponse(const char* key, nlohmann::json items, int64_t page, int64_t total,
+                           int64_t perPage);
 
 } // namespace hydra::server

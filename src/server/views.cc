@@ -53,9 +53,10 @@ Html statusBadge(bool finished, std::optional<int> status, bool running)
             h.raw("<span class=\"status s-warn\">Queued</span>");
         return h;
     }
-    if (status == 0)
+    int code = status.value_or(-1);
+    if (code == 0)
         h.raw("<span class=\"status s-ok\">✔ ");
-    else if (status == 3 || status == 4 || status == 9)
+    else if (code == 3 || code == 4 || code == 9)
         h.raw("<span class=\"status s-warn\">■ ");
     else
         h.raw("<span class=\"status s-bad\">✘ ");
@@ -101,15 +102,6 @@ Html timeView(const Site& site, std::optional<int64_t> t)
     auto iso = isoTime(*t);
     h.raw("<time datetime=\"").text(iso).raw("\" title=\"").text(iso).raw("\">");
     return h.text(relative(site.now() - *t)).raw("</time>");
-}
-
-PageLinks pageLinks(int64_t page, int64_t total, int64_t perPage)
-{
-    int64_t last = std::max<int64_t>(1, (total + perPage - 1) / perPage);
-    PageLinks l{"?page=1", fmt::format("?page={}", last), std::nullopt, std::nullopt};
-    if (page < last) l.next = fmt::format("?page={}", page + 1);
-    if (page > 1) l.previous = fmt::format("?page={}", page - 1);
-    return l;
 }
 
 Html pager(const Site& site, std::string_view path, int64_t page, int64_t total, int64_t perPage)

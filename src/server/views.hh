@@ -3,6 +3,7 @@
 
 #include "db/web_records.hh"
 #include "server/html.hh"
+#include "server/respond.hh"
 
 #include <cstdint>
 #include <optional>
@@ -37,12 +38,5 @@ Html nextPager(const Site& site, std::string_view path, int64_t page, bool hasNe
 
 /// A table of builds: status, id, job, finished time, name, system.
 Html buildTable(const Site& site, std::span<const db::web::Build> builds);
-
-/// The paging links of Hydra's JSON lists ({first, last, next?, previous?}).
-struct PageLinks {
-    std::string first, last;
-    std::optional<std::string> next, previous;
-};
-PageLinks pageLinks(int64_t page, int64_t total, int64_t perPage);
 
 } // namespace hydra::server

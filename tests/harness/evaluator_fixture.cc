@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <random>
 
 namespace hydra::test {
 
@@ -120,6 +121,32 @@ int EvaluatorFixture::stopEvaluator()
 std::string EvaluatorFixture::evaluatorLog() const
 {
     return evaluator_.log();
+}
+
+std::string goodBadDependentJobset(const std::string& nonce)
+{
+    return fmt::format(R"(
+{{ system ? builtins.currentSystem, busybox, ... }}:
+let
+  mk = name: script: deps: derivation {{
+    inherit name system deps;
+    builder = "${{busybox}}/bin/sh";
+    args = [ "-c" script ];
+  }};
+  bad = mk "bad" "echo {0} is going to fail; exit 1" [ ];
+in {{
+  good = mk "good" "echo {0} builds fine; echo {0} > $out" [ ];
+  inherit bad;
+  needsBad = mk "needs-bad" "echo > $out" [ bad ];
+}}
+)",
+                       nonce);
+}
+
+std::string randomNonce()
+{
+    std::random_device rd;
+    return fmt::format("{:08x}{:08x}", rd(), rd());
 }
 
 } // namespace hydra::test

@@ -20,6 +20,13 @@ std::string evaluatorBinary();
 /// Its derivations run the shell of the input "busybox" (sandbox_shell.hh), as `mk` does.
 std::string generatedJobset(int n, const std::string& nonce, const std::string& extra = "");
 
+/// A jobset of three jobs built with the sandbox's busybox: `good` (prints "NONCE builds fine"),
+/// `bad` (prints "NONCE is going to fail", exits 1) and `needsBad`, which depends on `bad`.
+std::string goodBadDependentJobset(const std::string& nonce);
+
+/// 16 random hex digits: makes a test's derivations new to the store.
+std::string randomNonce();
+
 /// Base of the evaluator's tests.
 class EvaluatorFixture : public QueueRunnerFixture {
 protected:

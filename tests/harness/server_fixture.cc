@@ -21,6 +21,13 @@ std::string serverBinary()
     return std::string(HYDRA_BINARY_DIR) + "/bin/hydra-server";
 }
 
+std::vector<int64_t> idsOf(const nlohmann::json& list)
+{
+    std::vector<int64_t> out;
+    for (const auto& item : list) out.push_back(item["id"].get<int64_t>());
+    return out;
+}
+
 std::string HttpReply::header(const std::string& name) const
 {
     for (const auto& [k, v] : headers)

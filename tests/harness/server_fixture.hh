@@ -67,6 +67,9 @@ private:
     int port_ = 0;
 };
 
+/// The "id" of each object of a JSON list, in order.
+std::vector<int64_t> idsOf(const nlohmann::json& list);
+
 /// The built hydra-server program.
 std::string serverBinary();
 

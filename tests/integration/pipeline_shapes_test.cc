@@ -10,39 +10,12 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
-#include <random>
 #include <set>
 
 using namespace std::chrono_literals;
 
 namespace hydra::test {
 namespace {
-
-std::string nonce()
-{
-    std::random_device rd;
-    return fmt::format("{:08x}{:08x}", rd(), rd());
-}
-
-std::string pipelineJobset(const std::string& nonce)
-{
-    return fmt::format(R"(
-{{ system ? builtins.currentSystem, busybox, ... }}:
-let
-  mk = name: script: deps: derivation {{
-    inherit name system deps;
-    builder = "${{busybox}}/bin/sh";
-    args = [ "-c" script ];
-  }};
-  bad = mk "bad" "echo {} going to fail; exit 1" [ ];
-in {{
-  good = mk "good" "echo {} > $out" [ ];
-  inherit bad;
-  needsBad = mk "needs-bad" "echo > $out" [ bad ];
-}}
-)",
-                       nonce, nonce);
-}
 
 class PipelineOnShapesTest : public EvaluatorFixture, public ::testing::WithParamInterface<int> {
 protected:
@@ -75,7 +48,7 @@ TEST_P(PipelineOnShapesTest, EvaluatesBuildsFailsAndNotifies)
     addConfig("<runcommand>\n  job = *:*:*\n  command = grep -o '\"build\":[0-9]*' \"$HYDRA_JSON\" | cut -d: "
               "-f2 >> " +
               handled + "\n</runcommand>");
-    pathJobset("js", jobsetDir(pipelineJobset(nonce())), 3600);
+    pathJobset("js", jobsetDir(goodBadDependentJobset(randomNonce())), 3600);
     TestDaemon notify(std::string(HYDRA_BINARY_DIR) + "/bin/hydra-notify", state_ + "/notify.log");
     notify.start(runnerEnv());
     startRunner();

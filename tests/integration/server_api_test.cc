@@ -30,13 +30,6 @@ protected:
     std::unique_ptr<WebRows> web;
 };
 
-std::vector<int64_t> ids(const nlohmann::json& list)
-{
-    std::vector<int64_t> out;
-    for (const auto& b : list) out.push_back(b["id"].get<int64_t>());
-    return out;
-}
-
 TEST_F(ServerApiTest, SearchFindsProjectsJobsetsAndBuildsByPath)
 {
     web->jobset("compilers", "gcc-trunk");
@@ -62,11 +55,11 @@ TEST_F(ServerApiTest, SearchFindsProjectsJobsetsAndBuildsByPath)
     EXPECT_TRUE(j["buildsdrv"].empty());
 
     auto byOut = getJson("/search?query=" + s.outPath).json();
-    EXPECT_EQ(ids(byOut["builds"]), std::vector<int64_t>{gcc});
+    EXPECT_EQ(idsOf(byOut["builds"]), std::vector<int64_t>{gcc});
     EXPECT_EQ(byOut["builds"][0]["buildoutputs"]["out"]["path"], s.outPath);
     EXPECT_TRUE(byOut["buildsdrv"].empty());
     auto byDrv = getJson("/search?query=" + s.drvPath).json();
-    EXPECT_EQ(ids(byDrv["buildsdrv"]), std::vector<int64_t>{gcc});
+    EXPECT_EQ(idsOf(byDrv["buildsdrv"]), std::vector<int64_t>{gcc});
     EXPECT_TRUE(byDrv["builds"].empty());
 
     auto html = get("/search?query=gcc");
@@ -107,7 +100,7 @@ TEST_F(ServerApiTest, LatestBuildsAreTheNewestFinishedOnesFiltered)
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.header("Content-Type"), "application/json");
     auto j = r.json();
-    EXPECT_EQ(ids(j), (std::vector<int64_t>{three, two, one}));
+    EXPECT_EQ(idsOf(j), (std::vector<int64_t>{three, two, one}));
     EXPECT_EQ(j[1], (nlohmann::json{{"id", two},
                                     {"project", "p"},
                                     {"jobset", "a"},
@@ -117,12 +110,12 @@ TEST_F(ServerApiTest, LatestBuildsAreTheNewestFinishedOnesFiltered)
                                     {"finished", 1},
                                     {"timestamp", 1700000000},
                                     {"buildstatus", 1}}));
-    EXPECT_EQ(ids(get("/api/latestbuilds?nr=2").json()), (std::vector<int64_t>{three, two}));
-    EXPECT_EQ(ids(get("/api/latestbuilds?nr=10&project=p").json()), (std::vector<int64_t>{two, one}));
-    EXPECT_EQ(ids(get("/api/latestbuilds?nr=10&project=p&jobset=a&job=hello").json()),
+    EXPECT_EQ(idsOf(get("/api/latestbuilds?nr=2").json()), (std::vector<int64_t>{three, two}));
+    EXPECT_EQ(idsOf(get("/api/latestbuilds?nr=10&project=p").json()), (std::vector<int64_t>{two, one}));
+    EXPECT_EQ(idsOf(get("/api/latestbuilds?nr=10&project=p&jobset=a&job=hello").json()),
               std::vector<int64_t>{one});
-    EXPECT_EQ(ids(get("/api/latestbuilds?nr=10&system=aarch64-linux").json()), std::vector<int64_t>{two});
-    EXPECT_EQ(ids(get("/api/latestbuilds?nr=10&project=&job=").json()).size(), 3u); // empty: no filter
+    EXPECT_EQ(idsOf(get("/api/latestbuilds?nr=10&system=aarch64-linux").json()), std::vector<int64_t>{two});
+    EXPECT_EQ(idsOf(get("/api/latestbuilds?nr=10&project=&job=").json()).size(), 3u); // empty: no filter
     EXPECT_TRUE(get("/api/latestbuilds?nr=10&project=nope").json().empty());
 }
 
@@ -149,11 +142,11 @@ TEST_F(ServerApiTest, QueueIsByPriorityAndNrQueueCountsIt)
     exec("UPDATE Builds SET priority = 50 WHERE id = " + std::to_string(second));
     startServer();
     auto j = get("/api/queue?nr=10").json();
-    EXPECT_EQ(ids(j), (std::vector<int64_t>{second, first}));
+    EXPECT_EQ(idsOf(j), (std::vector<int64_t>{second, first}));
     EXPECT_EQ(j[0]["priority"], 50);
     EXPECT_EQ(j[0]["finished"], 0);
     EXPECT_FALSE(j[0].contains("buildstatus"));
-    EXPECT_EQ(ids(get("/api/queue?nr=1").json()), std::vector<int64_t>{second});
+    EXPECT_EQ(idsOf(get("/api/queue?nr=1").json()), std::vector<int64_t>{second});
     auto nr = get("/api/nrqueue");
     EXPECT_EQ(nr.status, 200);
     EXPECT_EQ(nr.body, "2");

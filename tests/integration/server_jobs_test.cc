@@ -31,13 +31,6 @@ protected:
     std::unique_ptr<WebRows> web;
 };
 
-std::vector<int64_t> ids(const nlohmann::json& builds)
-{
-    std::vector<int64_t> out;
-    for (const auto& b : builds) out.push_back(b["id"].get<int64_t>());
-    return out;
-}
-
 TEST_F(ServerJobsTest, JobPageShowsItsLastTenFinishedAndItsQueuedBuilds)
 {
     int js = web->jobset("p", "js");
@@ -61,8 +54,8 @@ TEST_F(ServerJobsTest, JobPageShowsItsLastTenFinishedAndItsQueuedBuilds)
     EXPECT_EQ(j["jobset"], "js");
     EXPECT_EQ(j["job"], "hello");
     std::vector<int64_t> newest(finished.rbegin(), finished.rbegin() + 10);
-    EXPECT_EQ(ids(j["lastbuilds"]), newest);
-    EXPECT_EQ(ids(j["queuedbuilds"]), std::vector<int64_t>{queued});
+    EXPECT_EQ(idsOf(j["lastbuilds"]), newest);
+    EXPECT_EQ(idsOf(j["queuedbuilds"]), std::vector<int64_t>{queued});
     EXPECT_EQ(j["lastbuilds"][0]["job"], "hello");
     EXPECT_EQ(j["queuedbuilds"][0]["buildstatus"], nullptr);
 }
@@ -156,13 +149,13 @@ TEST_F(ServerJobsTest, AllListsFinishedBuildsTwentyAPageOnEveryLevel)
         auto first = getJson(base);
         ASSERT_EQ(first.status, 200) << base << first.body;
         auto j = first.json();
-        EXPECT_EQ(ids(j["builds"]), std::vector<int64_t>(newest.begin(), newest.begin() + 20)) << base;
+        EXPECT_EQ(idsOf(j["builds"]), std::vector<int64_t>(newest.begin(), newest.begin() + 20)) << base;
         EXPECT_EQ(j["first"], "?page=1");
         EXPECT_EQ(j["last"], "?page=2");
         EXPECT_EQ(j["next"], "?page=2");
         EXPECT_FALSE(j.contains("previous"));
         auto second = getJson(base + "?page=2").json();
-        EXPECT_EQ(ids(second["builds"]), std::vector<int64_t>(newest.begin() + 20, newest.end())) << base;
+        EXPECT_EQ(idsOf(second["builds"]), std::vector<int64_t>(newest.begin() + 20, newest.end())) << base;
         EXPECT_EQ(second["previous"], "?page=1");
         EXPECT_FALSE(second.contains("next"));
         EXPECT_TRUE(getJson(base + "?page=7").json()["builds"].empty());

@@ -9,32 +9,11 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <random>
 
 using namespace std::chrono_literals;
 
 namespace hydra::test {
 namespace {
-
-std::string serverJobset(const std::string& nonce)
-{
-    return fmt::format(R"(
-{{ system ? builtins.currentSystem, busybox, ... }}:
-let
-  mk = name: script: deps: derivation {{
-    inherit name system deps;
-    builder = "${{busybox}}/bin/sh";
-    args = [ "-c" script ];
-  }};
-  bad = mk "bad" "echo {0} is going to fail; exit 1" [ ];
-in {{
-  good = mk "good" "echo {0} builds fine; echo {0} > $out" [ ];
-  inherit bad;
-  needsBad = mk "needs-bad" "echo > $out" [ bad ];
-}}
-)",
-                       nonce);
-}
 
 class ServerOnRealBuildsTest : public EvaluatorFixture {
 protected:
@@ -53,9 +32,8 @@ protected:
 
 TEST_F(ServerOnRealBuildsTest, PagesAndJsonShowWhatTheFarmBuilt)
 {
-    std::random_device rd;
-    auto nonce = fmt::format("{:08x}{:08x}", rd(), rd());
-    pathJobset("js", jobsetDir(serverJobset(nonce)), 3600);
+    auto nonce = randomNonce();
+    pathJobset("js", jobsetDir(goodBadDependentJobset(nonce)), 3600);
     startRunner();
     startEvaluator();
     waitForCount("SELECT count(*) FROM Builds WHERE finished = 1", 3, 240s);
