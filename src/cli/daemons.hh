@@ -25,12 +25,13 @@ public:
 
     /// Whether `program` is running (its pid file names a live process).
     bool running(const std::string& program) const { return runningPid(program) != 0; }
+    /// The daemons whose programs are installed in binDir, in the order they start.
+    std::vector<std::string> installed() const;
 
     /// The directory of the running program (where its sibling daemons are installed).
     static std::string selfDir();
 
 private:
-    std::vector<std::string> installed() const;
     std::string pidFile(const std::string& program) const;
     int runningPid(const std::string& program) const; ///< 0 when not running
 

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -41,6 +42,9 @@ void writeExampleConfig(const Site& site)
     std::ofstream f(path);
     f << "# Written by `hydra up` for a new site; edit freely (hydra.conf, as Hydra reads it).\n"
       << "max_concurrent_notifications = 2\n"
+      << "# hydra-server's /machines and /queue-runner-status read the queue runner here\n"
+      << "# (its queue_runner_metrics_address, 127.0.0.1:9198 unless set).\n"
+      << "queue_runner_endpoint = http://127.0.0.1:9198\n"
       << "\n"
       << "# Every finished build's HYDRA_JSON, one document after another.\n"
       << "<runcommand>\n"
@@ -125,7 +129,8 @@ int cmdUp(Args& args)
     }
     for (const auto& line : daemons.startAll({{"HYDRA_DATA", site.dataDir()}}))
         std::printf("%s\n", line.c_str());
-    if (daemons.running("hydra-server"))
+    auto installed = daemons.installed();
+    if (std::find(installed.begin(), installed.end(), "hydra-server") != installed.end())
         std::printf("web pages and JSON API: http://127.0.0.1:3000/ (hydra-server's default address)\n");
     std::printf("hydra is up; to use it from this shell: export HYDRA_DATA=%s\n", site.dataDir().c_str());
     return 0;
