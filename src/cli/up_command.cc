@@ -10,9 +10,9 @@
 #include "nix/sandbox_shell.hh"
 #include "util/error.hh"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
