@@ -103,8 +103,10 @@ EvalPage jobsetEvals(pqxx::transaction_base& t, int jobsetId, int64_t offset, in
 
 EvalPage recentEvals(pqxx::transaction_base& t, int64_t offset, int64_t limit, bool withMembers)
 {
-    // The count of every evaluation would cost a scan of the table; an estimate is enough for paging.
-    auto total = sql::execPrepared(t, "web_evals_x48", "SELECT COALESCE(max(id), 0) FROM JobsetEvals");
+    // Counted from Hydra's partial index of the evaluations that added builds (IndexJobsetIdEvals),
+    // without reading the table's rows.
+    auto total = sql::execPrepared(t, "web_evals_count_all",
+                                   "SELECT count(*) FROM JobsetEvals WHERE hasNewBuilds = 1");
     auto rows = sql::execPrepared(t, "web_evals_5",
                                   std::string("SELECT ") + evalColumns + evalFrom +
                                       "WHERE e.hasNewBuilds = 1 ORDER BY e.id DESC OFFSET $1 LIMIT $2",

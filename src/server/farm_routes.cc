@@ -155,22 +155,7 @@ Response recentEvalsPage(const Site& site, const Request& req)
         return pagedJsonResponse("evals", std::move(list), page, evals.total, evalsPerPage);
     }
     Html h;
-    h.raw("<div class=\"scroll\"><table><thead><tr><th>#</th><th>Jobset</th><th>Evaluated</th><th>Builds</th>"
-          "<th>Succeeded</th></tr></thead><tbody>");
-    for (const auto& e : evals.evals) {
-        auto id = std::to_string(e.id);
-        h.raw("<tr><td>").link(site.link({"eval", id}), id).raw("</td><td>");
-        h.link(site.link({"jobset", e.project, e.jobset}), e.project + ":" + e.jobset).raw("</td><td>");
-        h.append(timeView(site, e.timestamp)).raw("</td><td>");
-        if (e.nrBuilds) h.number(*e.nrBuilds);
-        h.raw("</td><td>");
-        if (e.nrSucceeded)
-            h.number(*e.nrSucceeded);
-        else
-            h.raw("<span class=\"muted\">not all finished</span>");
-        h.raw("</td></tr>");
-    }
-    h.raw("</tbody></table></div>");
+    h.append(evalTable(site, evals.evals, true));
     h.append(pager(site, "/evals", page, evals.total, evalsPerPage));
     return pageResponse(site, "Latest evaluations", h);
 }

@@ -19,32 +19,6 @@ constexpr int64_t evalsPerPage = 20;
 constexpr int64_t gridEvals = 5;
 constexpr int64_t gridJobsPerPage = 250;
 
-Html evalList(const Site& site, const std::vector<db::web::Eval>& evals)
-{
-    Html h;
-    h.raw("<div class=\"scroll\"><table><thead><tr><th>#</th><th>Evaluated</th><th>Input changes</th>"
-          "<th>Builds</th><th>Succeeded</th></tr></thead><tbody>");
-    for (const auto& e : evals) {
-        auto id = std::to_string(e.id);
-        h.raw("<tr><td>")
-            .link(site.link({"eval", id}), id)
-            .raw("</td><td>")
-            .append(timeView(site, e.timestamp));
-        h.raw("</td><td>");
-        for (const auto& in : e.inputs)
-            if (!in.revision.empty()) h.text(in.name + " → " + in.revision.substr(0, 12) + " ");
-        h.raw("</td><td>");
-        if (e.nrBuilds) h.number(*e.nrBuilds);
-        h.raw("</td><td>");
-        if (e.nrSucceeded)
-            h.number(*e.nrSucceeded);
-        else
-            h.raw("<span class=\"muted\">not all finished</span>");
-        h.raw("</td></tr>");
-    }
-    return h.raw("</tbody></table></div>");
-}
-
 Html jobGridView(const Site& site, const std::vector<int64_t>& evalIds,
                  const std::vector<db::web::GridCell>& cells)
 {
@@ -126,7 +100,7 @@ Response jobsetPage(const Site& site, const Request& req)
     std::vector<int64_t> evalIds;
     for (const auto& e : evals) evalIds.push_back(e.id);
     Html h;
-    h.append(jobsetSummary(site, jobset)).raw("<h2>Evaluations</h2>").append(evalList(site, evals));
+    h.append(jobsetSummary(site, jobset)).raw("<h2>Evaluations</h2>").append(evalTable(site, evals, false));
     h.link(site.link({"jobset", jobset.project, jobset.name, "evals"}), "All evaluations");
     h.raw("<h2>Jobs</h2>").append(jobGridView(site, evalIds, cells));
     h.append(nextPager(site, "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name),
@@ -148,7 +122,7 @@ Response jobsetEvalsPage(const Site& site, const Request& req)
         return pagedJsonResponse("evals", std::move(list), page, evals.total, evalsPerPage);
     }
     Html h;
-    h.append(evalList(site, evals.evals));
+    h.append(evalTable(site, evals.evals, false));
     h.append(pager(site,
                    "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name) + "/evals",
                    page, evals.total, evalsPerPage));

@@ -135,6 +135,32 @@ Html nextPager(const Site& site, std::string_view path, int64_t page, bool hasNe
     return h.raw("</nav>");
 }
 
+Html evalTable(const Site& site, std::span<const db::web::Eval> evals, bool showJobset)
+{
+    Html h;
+    h.raw("<div class=\"scroll\"><table><thead><tr><th>#</th>");
+    if (showJobset) h.raw("<th>Jobset</th>");
+    h.raw("<th>Evaluated</th><th>Input changes</th><th>Builds</th><th>Succeeded</th></tr></thead><tbody>");
+    for (const auto& e : evals) {
+        auto id = std::to_string(e.id);
+        h.raw("<tr><td>").link(site.link({"eval", id}), id).raw("</td><td>");
+        if (showJobset)
+            h.link(site.link({"jobset", e.project, e.jobset}), e.project + ":" + e.jobset).raw("</td><td>");
+        h.append(timeView(site, e.timestamp)).raw("</td><td>");
+        for (const auto& in : e.inputs)
+            if (!in.revision.empty()) h.text(in.name + " → " + in.revision.substr(0, 12) + " ");
+        h.raw("</td><td>");
+        if (e.nrBuilds) h.number(*e.nrBuilds);
+        h.raw("</td><td>");
+        if (e.nrSucceeded)
+            h.number(*e.nrSucceeded);
+        else
+            h.raw("<span class=\"muted\">not all finished</span>");
+        h.raw("</td></tr>");
+    }
+    return h.raw("</tbody></table></div>");
+}
+
 Html buildTable(const Site& site, std::span<const db::web::Build> builds)
 {
     Html h;

@@ -36,6 +36,9 @@ Html pager(const Site& site, std::string_view path, int64_t page, int64_t total,
 /// Links to the previous and next page where counting every row would cost too much.
 Html nextPager(const Site& site, std::string_view path, int64_t page, bool hasNext);
 
+/// A table of evaluations: id, jobset (when `showJobset`), time, changed inputs, builds, successes.
+Html evalTable(const Site& site, std::span<const db::web::Eval> evals, bool showJobset);
+
 /// A table of builds: status, id, job, finished time, name, system.
 Html buildTable(const Site& site, std::span<const db::web::Build> builds);
 
