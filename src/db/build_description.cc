@@ -13,7 +13,7 @@ namespace hydra::db {
 namespace {
 
 // One statement, one round trip: the outputs, products and metrics come as JSON arrays.
-const char* const descriptionColumnsSql =
+const char* const descriptionSql =
     "SELECT b.finished, b.timestamp, j.project, j.name, b.jobset_id, b.job, b.drvPath, "
     "  b.startTime, b.stopTime, b.buildStatus, b.nixName, b.system, b.homepage, "
     "  b.description, b.license, b.releaseName, b.notificationPendingSince, "
@@ -22,10 +22,8 @@ const char* const descriptionColumnsSql =
     "  (SELECT json_agg(json_build_array(type, subtype, fileSize, sha256hash, path, name, defaultPath) "
     "     ORDER BY productnr) FROM BuildProducts WHERE build = b.id), "
     "  (SELECT json_agg(json_build_array(name, unit, value) ORDER BY name) FROM BuildMetrics "
-    "     WHERE build = b.id)";
-
-const char* const descriptionFromSql =
-    " FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id JOIN Projects p ON p.name = j.project "
+    "     WHERE build = b.id) "
+    "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id JOIN Projects p ON p.name = j.project "
     "WHERE b.id = $1";
 
 std::string textOr(const nlohmann::json& v, const std::string& fallback = "")
@@ -57,26 +55,13 @@ void readCollections(const pqxx::row& row, BuildDescription& d)
 
 } // namespace
 
-std::string buildDescriptionSql(std::string_view extraColumns)
-{
-    std::string s = descriptionColumnsSql;
-    if (!extraColumns.empty()) s.append(", ").append(extraColumns);
-    return s + descriptionFromSql;
-}
-
 std::optional<BuildDescription> loadBuildDescription(pqxx::transaction_base& t, BuildId id)
-{
-    // Built once: the definition is compared with the registered one at every call.
-    static const std::string sql = buildDescriptionSql("");
-    auto r = sql::execPrepared(t, "hydra_build_description", sql, id);
-    if (r.empty()) return std::nullopt;
-    return readBuildDescription(r[0], id);
-}
-
-BuildDescription readBuildDescription(const pqxx::row& row, BuildId id)
 {
     // The names come from the jobset (not the copies in Builds) so a renamed jobset shows its
     // current name, as Hydra's $build->jobset->name does.
+    auto r = sql::execPrepared(t, "hydra_build_description", descriptionSql, id);
+    if (r.empty()) return std::nullopt;
+    auto row = r[0];
     BuildDescription d;
     d.id = id;
     d.finished = row[0].as<int>() != 0;

@@ -6,10 +6,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <pqxx/row>
 #include <pqxx/transaction_base>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace hydra::db {
@@ -45,14 +43,5 @@ struct BuildDescription {
 /// The build with id `id`, or nullopt if it does not exist (deleted meanwhile). One statement,
 /// so a pqxx::nontransaction reads a consistent build without BEGIN and COMMIT.
 std::optional<BuildDescription> loadBuildDescription(pqxx::transaction_base& t, BuildId id);
-
-/// loadBuildDescription's statement (parameter $1: the build id) with `extraColumns`, which may
-/// use the build as `b`, after its descriptionColumns: for a caller that needs more of the build
-/// in the same round trip.
-std::string buildDescriptionSql(std::string_view extraColumns);
-inline constexpr int descriptionColumns = 21;
-
-/// The build in the first descriptionColumns columns of a row of buildDescriptionSql.
-BuildDescription readBuildDescription(const pqxx::row& row, BuildId id);
 
 } // namespace hydra::db

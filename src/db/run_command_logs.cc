@@ -7,28 +7,6 @@
 
 namespace hydra::db {
 
-namespace {
-
-// The insert of createRunCommandLog as a CTE in front of the description's SELECT: a command
-// that starts costs one round trip before it runs, not two. The CTE runs once even though the
-// SELECT reads it twice.
-const std::string& buildStartingRunSql()
-{
-    static const std::string sql =
-        "WITH started AS ("
-        "  INSERT INTO RunCommandLogs (job_matcher, build_id, command, uuid, start_time) "
-        "  SELECT $2, b.id, $3, gen_random_uuid(), $4 FROM Builds b "
-        "  WHERE b.id = $1 AND NOT ($5::boolean AND EXISTS ("
-        "    SELECT 1 FROM RunCommandLogs l WHERE l.build_id = b.id AND l.job_matcher = $2 "
-        "      AND l.command = $3 AND l.start_time >= b.notificationPendingSince "
-        "      AND l.end_time IS NOT NULL)) "
-        "  RETURNING id, uuid::text) " +
-        buildDescriptionSql("(SELECT id FROM started), (SELECT uuid FROM started)");
-    return sql;
-}
-
-} // namespace
-
 std::optional<RunCommandLogRow> createRunCommandLog(pqxx::transaction_base& t, BuildId build,
                                                     const std::string& jobMatcher, const std::string& command,
                                                     int64_t startTime,
@@ -45,22 +23,6 @@ std::optional<RunCommandLogRow> createRunCommandLog(pqxx::transaction_base& t, B
         jobMatcher, build, command, startTime, sql::orNull(since));
     if (r.empty()) return std::nullopt;
     return RunCommandLogRow{r[0][0].as<int64_t>(), r[0][1].as<std::string>()};
-}
-
-BuildWithStartedRun loadBuildStartingRun(pqxx::transaction_base& t, BuildId build,
-                                         const std::string& jobMatcher, const std::string& command,
-                                         int64_t startTime, bool unlessEndedSincePending)
-{
-    auto r = sql::execPrepared(t, "hydra_build_starting_run_command", buildStartingRunSql(), build,
-                               jobMatcher, command, startTime, unlessEndedSincePending);
-    BuildWithStartedRun out;
-    if (r.empty()) return out;
-    const auto& row = r[0];
-    out.description = readBuildDescription(row, build);
-    if (!row[descriptionColumns].is_null())
-        out.started = RunCommandLogRow{row[descriptionColumns].as<int64_t>(),
-                                       row[descriptionColumns + 1].as<std::string>()};
-    return out;
 }
 
 void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommandOutcome& o)

@@ -2,7 +2,6 @@
 // RunCommandLogs rows: one per RunCommand execution, created before the command starts and
 // completed when it ends, so a row without end_time is a run that was interrupted.
 
-#include "db/build_description.hh"
 #include "db/build_results.hh"
 
 #include <cstdint>
@@ -35,19 +34,6 @@ std::optional<RunCommandLogRow> createRunCommandLog(pqxx::transaction_base& t, B
                                                     const std::string& jobMatcher, const std::string& command,
                                                     int64_t startTime,
                                                     std::optional<int64_t> unlessEndedSince = std::nullopt);
-
-/// What loadBuildStartingRun found and did.
-struct BuildWithStartedRun {
-    std::optional<BuildDescription> description; ///< nullopt: the build does not exist
-    std::optional<RunCommandLogRow> started;     ///< nullopt: nothing inserted
-};
-
-/// loadBuildDescription and createRunCommandLog in one statement, for a command that runs for
-/// the build whatever the build is (its block matches every job). With `unlessEndedSincePending`,
-/// the build's notificationPendingSince is createRunCommandLog's `unlessEndedSince`.
-BuildWithStartedRun loadBuildStartingRun(pqxx::transaction_base& t, BuildId build,
-                                         const std::string& jobMatcher, const std::string& command,
-                                         int64_t startTime, bool unlessEndedSincePending);
 
 /// Sets end_time and how the command ended.
 void markRunCommandEnded(pqxx::transaction_base& t, int64_t id, const RunCommandOutcome& o);

@@ -234,27 +234,25 @@ std::optional<Command> dynamicHook(const db::BuildDescription& d)
     return Command{fmt::format("DynamicRunCommand({})", d.job), path, "dynamic RunCommand"};
 }
 
-// The RunCommandLogs row of a command about to start; nullopt when, with `endedSince`, it already
-// ran to its end for this notification (a restart after a crash) and must not run again. One
-// statement without BEGIN and COMMIT: a notification costs round trips to the database, and a
-// command that starts and ends quickly has few other costs.
-std::optional<db::RunCommandLogRow> startRow(const Command& cmd, int64_t build, const PluginContext& ctx,
-                                             std::optional<int64_t> endedSince)
+// One command for one build: its RunCommandLogs row as it starts, its end recorded after. With
+// `endedSince`, a command that already ran to its end for this notification (a restart after a
+// crash) is not run again. Each step is one statement without BEGIN and COMMIT: a notification
+// costs round trips to the database, and a command that starts and ends quickly has few else.
+void runOne(const Command& cmd, int64_t build, const std::string& jsonPath, const PluginContext& ctx,
+            std::chrono::seconds timeout, std::optional<int64_t> endedSince)
 {
-    return ctx.db.withTransaction<pqxx::nontransaction>([&](pqxx::nontransaction& t) {
+    auto row = ctx.db.withTransaction<pqxx::nontransaction>([&](pqxx::nontransaction& t) {
         return db::createRunCommandLog(t, build, cmd.matcher, cmd.command, now(), endedSince);
     });
-}
-
-// One command for one build, its row created: runs it and records its end.
-void runOne(const Command& cmd, int64_t build, const db::RunCommandLogRow& row, const std::string& jsonPath,
-            const PluginContext& ctx, std::chrono::seconds timeout)
-{
-    auto logPath = logPathOf(ctx.dataDir, row.uuid);
+    if (!row) {
+        log::info("RunCommand: ‘{}’ already ran for build {}; not running it again", cmd.command, build);
+        return;
+    }
+    auto logPath = logPathOf(ctx.dataDir, row->uuid);
     fs::create_directories(logPath.parent_path());
     auto outcome = execute(cmd.command, jsonPath, logPath, timeout);
     ctx.db.withTransaction<pqxx::nontransaction>(
-        [&](pqxx::nontransaction& t) { db::markRunCommandEnded(t, row.id, outcome); });
+        [&](pqxx::nontransaction& t) { db::markRunCommandEnded(t, row->id, outcome); });
     if (outcome.exitCode == 0)
         log::info("RunCommand: ‘{}’ ran for build {}", cmd.command, build);
     else if (!outcome.errorNumber)
@@ -263,54 +261,6 @@ void runOne(const Command& cmd, int64_t build, const db::RunCommandLogRow& row, 
                   outcome.signal ? fmt::format("was killed by signal {}", *outcome.signal)
                                  : fmt::format("exited with status {}", outcome.exitCode.value_or(-1)),
                   logPath.string());
-}
-
-// The commands of `blocks` (and the dynamic hook) that run for `desc` on `event`.
-std::vector<Command> commandsFor(const std::vector<RunCommandConfig>& blocks, bool dynamic,
-                                 const db::BuildDescription& desc, const std::string& event)
-{
-    std::vector<Command> commands;
-    for (const auto& b : blocks)
-        if (std::find(b.events.begin(), b.events.end(), event) != b.events.end() &&
-            jobMatches(b.job, desc.project, desc.jobset, desc.job))
-            commands.push_back({b.job, b.command, b.loc.str()});
-    if (dynamic && event == "buildFinished")
-        if (auto hook = dynamicHook(desc)) commands.push_back(std::move(*hook));
-    return commands;
-}
-
-bool matchesEveryJob(const std::string& pattern)
-{
-    auto parts = splitColons(pattern);
-    return parts.size() <= 3 &&
-           std::all_of(parts.begin(), parts.end(), [](const auto& p) { return p == "*"; });
-}
-
-// The command that will run for `event` whatever the build (the event's only block, matching
-// every job): its row can be created as the build is read, in the same statement.
-std::optional<Command> commandForEveryBuild(const std::vector<RunCommandConfig>& blocks,
-                                            const std::string& event)
-{
-    const RunCommandConfig* only = nullptr;
-    for (const auto& b : blocks) {
-        if (std::find(b.events.begin(), b.events.end(), event) == b.events.end()) continue;
-        if (only) return std::nullopt;
-        only = &b;
-    }
-    if (!only || !matchesEveryJob(only->job)) return std::nullopt;
-    return Command{only->job, only->command, only->loc.str()};
-}
-
-// The build, and the row of `first` started with it when there is one (loadBuildStartingRun).
-db::BuildWithStartedRun loadBuild(int64_t build, const std::string& event,
-                                  const std::optional<Command>& first, const PluginContext& ctx)
-{
-    return ctx.db.withTransaction<pqxx::nontransaction>([&](pqxx::nontransaction& t) {
-        if (first)
-            return db::loadBuildStartingRun(t, build, first->matcher, first->command, now(),
-                                            event == "buildFinished");
-        return db::BuildWithStartedRun{db::loadBuildDescription(t, build), std::nullopt};
-    });
 }
 
 } // namespace
@@ -369,27 +319,25 @@ void RunCommand::handle(const Event& event, const PluginContext& ctx)
 void RunCommand::handleBuild(int64_t build, const std::string& event, const PluginContext& ctx,
                              std::vector<std::string>& failures)
 {
-    // When there is one, it is also the first of the build's commands below.
-    auto first = commandForEveryBuild(blocks_, event);
-    auto loaded = loadBuild(build, event, first, ctx);
-    if (!loaded.description) {
+    auto desc = ctx.db.withTransaction<pqxx::nontransaction>(
+        [&](pqxx::nontransaction& t) { return db::loadBuildDescription(t, build); });
+    if (!desc) {
         log::warn("RunCommand: build {} of a {} event no longer exists; nothing to run", build, event);
         return;
     }
-    const auto& desc = *loaded.description;
-    auto commands = commandsFor(blocks_, dynamic_, desc, event);
+    std::vector<Command> commands;
+    for (const auto& b : blocks_)
+        if (std::find(b.events.begin(), b.events.end(), event) != b.events.end() &&
+            jobMatches(b.job, desc->project, desc->jobset, desc->job))
+            commands.push_back({b.job, b.command, b.loc.str()});
+    if (dynamic_ && event == "buildFinished")
+        if (auto hook = dynamicHook(*desc)) commands.push_back(std::move(*hook));
     if (commands.empty()) return;
-    BuildJsonFile file(buildJson(desc, event).dump());
-    auto endedSince = event == "buildFinished" ? desc.notificationPendingSince : std::nullopt;
-    for (size_t i = 0; i < commands.size(); ++i) {
-        const auto& cmd = commands[i];
+    BuildJsonFile file(buildJson(*desc, event).dump());
+    auto endedSince = event == "buildFinished" ? desc->notificationPendingSince : std::nullopt;
+    for (const auto& cmd : commands) {
         try {
-            auto row = i == 0 && first ? loaded.started : startRow(cmd, build, ctx, endedSince);
-            if (row)
-                runOne(cmd, build, *row, file.path(), ctx, opts_.timeout);
-            else
-                log::info("RunCommand: ‘{}’ already ran for build {}; not running it again", cmd.command,
-                          build);
+            runOne(cmd, build, file.path(), ctx, opts_.timeout, endedSince);
         } catch (const std::exception& e) {
             failures.push_back(
                 fmt::format("build {}: ‘{}’ ({}): {}", build, cmd.command, cmd.origin, e.what()));
