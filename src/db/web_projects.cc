@@ -98,7 +98,7 @@ Jobset readJobset(const pqxx::row& r)
 constexpr const char* inputQuery =
     "SELECT i.jobset, i.name, i.type, i.emailResponsible, "
     "  (SELECT a.value FROM JobsetInputAlts a WHERE a.project = i.project "
-    "     AND a.jobset = i.jobset AND a.input = i.name ORDER BY a.altnr LIMIT 1) "
+    "     AND a.jobset = i.jobset AND a.input = i.name ORDER BY a.altnr LIMIT 1), i.project "
     "FROM JobsetInputs i ";
 
 // The inputs of `jobsets`: of the whole project, or of its one jobset `only`. (Separate
@@ -144,6 +144,41 @@ std::optional<Project> findProject(pqxx::transaction_base& t, const std::string&
         name);
     if (rows.empty()) return std::nullopt;
     return readProject(rows[0]);
+}
+
+std::vector<Project> findProjects(pqxx::transaction_base& t, const std::vector<std::string>& names)
+{
+    std::vector<Project> out;
+    for (const auto& r :
+         sql::execPrepared(t, "web_projects_named",
+                           std::string("SELECT ") + projectColumns +
+                               " FROM Projects p WHERE p.name = ANY($1::text[]) ORDER BY p.name",
+                           sql::textArray(names)))
+        out.push_back(readProject(r));
+    return out;
+}
+
+std::vector<Jobset> findJobsets(pqxx::transaction_base& t, const std::vector<int64_t>& ids)
+{
+    std::vector<Jobset> out;
+    if (ids.empty()) return out;
+    auto idArray = sql::intArray(ids);
+    for (const auto& r : sql::execPrepared(t, "web_jobsets_by_id",
+                                           std::string(jobsetQuery) +
+                                               "WHERE j.id = ANY($1::integer[]) ORDER BY j.project, j.name",
+                                           idArray))
+        out.push_back(readJobset(r));
+    std::map<std::pair<std::string, std::string>, Jobset*> byName;
+    for (auto& j : out) byName.emplace(std::make_pair(j.project, j.name), &j);
+    for (const auto& r : sql::execPrepared(
+             t, "web_jobsets_by_id_inputs",
+             std::string(inputQuery) + "JOIN Jobsets js ON js.project = i.project AND js.name = i.jobset "
+                                       "WHERE js.id = ANY($1::integer[]) ORDER BY i.jobset, i.name",
+             idArray))
+        if (auto it = byName.find({r[5].as<std::string>(), r[0].as<std::string>()}); it != byName.end())
+            it->second->inputs.push_back(
+                {r[1].as<std::string>(), r[2].as<std::string>(), orEmpty(r[4]), r[3].as<int>() != 0});
+    return out;
 }
 
 std::vector<Jobset> projectJobsets(pqxx::transaction_base& t, const std::string& project)

@@ -16,6 +16,12 @@ std::vector<Project> listProjects(pqxx::transaction_base& t, bool withHidden);
 /// One project, or nullopt.
 std::optional<Project> findProject(pqxx::transaction_base& t, const std::string& name);
 
+/// The projects named `names` that exist, by name (two queries whatever their number).
+std::vector<Project> findProjects(pqxx::transaction_base& t, const std::vector<std::string>& names);
+
+/// The jobsets of `ids` that exist, by project then name, with inputs and counts (two queries).
+std::vector<Jobset> findJobsets(pqxx::transaction_base& t, const std::vector<int64_t>& ids);
+
 /// The jobsets of a project by name, with inputs and the counts of their current builds.
 std::vector<Jobset> projectJobsets(pqxx::transaction_base& t, const std::string& project);
 

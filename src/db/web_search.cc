@@ -37,13 +37,12 @@ SearchHits search(pqxx::transaction_base& t, const std::string& query, int64_t l
                            "OR displayName ILIKE $1 OR description ILIKE $1) ORDER BY name LIMIT $2",
                            pattern, limit))
         hits.projects.push_back(r[0].as<std::string>());
-    for (const auto& r :
-         sql::execPrepared(t, "web_search_jobsets",
-                           "SELECT j.project, j.name FROM Jobsets j JOIN Projects p ON p.name = j.project "
-                           "WHERE p.hidden = 0 AND j.hidden = 0 AND (j.name ILIKE $1 OR j.description "
-                           "ILIKE $1) ORDER BY j.project, j.name LIMIT $2",
-                           pattern, limit))
-        hits.jobsets.emplace_back(r[0].as<std::string>(), r[1].as<std::string>());
+    hits.jobsets =
+        readIds(sql::execPrepared(t, "web_search_jobsets",
+                                  "SELECT j.id FROM Jobsets j JOIN Projects p ON p.name = j.project "
+                                  "WHERE p.hidden = 0 AND j.hidden = 0 AND (j.name ILIKE $1 OR j.description "
+                                  "ILIKE $1) ORDER BY j.project, j.name LIMIT $2",
+                                  pattern, limit));
     hits.builds = readIds(sql::execPrepared(
         t, "web_search_outputs",
         "SELECT DISTINCT build FROM BuildOutputs WHERE path = $1 ORDER BY build DESC LIMIT $2", query,

@@ -12,10 +12,10 @@ namespace hydra::db::web {
 
 /// What a search found, as names and ids for the callers to load.
 struct SearchHits {
-    std::vector<std::string> projects;                        ///< visible, by name
-    std::vector<std::pair<std::string, std::string>> jobsets; ///< visible (project, name)
-    std::vector<int64_t> builds;                              ///< with an output path equal to the query
-    std::vector<int64_t> buildsDrv;                           ///< whose .drv path equals the query
+    std::vector<std::string> projects; ///< visible, by name
+    std::vector<int64_t> jobsets;      ///< visible, by id
+    std::vector<int64_t> builds;       ///< with an output path equal to the query
+    std::vector<int64_t> buildsDrv;    ///< whose .drv path equals the query
 };
 
 /// Projects whose name, display name or description contain `query` (case-insensitive),

@@ -50,10 +50,8 @@ Found runSearch(const Site& site, const std::string& q, int64_t limit)
     return site.read([&](auto& t) {
         auto hits = db::web::search(t, q, limit);
         Found f;
-        for (const auto& name : hits.projects)
-            if (auto p = db::web::findProject(t, name)) f.projects.push_back(std::move(*p));
-        for (const auto& [project, name] : hits.jobsets)
-            if (auto j = db::web::findJobset(t, project, name)) f.jobsets.push_back(std::move(*j));
+        f.projects = db::web::findProjects(t, hits.projects);
+        f.jobsets = db::web::findJobsets(t, hits.jobsets);
         f.builds = db::web::loadBuilds(t, hits.builds);
         f.buildsDrv = db::web::loadBuilds(t, hits.buildsDrv);
         return f;
