@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sstream>
 #include <thread>
 
@@ -308,7 +309,17 @@ TEST_F(CliTest, UpStatusDownWithPrivateCluster)
     EXPECT_NE(up.out.find("(private cluster)"), std::string::npos) << up.out;
     EXPECT_NE(up.out.find("hydra-queue-runner: started"), std::string::npos) << up.out;
     EXPECT_NE(up.out.find("hydra-notify: started"), std::string::npos) << up.out;
+    EXPECT_NE(up.out.find("hydra-server: started"), std::string::npos) << up.out;
+    EXPECT_NE(up.out.find("web pages and JSON API: http://127.0.0.1:3000/"), std::string::npos) << up.out;
     EXPECT_TRUE(std::filesystem::exists(stateDir / "hydra.conf")) << up.out;
+    // The address printed is where the web server answers, once it has reached the database.
+    int webStatus = 0;
+    for (int i = 0; i < 100 && webStatus != 200; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        httplib::Client client("127.0.0.1", 3000);
+        if (auto res = client.Get("/api/nrqueue")) webStatus = res->status;
+    }
+    EXPECT_EQ(webStatus, 200) << "hydra-server did not answer on port 3000";
 
     // Running up again is harmless.
     ASSERT_EQ(exitCode(cli.run("hydra", {"up"})), 0);
