@@ -170,9 +170,11 @@ std::vector<BuildStep> buildSteps(pqxx::transaction_base& t, int64_t buildId)
     }
     auto outs = sql::execPrepared(
         t, "web_builds_7", "SELECT stepnr, name, path FROM BuildStepOutputs WHERE build = $1", buildId);
+    std::unordered_map<int, BuildStep*> byNr;
+    for (auto& s : steps) byNr.emplace(s.stepNr, &s);
     for (const auto& r : outs)
-        for (auto& s : steps)
-            if (s.stepNr == r[0].as<int>()) s.outputs[r[1].as<std::string>()] = sql::get<std::string>(r[2]);
+        if (auto it = byNr.find(r[0].as<int>()); it != byNr.end())
+            it->second->outputs[r[1].as<std::string>()] = sql::get<std::string>(r[2]);
     return steps;
 }
 
