@@ -190,6 +190,41 @@ InitResult initLocked(pqxx::connection& c, std::string_view baseSql, int baseVer
     return result;
 }
 
+int webSchemaVersion(pqxx::connection& c)
+{
+    pqxx::nontransaction n(c);
+    if (!n.exec1("SELECT to_regclass('hydra_web.schemaversion') IS NOT NULL")[0].as<bool>()) return 0;
+    auto r = n.exec("SELECT version FROM hydra_web.SchemaVersion");
+    return r.empty() ? 0 : r[0][0].as<int>();
+}
+
+// hydra-server's tables (schema hydra_web) follow their own numbered migrations, recorded in
+// hydra_web.SchemaVersion, so that public.SchemaVersion stays Hydra's.
+int applyWebMigrations(pqxx::connection& c)
+{
+    int current = webSchemaVersion(c);
+    int applied = 0;
+    for (auto& f : embeddedSqlFiles()) {
+        if (!f.path.starts_with("web/")) continue;
+        auto m = parseMigrationFile(f);
+        if (m.version <= current) continue;
+        try {
+            pqxx::work w(c);
+            w.exec(std::string(m.sql));
+            w.exec(current == 0 ? fmt::format("INSERT INTO hydra_web.SchemaVersion VALUES ({})", m.version)
+                                : fmt::format("UPDATE hydra_web.SchemaVersion SET version = {}", m.version));
+            w.commit();
+        } catch (const pqxx::sql_error& e) {
+            throw SchemaError("database {}: web migration {} ({}) failed, left unchanged: {}", c.dbname(),
+                              m.version, m.name, firstLine(e));
+        }
+        log::info("database {}: web migration {} ({}) applied", c.dbname(), m.version, m.name);
+        current = m.version;
+        ++applied;
+    }
+    return applied;
+}
+
 } // namespace
 
 std::vector<Migration> builtinMigrations()
@@ -229,7 +264,15 @@ InitResult initSchema(pqxx::connection& c, std::string_view baseSql, int baseVer
 {
     checkMigrationList(migrations, baseVersion);
     SchemaLock lock(c);
-    return initLocked(c, baseSql, baseVersion, migrations);
+    auto result = initLocked(c, baseSql, baseVersion, migrations);
+    result.webApplied = applyWebMigrations(c);
+    return result;
+}
+
+int initWebSchema(pqxx::connection& c)
+{
+    SchemaLock lock(c);
+    return applyWebMigrations(c);
 }
 
 } // namespace hydra::db

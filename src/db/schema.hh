@@ -28,7 +28,8 @@ public:
 struct InitResult {
     int fromVersion; ///< 0: the database was empty
     int toVersion;
-    int applied; ///< migrations applied, the base schema counting as one
+    int applied;        ///< migrations applied, the base schema counting as one
+    int webApplied = 0; ///< migrations of hydra-server's tables (initWebSchema)
 };
 
 /// The schema version of Hydra that base.sql creates.
@@ -47,6 +48,10 @@ std::vector<Migration> builtinMigrations();
 InitResult initSchema(pqxx::connection& c);
 InitResult initSchema(pqxx::connection& c, std::string_view baseSql, int baseVersion,
                       const std::vector<Migration>& migrations);
+
+/// Creates or migrates hydra-server's own tables (PostgreSQL schema hydra_web: sessions, API
+/// tokens) under the schema lock; initSchema does it too. Returns the migrations applied.
+int initWebSchema(pqxx::connection& c);
 
 /// The version recorded in SchemaVersion; 0 when there is no SchemaVersion table.
 int schemaVersion(pqxx::connection& c);

@@ -108,12 +108,24 @@ std::optional<UserRecord> findUser(pqxx::connection& c, const std::string& name)
                       .type = row[4].as<std::string>()};
 }
 
-std::optional<std::string> userPasswordHash(pqxx::connection& c, const std::string& name)
+std::optional<std::string> userPasswordHash(pqxx::transaction_base& t, const std::string& name)
 {
-    pqxx::read_transaction t(c);
     auto r = t.exec_params("SELECT password FROM Users WHERE userName = $1", name);
     if (r.empty()) return std::nullopt;
     return r[0][0].as<std::string>();
+}
+
+std::optional<std::string> userPasswordHash(pqxx::connection& c, const std::string& name)
+{
+    pqxx::read_transaction t(c);
+    return userPasswordHash(t, name);
+}
+
+void replacePasswordHash(pqxx::transaction_base& t, const std::string& name, const std::string& oldHash,
+                         const std::string& newHash)
+{
+    t.exec_params("UPDATE Users SET password = $3 WHERE userName = $1 AND password = $2", name, oldHash,
+                  newHash);
 }
 
 int upgradeLegacyPasswordHashes(pqxx::connection& c)
@@ -134,10 +146,8 @@ bool checkUserPassword(pqxx::connection& c, const std::string& name, const std::
     if (!stored) return false;
     auto check = checkPassword(password, *stored);
     if (check.valid && check.rehash) {
-        // Only if nobody changed the password meanwhile: a new password must not be undone.
         pqxx::work w(c);
-        w.exec_params("UPDATE Users SET password = $3 WHERE userName = $1 AND password = $2", name, *stored,
-                      hashPassword(password));
+        replacePasswordHash(w, name, *stored, hashPassword(password));
         w.commit();
     }
     return check.valid;

@@ -47,6 +47,14 @@ std::optional<UserRecord> findUser(pqxx::connection& c, const std::string& name)
 /// The stored password hash, if the user exists.
 std::optional<std::string> userPasswordHash(pqxx::connection& c, const std::string& name);
 
+/// The stored password hash, if the user exists, read in `t`.
+std::optional<std::string> userPasswordHash(pqxx::transaction_base& t, const std::string& name);
+
+/// Stores `newHash` unless the password changed since `oldHash` was read (a new password must
+/// not be undone by a login that upgrades the old one's hash).
+void replacePasswordHash(pqxx::transaction_base& t, const std::string& name, const std::string& oldHash,
+                         const std::string& newHash);
+
 /// Replaces every unsalted SHA-1 password hash with Argon2id of that hash, so the old password
 /// keeps working (see checkPassword); returns how many. A second run finds none.
 int upgradeLegacyPasswordHashes(pqxx::connection& c);

@@ -1,5 +1,7 @@
 #include "server/app.hh"
 
+#include "server/account_menu.hh"
+#include "server/auth.hh"
 #include "server/html.hh"
 #include "server/layout.hh"
 #include "server/respond.hh"
@@ -15,14 +17,45 @@ namespace {
 
 Response errorResponse(const Site& site, const Request& req, int status, const std::string& message)
 {
-    if (wantsJson(req)) return jsonResponse({{"error", message}}, status);
-    Html h;
-    h.raw("<p>").text(message).raw("</p>");
-    const char* title = status == 404   ? "Not found"
-                        : status == 400 ? "Bad request"
-                        : status == 403 ? "Forbidden"
-                                        : "Error";
-    return pageResponse(site, title, h, status);
+    Response r;
+    if (wantsJson(req)) {
+        r = jsonResponse({{"error", message}}, status);
+    } else {
+        Html h;
+        h.raw("<p>").text(message).raw("</p>");
+        if (status == 403 && !req.user)
+            h.raw("<p>")
+                .link(site.url("/login") + "?next=" + percentEncode(site.url(req.path)), "Log in")
+                .raw("</p>");
+        r = pageResponse(site,
+                         status == 404   ? "Not found"
+                         : status == 400 ? "Bad request"
+                         : status == 403 ? "Forbidden"
+                                         : "Error",
+                         h, status);
+    }
+    // A script whose token was refused learns how to authenticate.
+    if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+}
+
+// Who the sender is, and whether it may reach the route at all; the handler checks roles.
+void authorize(const Site& site, Request& req, Access access)
+{
+    if (access == Access::Webhook) return;
+    authenticate(site, req);
+    switch (access) {
+    case Access::Public:
+        if (site.config().isPrivate && !req.user)
+            throw HttpError(403, "This Hydra is private: log in to see it.");
+        break;
+    case Access::Action:
+        if (!req.user) throw HttpError(403, "This page requires you to sign in.");
+        break;
+    case Access::Open:
+    case Access::Webhook: break;
+    }
+    checkSameSite(site, req, access);
 }
 
 Response dispatch(const Site& site, const std::vector<Route>& routes, Request& req)
@@ -36,11 +69,8 @@ Response dispatch(const Site& site, const std::vector<Route>& routes, Request& r
         if (match.pathKnown) throw HttpError(405, "method " + req.method + " is not allowed here");
         throw HttpError(404, "there is no page at " + req.path);
     }
-    // Until accounts exist, nobody is logged in: a private site shows only its style sheet.
-    if (site.config().isPrivate && req.path != "/static/style.css")
-        throw HttpError(403, "this Hydra is private: log in to see it");
-    if (match.route->access != Access::Public) throw HttpError(403, "you are not allowed to do this");
     req.params = std::move(match.params);
+    authorize(site, req, match.route->access);
     return match.route->handler(site, req);
 }
 
@@ -60,6 +90,7 @@ Response handleRequest(const Site& site, const std::vector<Route>& routes, Reque
         log::error("{} {}: {}", req.method, req.path, oneLine(e.what()));
         res = errorResponse(site, req, 500, "internal error; it has been logged");
     }
+    fillAccountMenu(site, req, res);
     res.headers.emplace_back("Vary", "Accept");
     return res;
 }

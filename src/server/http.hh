@@ -2,6 +2,8 @@
 // The HTTP request and response as the web server's handlers see them, independent of the
 // library that speaks HTTP on the socket (http_server.cc is the only place that knows it).
 
+#include "server/identity.hh"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,6 +25,7 @@ struct Request {
     std::multimap<std::string, std::string> headers; ///< names in lower case
     std::string body;
     std::string remoteAddr;
+    std::optional<Identity> user; ///< set by the dispatcher from a session cookie or bearer token
 
     /// The first value of a query parameter, if given.
     std::optional<std::string> queryValue(std::string_view name) const;

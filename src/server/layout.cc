@@ -46,7 +46,9 @@ Response pageResponse(const Site& site, std::string_view title, const Html& body
     h.text(site.url("/search"))
         .raw("\" method=\"get\" role=\"search\"><input name=\"query\" aria-label=\"Search\" "
              "placeholder=\"Search\">"
-             "</form></header><main><h1>")
+             "</form>")
+        .raw("<!--hydra-account-->")
+        .raw("</header><main><h1>")
         .text(title)
         .raw("</h1>")
         .append(body)

@@ -14,8 +14,19 @@ namespace hydra::server {
 
 class Site;
 
-/// Who may use a route. Reads are public unless `private = 1`; actions name a Hydra role.
-enum class Access { Public, Admin, CreateProjects, RestartJobs, CancelBuild, BumpToFront, EvalJobset };
+/// Who may use a route, as the dispatcher checks it before the handler runs.
+enum class Access {
+    /// Reads (GET): anyone, or only logged-in users when `private = 1`.
+    Public,
+    /// Changes state: a logged-in user or token; with a session cookie also a same-origin
+    /// request and, for a form, its anti-forgery token. The handler checks the role
+    /// (permissions.hh), which may depend on the project.
+    Action,
+    /// Authenticates itself (login, logout): no user needed, but a same-origin request.
+    Open,
+    /// Forge webhooks: authenticated by the handler (an HMAC of the body), from anywhere.
+    Webhook,
+};
 
 /// A handler: parses and checks its parameters, reads through db, returns the answer.
 using Handler = std::function<Response(const Site&, const Request&)>;

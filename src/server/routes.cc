@@ -13,6 +13,7 @@
 #include "server/project_routes.hh"
 #include "server/runner_routes.hh"
 #include "server/search_routes.hh"
+#include "server/session_routes.hh"
 
 namespace hydra::server {
 
@@ -115,8 +116,14 @@ const std::vector<Route>& routeTable()
         {"GET", "/api/nrqueue", A::Public, apiNrQueue},
         {"GET", "/api/jobsets", A::Public, apiJobsets},
 
-        // Assets
-        {"GET", "/static/style.css", A::Public, styleSheetAsset},
+        // Accounts: logging in and out
+        {"GET", "/login", A::Open, loginPage},
+        {"POST", "/login", A::Open, loginAction},
+        {"POST", "/logout", A::Open, logoutAction},
+        {"GET", "/current-user", A::Public, currentUserPage},
+
+        // Assets (a private site's login page needs its style sheet)
+        {"GET", "/static/style.css", A::Open, styleSheetAsset},
     };
     return table;
 }

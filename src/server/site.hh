@@ -3,6 +3,7 @@
 // the URLs of pages under base_uri.
 
 #include "db/connection_pool.hh"
+#include "server/login_throttle.hh"
 #include "server/queue_runner_client.hh"
 #include "server/server_config.hh"
 
@@ -26,6 +27,8 @@ public:
     /// The queue runner's status documents (queue_runner_endpoint), shared by all requests.
     const QueueRunnerClient& queueRunner() const { return queueRunner_; }
     int64_t now() const { return now_(); }
+    /// Failed logins per address, shared by all requests (it has its own lock).
+    LoginThrottle& loginThrottle() const { return loginThrottle_; }
 
     /// A link to `path` (starting with '/') under base_uri's path, for pages.
     std::string url(std::string_view path) const;
@@ -42,11 +45,18 @@ public:
         return db_.withTransaction<pqxx::nontransaction>(std::forward<F>(f));
     }
 
+    /// Runs f(pqxx::work&) in one transaction and commits: for actions that change something.
+    template <typename F> auto write(F&& f) const
+    {
+        return db_.withTransaction<pqxx::work>(std::forward<F>(f));
+    }
+
 private:
     ServerConfig config_;
     QueueRunnerClient queueRunner_;
     db::ConnectionPool& db_;
     Clock now_;
+    mutable LoginThrottle loginThrottle_;
 };
 
 } // namespace hydra::server

@@ -14,4 +14,12 @@ std::string oneLine(std::string_view s)
     return out;
 }
 
+std::string_view trim(std::string_view s)
+{
+    constexpr std::string_view space = " \t\r\n\f\v";
+    auto begin = s.find_first_not_of(space);
+    if (begin == std::string_view::npos) return {};
+    return s.substr(begin, s.find_last_not_of(space) - begin + 1);
+}
+
 } // namespace hydra

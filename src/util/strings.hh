@@ -10,4 +10,7 @@ namespace hydra {
 /// multi-line message from a library (libpq, ssh) fits the one-line-per-event log.
 std::string oneLine(std::string_view s);
 
+/// `s` without leading and trailing white space.
+std::string_view trim(std::string_view s);
+
 } // namespace hydra

@@ -1,0 +1,35 @@
+#include "server/account_menu.hh"
+
+#include "server/forms.hh"
+#include "server/html.hh"
+#include "server/site.hh"
+
+namespace hydra::server {
+
+namespace {
+
+// The header comes first: the marker is within the page's first few hundred bytes.
+constexpr std::size_t headerSearchLimit = 4096;
+
+} // namespace
+
+void fillAccountMenu(const Site& site, const Request& req, Response& res)
+{
+    if (res.stream || !res.contentType.starts_with("text/html")) return;
+    auto at = res.body.find(accountMenuMarker);
+    if (at == std::string::npos || at > headerSearchLimit) return;
+    Html h;
+    if (req.user) {
+        h.raw("<span class=\"account\">").link(site.url("/current-user"), req.user->username);
+        h.raw(" <form class=\"action\" method=\"post\" action=\"").text(site.url("/logout")).raw("\">");
+        csrfField(h, req);
+        h.raw("<button type=\"submit\">Log out</button></form></span>");
+    } else if (req.path != "/login") {
+        h.raw("<span class=\"account\">")
+            .link(site.url("/login") + "?next=" + percentEncode(site.url(req.path)), "Log in")
+            .raw("</span>");
+    }
+    res.body.replace(at, accountMenuMarker.size(), h.str());
+}
+
+} // namespace hydra::server
