@@ -32,7 +32,11 @@ const std::map<std::string, Command>& commands()
           "[--password-prompt | --password-hash H | --password P] [--role R]... [--wipe-roles] "
           "[--type T] [--help]"}},
         {"up", {cmdUp, "hydra up [--example DIR]"}},
-        {"eval", {cmdEval, "hydra eval PROJECT JOBSET"}},
+        {"eval",
+         {cmdEvalOrTrigger,
+          "hydra eval PROJECT JOBSET | hydra eval trigger PROJECT JOBSET [--force] [--json]"}},
+        {"build", {cmdBuild, "hydra build show|restart|cancel|bump ID... [--json]"}},
+        {"queue", {cmdQueue, "hydra queue [--limit N] [--json]"}},
         {"down", {cmdDown, "hydra down"}},
         {"status", {cmdStatus, "hydra status"}},
         {"gc-roots", {cmdGcRoots, "hydra gc-roots [--grace SECONDS]"}},
