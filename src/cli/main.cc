@@ -37,6 +37,12 @@ const std::map<std::string, Command>& commands()
           "hydra eval PROJECT JOBSET | hydra eval trigger PROJECT JOBSET [--force] [--json]"}},
         {"build", {cmdBuild, "hydra build show|restart|cancel|bump ID... [--json]"}},
         {"queue", {cmdQueue, "hydra queue [--limit N] [--json]"}},
+        {"project",
+         {cmdProject, "hydra project list | show P | create P --displayname D --owner U [--FIELD V]... | "
+                      "update P [--FIELD V]... | delete P  [--json]"}},
+        {"jobset",
+         {cmdJobset, "hydra jobset list P | show P J | create P J [--FIELD V]... [--input NAME=TYPE:VALUE]... | "
+                     "update P J [--FIELD V]... [--remove-input NAME]... | delete P J  [--json]"}},
         {"down", {cmdDown, "hydra down"}},
         {"status", {cmdStatus, "hydra status"}},
         {"gc-roots", {cmdGcRoots, "hydra gc-roots [--grace SECONDS]"}},

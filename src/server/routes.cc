@@ -7,9 +7,11 @@
 #include "server/eval_routes.hh"
 #include "server/farm_routes.hh"
 #include "server/job_routes.hh"
+#include "server/jobset_edit_routes.hh"
 #include "server/jobset_routes.hh"
 #include "server/layout.hh"
 #include "server/log_routes.hh"
+#include "server/project_edit_routes.hh"
 #include "server/project_routes.hh"
 #include "server/runner_routes.hh"
 #include "server/search_routes.hh"
@@ -121,6 +123,24 @@ const std::vector<Route>& routeTable()
         {"POST", "/login", A::Open, loginAction},
         {"POST", "/logout", A::Open, logoutAction},
         {"GET", "/current-user", A::Public, currentUserPage},
+
+        // Projects and jobsets: create, edit, delete
+        {"PUT", "/project/:project", A::Action, projectPut},
+        {"DELETE", "/project/:project", A::Action, projectDelete},
+        {"GET", "/create-project", A::Public, createProjectPage},
+        {"POST", "/create-project", A::Action, createProjectSubmit},
+        {"GET", "/project/:project/edit", A::Public, editProjectPage},
+        {"POST", "/project/:project/edit", A::Action, editProjectSubmit},
+        {"POST", "/project/:project/delete", A::Action, deleteProjectSubmit},
+        {"GET", "/project/:project/create-jobset", A::Public, createJobsetPage},
+        {"POST", "/project/:project/create-jobset", A::Action, createJobsetSubmit},
+        {"PUT", "/jobset/:project/:jobset", A::Action, jobsetPut},
+        {"DELETE", "/jobset/:project/:jobset", A::Action, jobsetDelete},
+        {"GET", "/jobset/:project/:jobset/edit", A::Public, editJobsetPage},
+        {"POST", "/jobset/:project/:jobset/edit", A::Action, editJobsetSubmit},
+        {"GET", "/jobset/:project/:jobset/clone", A::Public, cloneJobsetPage},
+        {"POST", "/jobset/:project/:jobset/clone", A::Action, cloneJobsetSubmit},
+        {"POST", "/jobset/:project/:jobset/delete", A::Action, deleteJobsetSubmit},
 
         // Assets (a private site's login page needs its style sheet)
         {"GET", "/static/style.css", A::Open, styleSheetAsset},
