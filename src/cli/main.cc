@@ -41,8 +41,9 @@ const std::map<std::string, Command>& commands()
          {cmdProject, "hydra project list | show P | create P --displayname D --owner U [--FIELD V]... | "
                       "update P [--FIELD V]... | delete P  [--json]"}},
         {"jobset",
-         {cmdJobset, "hydra jobset list P | show P J | create P J [--FIELD V]... [--input NAME=TYPE:VALUE]... | "
-                     "update P J [--FIELD V]... [--remove-input NAME]... | delete P J  [--json]"}},
+         {cmdJobset,
+          "hydra jobset list P | show P J | create P J [--FIELD V]... [--input NAME=TYPE:VALUE]... | "
+          "update P J [--FIELD V]... [--remove-input NAME]... | delete P J  [--json]"}},
         {"down", {cmdDown, "hydra down"}},
         {"status", {cmdStatus, "hydra status"}},
         {"gc-roots", {cmdGcRoots, "hydra gc-roots [--grace SECONDS]"}},
