@@ -15,6 +15,7 @@ int cmdGcRoots(Args& args);       ///< hydra gc-roots: GC roots only for what bu
 int cmdBuild(Args& args);         ///< hydra build show|restart|cancel|bump ID...
 int cmdQueue(Args& args);         ///< hydra queue: the queued builds
 int cmdEvalOrTrigger(Args& args); ///< hydra eval trigger PROJECT JOBSET, else cmdEval
+int cmdToken(Args& args);         ///< hydra token create|list|revoke: a user's API tokens
 int cmdProject(Args& args);       ///< hydra project list|show|create|update|delete
 int cmdJobset(Args& args);        ///< hydra jobset list|show|create|update|delete
 

@@ -37,6 +37,7 @@ const std::map<std::string, Command>& commands()
           "hydra eval PROJECT JOBSET | hydra eval trigger PROJECT JOBSET [--force] [--json]"}},
         {"build", {cmdBuild, "hydra build show|restart|cancel|bump ID... [--json]"}},
         {"queue", {cmdQueue, "hydra queue [--limit N] [--json]"}},
+        {"token", {cmdToken, "hydra token create USER NAME | list USER [--json] | revoke USER NAME"}},
         {"project",
          {cmdProject, "hydra project list | show P | create P --displayname D --owner U [--FIELD V]... | "
                       "update P [--FIELD V]... | delete P  [--json]"}},

@@ -1,5 +1,7 @@
 #include "server/routes.hh"
 
+#include "server/account_routes.hh"
+#include "server/admin_users_routes.hh"
 #include "server/api_routes.hh"
 #include "server/build_list_routes.hh"
 #include "server/build_routes.hh"
@@ -16,6 +18,7 @@
 #include "server/runner_routes.hh"
 #include "server/search_routes.hh"
 #include "server/session_routes.hh"
+#include "server/token_routes.hh"
 
 namespace hydra::server {
 
@@ -123,6 +126,21 @@ const std::vector<Route>& routeTable()
         {"POST", "/login", A::Open, loginAction},
         {"POST", "/logout", A::Open, logoutAction},
         {"GET", "/current-user", A::Public, currentUserPage},
+
+        // Accounts: tokens, users, administration
+        {"GET", "/user/:user", A::Public, userPage},
+        {"PUT", "/user/:user", A::Action, userUpdate},
+        {"POST", "/user/:user", A::Action, userUpdate},
+        {"DELETE", "/user/:user", A::Action, userDelete},
+        {"POST", "/user/:user/delete", A::Action, userDelete},
+        {"GET", "/user/:user/tokens", A::Public, tokensPage},
+        {"POST", "/user/:user/tokens", A::Action, tokenCreate},
+        {"POST", "/user/:user/tokens/:token/revoke", A::Action, tokenRevoke},
+        {"DELETE", "/user/:user/tokens/:token", A::Action, tokenRevoke},
+        {"GET", "/admin/users", A::Public, adminUsersPage},
+        {"GET", "/register", A::Public, registerPage},
+        {"PUT", "/register", A::Action, registerAction},
+        {"POST", "/register", A::Action, registerAction},
 
         // Projects and jobsets: create, edit, delete
         {"PUT", "/project/:project", A::Action, projectPut},
