@@ -54,7 +54,8 @@ bool changesState(const Request& req)
 std::optional<std::string> sessionToken(const Request& req)
 {
     // Cookie: a=b; hydra_session=TOKEN; c=d
-    std::string_view cookies = req.header("cookie");
+    auto header = req.header("cookie");
+    std::string_view cookies = header;
     while (!cookies.empty()) {
         auto semi = cookies.find(';');
         auto pair = trim(cookies.substr(0, semi));

@@ -2,6 +2,7 @@
 
 #include "db/connection_pool.hh"
 #include "db/daemon_database.hh"
+#include "db/schema.hh"
 #include "server/app.hh"
 #include "server/http_server.hh"
 #include "server/routes.hh"
@@ -10,6 +11,7 @@
 #include "util/error.hh"
 #include "util/logging.hh"
 #include "util/stop_signals.hh"
+#include "util/strings.hh"
 
 #include <chrono>
 #include <csignal>
@@ -28,8 +30,23 @@ int64_t unixNow()
         .count();
 }
 
+// A database that Hydra's own hydra-init created lacks the tables of sessions and API tokens
+// (schema hydra_web); they are this server's, so it creates them. Reads work without them.
+void prepareWebTables(const std::string& conninfo)
+{
+    try {
+        pqxx::connection c(conninfo);
+        db::initWebSchema(c);
+    } catch (const std::exception& e) {
+        log::error("hydra-server: cannot create its tables of sessions and API tokens (schema hydra_web), so "
+                   "nobody can log in: {}",
+                   oneLine(e.what()));
+    }
+}
+
 void serve(const server::ServerConfig& config, const std::string& conninfo, const std::stop_token& stop)
 {
+    prepareWebTables(conninfo);
     db::ConnectionPool pool({.conninfo = conninfo, .maxConnections = config.maxDbConnections});
     server::Site site(config, pool, unixNow);
     const auto& routes = server::routeTable();
