@@ -114,6 +114,7 @@ int change(const std::string& verb, const ConfigOptions& o, pqxx::connection& c)
     std::string shown;
     if (verb == "create") {
         auto body = db::toBody(db::JobsetConfig{});
+        body.erase("name"); // the JOBSET argument, unless --name says otherwise
         if (o.fields.contains("flake") && !o.fields.contains("type")) body["type"] = 1;
         applyConfigOptions(o, body);
         auto config = checked(body, name);
