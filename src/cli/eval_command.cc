@@ -48,6 +48,11 @@ int report(const std::string& name, const evaluator::EvaluationReport& r)
         std::printf("%s: inputs unchanged since evaluation %lld; nothing new\n", name.c_str(),
                     static_cast<long long>(r.evalId.value_or(0)));
         return 0;
+    case EvalOutcome::Declared:
+        std::printf("%s: the project's jobsets now match its specification (%zu defined, %zu errors)\n",
+                    name.c_str(), r.jobs, r.jobErrors);
+        if (!r.jobErrorText.empty()) std::fprintf(stderr, "%s\n", r.jobErrorText.c_str());
+        return r.jobErrors == 0 ? 0 : 1;
     default: std::fprintf(stderr, "hydra eval: %s: %s\n", name.c_str(), r.error.c_str()); return 1;
     }
 }

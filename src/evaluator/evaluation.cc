@@ -2,6 +2,7 @@
 
 #include "db/eval_writer.hh"
 #include "db/jobsets.hh"
+#include "db/project_writes.hh"
 #include "evaluator/inputs_hash.hh"
 #include "nix/gc_roots.hh"
 #include "util/error.hh"
@@ -90,7 +91,8 @@ EvaluationSettings evaluationSettings(const HydraConfig& config, const std::file
 
 JobsetEvaluator::JobsetEvaluator(db::ConnectionPool& pool, const EvaluationSettings& settings,
                                  const Clock& clock)
-    : pool_(pool), settings_(settings), clock_(clock), fetcher_(settings.fetch, pool)
+    : pool_(pool), settings_(settings), clock_(clock), fetcher_(settings.fetch, pool),
+      declarative_(pool, fetcher_, clock)
 {}
 
 EvaluationReport JobsetEvaluator::run(int jobsetId, const std::stop_token& stop,
@@ -132,6 +134,7 @@ EvaluationReport JobsetEvaluator::evaluate(int jobsetId, const std::string& trac
         db::notifyEvalStarted(t, traceId, jobsetId);
         return *def;
     });
+    if (js.name == db::declarativeJobsetName) return declare(js, traceId, stop);
     Prepared p;
     try {
         p = prepare(js, stop);
@@ -236,6 +239,31 @@ EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const st
               written.evalId, jobsetName(js), r.jobs, r.jobErrors, r.newBuilds, r.reusedBuilds,
               p.checkoutSeconds, evalSeconds);
     return r;
+}
+
+EvaluationReport JobsetEvaluator::declare(const db::JobsetDefinition& js, const std::string& traceId,
+                                          const std::stop_token& stop)
+{
+    DeclaredJobsets d;
+    try {
+        d = declarative_.apply(js, stop);
+    } catch (const InputError& e) {
+        if (stop.stop_requested()) throw;
+        return fail(js.id, jobsetName(js), traceId, e.what(), /*fetchError=*/true);
+    } catch (const Error& e) {
+        return fail(js.id, jobsetName(js), traceId, e.what(), /*fetchError=*/false);
+    }
+    std::optional<std::string> errors;
+    for (const auto& e : d.errors) errors = errors ? *errors + "\n" + e : e;
+    pool_.withTransaction([&](pqxx::work& t) {
+        db::setJobsetError(t, js.id, clock_.unixTime(), errors);
+        db::setFetchError(t, js.id, std::nullopt);
+        db::markJobsetEvaluated(t, js.id);
+    });
+    return {.outcome = EvalOutcome::Declared,
+            .jobs = d.created.size() + d.updated.size(),
+            .jobErrors = d.errors.size(),
+            .jobErrorText = errors.value_or("")};
 }
 
 EvaluationReport JobsetEvaluator::fail(int jobsetId, const std::string& name, const std::string& traceId,

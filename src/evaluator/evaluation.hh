@@ -3,6 +3,7 @@
 // queue runner acts on; used by the daemon and by `hydra eval`.
 
 #include "db/connection_pool.hh"
+#include "evaluator/declarative_jobsets.hh"
 #include "evaluator/eval_workers.hh"
 #include "evaluator/input_fetcher.hh"
 #include "util/clock.hh"
@@ -34,6 +35,7 @@ enum class EvalOutcome {
     Failed,      ///< an input or the expression failed; recorded on the jobset
     Busy,        ///< another evaluation of the jobset is running (startTime is set)
     Interrupted, ///< stopped before finishing; the jobset is free again
+    Declared,    ///< a declarative project's `.jobsets`: its jobsets were made to match the spec
 };
 
 /// What one evaluation did, for logs and `hydra eval`.
@@ -66,6 +68,8 @@ private:
     Prepared prepare(const db::JobsetDefinition& js, const std::stop_token& stop);
     EvaluationReport write(const db::JobsetDefinition& js, const std::string& traceId, Prepared& p,
                            JobsEvaluation result, int evalSeconds);
+    EvaluationReport declare(const db::JobsetDefinition& js, const std::string& traceId,
+                             const std::stop_token& stop);
     EvaluationReport fail(int jobsetId, const std::string& name, const std::string& traceId,
                           const std::string& msg, bool fetchError);
 
@@ -73,6 +77,7 @@ private:
     const EvaluationSettings& settings_;
     const Clock& clock_;
     InputFetcher fetcher_;
+    DeclarativeJobsets declarative_;
 };
 
 /// The name Hydra's logs and `hydra eval` use for a jobset: "project:jobset".
