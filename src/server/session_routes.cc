@@ -12,6 +12,7 @@
 #include "util/logging.hh"
 #include "util/password.hh"
 #include "util/secrets.hh"
+#include "util/strings.hh"
 
 #include <nlohmann/json.hpp>
 
@@ -55,6 +56,20 @@ std::string safeNext(const Site& site, const std::string& next)
 {
     if (next.starts_with('/') && !next.starts_with("//") && next.find('\\') == std::string::npos) return next;
     return site.url("/");
+}
+
+// The address failed logins are counted by. Behind a reverse proxy on this machine every
+// request comes from loopback: the proxy's X-Forwarded-For then names the client (its last
+// entry, the one the proxy itself added; earlier ones are whatever the client claimed).
+std::string clientAddress(const Request& req)
+{
+    bool viaLocalProxy = req.remoteAddr == "::1" || req.remoteAddr.starts_with("127.");
+    auto forwarded = req.header("x-forwarded-for");
+    if (!viaLocalProxy || forwarded.empty()) return req.remoteAddr;
+    auto comma = forwarded.rfind(',');
+    auto last = trim(comma == std::string::npos ? std::string_view(forwarded)
+                                                : std::string_view(forwarded).substr(comma + 1));
+    return last.empty() ? req.remoteAddr : std::string(last);
 }
 
 // The Argon2 check is slow on purpose, so it runs without holding a database connection; an
@@ -111,9 +126,10 @@ Response loginAction(const Site& site, const Request& req)
 {
     auto c = credentialsOf(req);
     auto& throttle = site.loginThrottle();
-    if (auto wait = throttle.retryAfter(req.remoteAddr)) {
-        log::warn("login of '{}' from {} refused: too many failed logins, retry in {} s", c.username,
-                  req.remoteAddr, *wait);
+    auto client = clientAddress(req);
+    auto who = oneLine(c.username); // a name with a newline must not forge a log line
+    if (auto wait = throttle.retryAfter(client)) {
+        log::warn("login of '{}' from {} refused: too many failed logins, retry in {} s", who, client, *wait);
         auto r = wantsJson(req) || c.next.empty()
                      ? jsonResponse({{"error", "too many failed logins; try again later"}}, 429)
                      : pageResponse(site, "Log in",
@@ -122,20 +138,20 @@ Response loginAction(const Site& site, const Request& req)
         return r;
     }
     if (!passwordMatches(site, c)) {
-        throttle.recordFailure(req.remoteAddr);
-        log::info("login of '{}' from {} failed: bad user name or password", c.username, req.remoteAddr);
+        throttle.recordFailure(client);
+        log::info("login of '{}' from {} failed: bad user name or password", who, client);
         if (!wantsJson(req) && !c.next.empty())
             return pageResponse(site, "Log in", loginForm(site, c.next, "Bad username or password."), 403);
         throw HttpError(403, "Bad username or password.");
     }
-    throttle.recordSuccess(req.remoteAddr);
+    throttle.recordSuccess(client);
     auto token = randomToken();
     auto now = site.now();
     site.write([&](auto& t) {
         db::purgeExpiredSessions(t, now);
         db::createSession(t, sha256Hex(token), c.username, randomToken(), now, now + sessionLifetimeSeconds);
     });
-    log::info("user '{}' logged in from {}", c.username, req.remoteAddr);
+    log::info("user '{}' logged in from {}", who, client);
     Response r = !c.next.empty() && !wantsJson(req) ? Response::redirect(302, safeNext(site, c.next))
                                                     : userAnswer(site, req, c.username, 302);
     if (r.status == 302 && c.next.empty())

@@ -215,6 +215,20 @@ TEST_F(ServerAuthTest, RepeatedFailedLoginsFromOneAddressAreSlowedDown)
     EXPECT_FALSE(slowed.header("Retry-After").empty());
     EXPECT_EQ(sessions(), 0);
     EXPECT_NE(serverLog().find("too many failed logins"), std::string::npos);
+    // Behind a reverse proxy on this machine, clients are told apart by X-Forwarded-For: the
+    // throttled one does not lock out another.
+    auto other = postLogin("alice", "right", {{"Referer", origin() + "/"}, {"X-Forwarded-For", "192.0.2.7"}});
+    EXPECT_EQ(other.status, 302) << other.body;
+    for (int i = 0; i < 6; ++i)
+        postLogin("alice", "bad", {{"Referer", origin() + "/"}, {"X-Forwarded-For", "192.0.2.8"}});
+    EXPECT_EQ(
+        postLogin("alice", "right", {{"Referer", origin() + "/"}, {"X-Forwarded-For", "192.0.2.8"}}).status,
+        429);
+    // A client cannot escape by claiming another address before the proxy's entry.
+    EXPECT_EQ(postLogin("alice", "right",
+                        {{"Referer", origin() + "/"}, {"X-Forwarded-For", "203.0.113.1, 192.0.2.8"}})
+                  .status,
+              429);
 }
 
 TEST_F(ServerAuthTest, LoginUpgradesALegacySha1PasswordHash)
