@@ -107,7 +107,7 @@ AccountFields accountFields(const Request& req)
     if (f.userName) try {
             db::checkNewUserName(*f.userName);
         } catch (const Error& e) {
-            throw HttpError(400, e.what());
+            throw HttpError(400, std::string(e.what()) + " (field \"username\")");
         }
     f.fullName = text(raw, "fullname", maxFullName, "full name");
     if (f.fullName && f.fullName->empty())

@@ -383,6 +383,35 @@ TEST_F(ServerAccountsTest, ForgedFormsAndForeignOriginsChangeNothing)
     EXPECT_EQ(get("/current-user", bearer(token)).status, 200);
 }
 
+TEST_F(ServerAccountsTest, OddNamesInPathsAndBodiesAreRefusedAndChangeNothing)
+{
+    auto root = browser("root", "root-password");
+    auto alice = browser("alice", "alice-password");
+    createTokenOnPage(alice, "alice", "ci");
+    // Every name is a bound parameter: an SQL fragment is just a user that does not exist.
+    EXPECT_EQ(request("GET", "/user/x'%3B%20DROP%20TABLE%20Users%3B--", "", root.jsonHeaders()).status, 404);
+    EXPECT_EQ(request("DELETE", "/user/alice'%20OR%20'1'%3D'1", "", root.jsonHeaders()).status, 404);
+    EXPECT_EQ(request("DELETE", "/user/alice/tokens/ci'%20OR%20'1'%3D'1", "", alice.jsonHeaders()).status,
+              404);
+    // No parameter can leave its segment.
+    EXPECT_EQ(request("DELETE", "/user/alice/tokens/..", "", alice.jsonHeaders()).status, 400);
+    EXPECT_EQ(request("DELETE", "/user/alice/tokens/a%2F..%2Fci", "", alice.jsonHeaders()).status, 400);
+    EXPECT_EQ(postForm(alice, "/user/alice/tokens", "name=..%2Fetc").status, 400);
+    auto badUser = request("PUT", "/register", R"({"username": "x'; DROP TABLE Users; --", "fullname": "X",
+        "password": "long-enough", "password2": "long-enough"})",
+                           root.jsonHeaders());
+    EXPECT_EQ(badUser.status, 400);
+    EXPECT_NE(badUser.json()["error"].get<std::string>().find("\"username\""), std::string::npos)
+        << badUser.body;
+    EXPECT_EQ(request("PUT", "/user/alice", "{\"fullname\": ", root.jsonHeaders()).status, 400);
+    EXPECT_EQ(
+        request("PUT", "/user/alice", R"({"emailaddress": "not an address"})", root.jsonHeaders()).status,
+        400);
+    EXPECT_EQ(exec("SELECT count(*) FROM Users"), "3");
+    EXPECT_EQ(exec("SELECT emailAddress FROM Users WHERE userName = 'alice'"), "alice@example.org");
+    EXPECT_EQ(tokenCount("alice"), "1");
+}
+
 TEST_F(ServerAccountsTest, UserPagesShowTheUserToThemselfAndAdmins)
 {
     auto alice = browser("alice", "alice-password");
