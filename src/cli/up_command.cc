@@ -130,8 +130,13 @@ int cmdUp(Args& args)
     for (const auto& line : daemons.startAll({{"HYDRA_DATA", site.dataDir()}}))
         std::printf("%s\n", line.c_str());
     auto installed = daemons.installed();
-    if (std::find(installed.begin(), installed.end(), "hydra-server") != installed.end())
+    if (std::find(installed.begin(), installed.end(), "hydra-server") != installed.end()) {
         std::printf("web pages and JSON API: http://127.0.0.1:3000/ (hydra-server's default address)\n");
+        // A new site has nobody who can log in: say how to make the first administrator.
+        if (!db::anyUserCanLogIn(*conn))
+            std::printf("to log in there, create an administrator: hydra create-user NAME --role admin "
+                        "--password-prompt\n");
+    }
     std::printf("hydra is up; to use it from this shell: export HYDRA_DATA=%s\n", site.dataDir().c_str());
     return 0;
 }

@@ -108,6 +108,13 @@ std::optional<UserRecord> findUser(pqxx::connection& c, const std::string& name)
                       .type = row[4].as<std::string>()};
 }
 
+bool anyUserCanLogIn(pqxx::connection& c)
+{
+    pqxx::read_transaction t(c);
+    return t.exec1("SELECT EXISTS (SELECT 1 FROM Users WHERE type = 'hydra' AND password <> '!')")[0]
+        .as<bool>();
+}
+
 std::optional<std::string> userPasswordHash(pqxx::transaction_base& t, const std::string& name)
 {
     auto r = t.exec_params("SELECT password FROM Users WHERE userName = $1", name);

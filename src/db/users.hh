@@ -44,6 +44,10 @@ struct UserRecord {
 /// The user, if it exists.
 std::optional<UserRecord> findUser(pqxx::connection& c, const std::string& name);
 
+/// Some user has a password of their own (not Google, GitHub or the "!" of a user created
+/// without one), so someone can log in to the web pages.
+bool anyUserCanLogIn(pqxx::connection& c);
+
 /// The stored password hash, if the user exists.
 std::optional<std::string> userPasswordHash(pqxx::connection& c, const std::string& name);
 

@@ -311,6 +311,8 @@ TEST_F(CliTest, UpStatusDownWithPrivateCluster)
     EXPECT_NE(up.out.find("hydra-notify: started"), std::string::npos) << up.out;
     EXPECT_NE(up.out.find("hydra-server: started"), std::string::npos) << up.out;
     EXPECT_NE(up.out.find("web pages and JSON API: http://127.0.0.1:3000/"), std::string::npos) << up.out;
+    EXPECT_NE(up.out.find("create an administrator: hydra create-user NAME --role admin"), std::string::npos)
+        << up.out;
     EXPECT_TRUE(std::filesystem::exists(stateDir / "hydra.conf")) << up.out;
     // The address printed is where the web server answers, once it has reached the database.
     int webStatus = 0;
