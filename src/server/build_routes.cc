@@ -1,6 +1,7 @@
 #include "server/build_routes.hh"
 
 #include "db/web_builds.hh"
+#include "server/action_buttons.hh"
 #include "server/json_objects.hh"
 #include "server/layout.hh"
 #include "server/respond.hh"
@@ -130,6 +131,7 @@ Response buildPage(const Site& site, const Request& req)
     for (const auto& s : steps) running = running || s.busy != 0;
     Html h;
     h.append(buildSummary(site, build, running));
+    h.append(buildActionButtons(site, req, build));
     if (!steps.empty()) {
         auto id = std::to_string(build.id);
         h.raw("<p>").link(site.link({"build", id, "log"}), "Log").raw(" · ");

@@ -2,6 +2,7 @@
 
 #include "db/web_builds.hh"
 #include "db/web_evals.hh"
+#include "server/action_buttons.hh"
 #include "server/eval_compare.hh"
 #include "server/json_objects.hh"
 #include "server/layout.hh"
@@ -117,6 +118,7 @@ Response evalPage(const Site& site, const Request& req)
     if (other)
         h.raw(" · compared with ").link(site.link({"eval", std::to_string(*other)}), std::to_string(*other));
     h.raw("</p>");
+    h.append(evalActionButtons(site, req, eval.id));
     if (!eval.errorMsg.empty())
         h.raw("<p><span class=\"status s-bad\">Evaluation errors</span> ")
             .link(site.link({"eval", std::to_string(eval.id), "errors"}), "show the errors")

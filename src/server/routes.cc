@@ -1,11 +1,14 @@
 #include "server/routes.hh"
 
 #include "server/account_routes.hh"
+#include "server/admin_queue_routes.hh"
 #include "server/admin_users_routes.hh"
 #include "server/api_routes.hh"
+#include "server/build_action_routes.hh"
 #include "server/build_list_routes.hh"
 #include "server/build_routes.hh"
 #include "server/download_routes.hh"
+#include "server/eval_action_routes.hh"
 #include "server/eval_routes.hh"
 #include "server/farm_routes.hh"
 #include "server/job_routes.hh"
@@ -15,10 +18,12 @@
 #include "server/log_routes.hh"
 #include "server/project_edit_routes.hh"
 #include "server/project_routes.hh"
+#include "server/push_routes.hh"
 #include "server/runner_routes.hh"
 #include "server/search_routes.hh"
 #include "server/session_routes.hh"
 #include "server/token_routes.hh"
+#include "server/webhook_routes.hh"
 
 namespace hydra::server {
 
@@ -141,6 +146,22 @@ const std::vector<Route>& routeTable()
         {"GET", "/register", A::Public, registerPage},
         {"PUT", "/register", A::Action, registerAction},
         {"POST", "/register", A::Action, registerAction},
+
+        // Actions on builds and evaluations, triggers, webhooks
+        {"POST", "/build/:id/restart", A::Action, buildRestartAction},
+        {"POST", "/build/:id/cancel", A::Action, buildCancelAction},
+        {"POST", "/build/:id/bump", A::Action, buildBumpAction},
+        {"POST", "/build/:id/keep/:keep", A::Action, buildKeepAction},
+        {"POST", "/eval/:id/restart-failed", A::Action, evalRestartFailedAction},
+        {"POST", "/eval/:id/restart-aborted", A::Action, evalRestartAbortedAction},
+        {"POST", "/eval/:id/cancel", A::Action, evalCancelAction},
+        {"POST", "/eval/:id/bump", A::Action, evalBumpAction},
+        {"POST", "/jobset/:project/:jobset/trigger", A::Action, jobsetTriggerAction},
+        {"POST", "/api/push", A::Action, apiPush},
+        {"POST", "/api/push-github", A::Webhook, apiPushGithub},
+        {"POST", "/api/push-gitea", A::Webhook, apiPushGitea},
+        {"POST", "/admin/clear-queue-non-current", A::Action, adminClearQueueNonCurrent},
+        {"POST", "/admin/clear-failed-cache", A::Action, adminClearFailedCache},
 
         // Projects and jobsets: create, edit, delete
         {"PUT", "/project/:project", A::Action, projectPut},

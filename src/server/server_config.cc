@@ -70,6 +70,7 @@ ServerConfig makeServerConfig(std::span<const std::string> args, const HydraConf
     }
     c.isPrivate = conf.web.isPrivate;
     c.queueRunnerEndpoint = conf.web.queueRunnerEndpoint;
+    c.webhooks = webhookSecretsFrom(conf.raw);
     c.logDir = dataDir / "build-logs";
     for (size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];

@@ -1,6 +1,7 @@
 #pragma once
 // ServerConfig: everything hydra-server needs, from its arguments and hydra.conf, checked once.
 
+#include "server/webhook_secrets.hh"
 #include "util/hydra_config.hh"
 
 #include <chrono>
@@ -25,6 +26,7 @@ struct ServerConfig {
     size_t maxDbConnections = 16;       ///< of the server's own pool
     std::chrono::seconds ioTimeout{30}; ///< a slower client is cut off
     size_t maxRequestBody = 1 << 20;
+    WebhookSecrets webhooks; ///< <webhooks> of hydra.conf: what signs /api/push-github and -gitea
 };
 
 /// The arguments of hydra-server (`-p/--port N`, `--listen ADDR:PORT`, `--threads N`,

@@ -1,0 +1,22 @@
+#pragma once
+// The action buttons of the build and evaluation pages: small forms posting to the action
+// routes (never links: a GET changes nothing), shown to logged-in users only.
+
+#include "db/web_records.hh"
+#include "server/html.hh"
+#include "server/http.hh"
+
+#include <cstdint>
+
+namespace hydra::server {
+
+class Site;
+
+/// Restart (finished), cancel and bump (queued), keep or stop keeping; empty when anonymous.
+Html buildActionButtons(const Site& site, const Request& req, const db::web::Build& build);
+
+/// Restart the failed or the aborted builds, cancel and bump the queued ones; empty when
+/// anonymous.
+Html evalActionButtons(const Site& site, const Request& req, int64_t evalId);
+
+} // namespace hydra::server
