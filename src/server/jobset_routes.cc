@@ -4,6 +4,7 @@
 #include "db/web_projects.hh"
 #include "server/json_objects.hh"
 #include "server/layout.hh"
+#include "server/project_edit_routes.hh"
 #include "server/respond.hh"
 #include "server/site.hh"
 #include "server/views.hh"
@@ -100,7 +101,8 @@ Response jobsetPage(const Site& site, const Request& req)
     std::vector<int64_t> evalIds;
     for (const auto& e : evals) evalIds.push_back(e.id);
     Html h;
-    h.append(jobsetSummary(site, jobset)).raw("<h2>Evaluations</h2>").append(evalTable(site, evals, false));
+    h.append(jobsetSummary(site, jobset)).append(jobsetEditLinks(site, req, jobset.project, jobset.name));
+    h.raw("<h2>Evaluations</h2>").append(evalTable(site, evals, false));
     h.link(site.link({"jobset", jobset.project, jobset.name, "evals"}), "All evaluations");
     h.raw("<h2>Jobs</h2>").append(jobGridView(site, evalIds, cells));
     h.append(nextPager(site, "/jobset/" + percentEncode(jobset.project) + "/" + percentEncode(jobset.name),

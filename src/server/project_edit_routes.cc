@@ -132,4 +132,31 @@ Response deleteProjectSubmit(const Site& site, const Request& req)
     return Response::redirect(302, site.url("/"));
 }
 
+Html createProjectLink(const Site& site, const Request& req)
+{
+    Html h;
+    if (mayAct(site, req, "create-projects"))
+        h.raw("<p>").link(site.url("/create-project"), "Create a project").raw("</p>");
+    return h;
+}
+
+Html projectEditLinks(const Site& site, const Request& req, const std::string& project)
+{
+    Html h;
+    if (!mayAct(site, req, "", project)) return h;
+    h.raw("<p>").link(site.link({"project", project, "edit"}), "Edit this project");
+    h.raw(" · ").link(site.link({"project", project, "create-jobset"}), "Create a jobset").raw("</p>");
+    return h;
+}
+
+Html jobsetEditLinks(const Site& site, const Request& req, const std::string& project,
+                     const std::string& jobset)
+{
+    Html h;
+    if (!mayAct(site, req, "", project)) return h;
+    h.raw("<p>").link(site.link({"jobset", project, jobset, "edit"}), "Edit this jobset");
+    h.raw(" · ").link(site.link({"jobset", project, jobset, "clone"}), "Clone it").raw("</p>");
+    return h;
+}
+
 } // namespace hydra::server

@@ -3,6 +3,7 @@
 #include "db/web_projects.hh"
 #include "server/json_objects.hh"
 #include "server/layout.hh"
+#include "server/project_edit_routes.hh"
 #include "server/respond.hh"
 #include "server/site.hh"
 #include "server/views.hh"
@@ -47,6 +48,7 @@ Response overviewPage(const Site& site, const Request& req)
     }
     h.raw("</tbody></table></div>");
     if (projects.empty()) h.raw("<p class=\"muted\">No projects yet.</p>");
+    h.append(createProjectLink(site, req));
     return pageResponse(site, "Projects", h);
 }
 
@@ -67,6 +69,7 @@ Response projectPage(const Site& site, const Request& req)
     h.text(project->enabled ? "yes" : "no")
         .raw("</dd></dl><h2>Jobsets</h2>")
         .append(jobsetTable(site, jobsets));
+    h.append(projectEditLinks(site, req, project->name));
     return pageResponse(site, "Project " + project->name, h);
 }
 

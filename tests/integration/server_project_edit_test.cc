@@ -344,6 +344,11 @@ TEST_F(ServerProjectEditTest, BrowsersCreateEditCloneAndDeleteWithTheForms)
     EXPECT_TRUE(created.header("Location").ends_with("/project/web"));
     EXPECT_EQ(getJson("/project/web").json()["displayname"], "Web Project");
 
+    // The pages link to the forms for those who may use them, and only for them.
+    EXPECT_NE(get("/", alice.headers()).body.find("/create-project"), std::string::npos);
+    EXPECT_EQ(get("/").body.find("/create-project"), std::string::npos);
+    EXPECT_NE(get("/project/web", alice.headers()).body.find("/project/web/edit"), std::string::npos);
+    EXPECT_EQ(get("/project/web").body.find("/project/web/edit"), std::string::npos);
     ASSERT_EQ(get("/project/web/create-jobset", alice.headers()).status, 200);
     auto js = request("POST", "/project/web/create-jobset",
                       alice.form("name=main&nixexprinput=src&nixexprpath=release.nix&enabled=1&visible=1&"
@@ -356,6 +361,9 @@ TEST_F(ServerProjectEditTest, BrowsersCreateEditCloneAndDeleteWithTheForms)
     EXPECT_EQ(main["inputs"]["src"]["value"], "https://example.org/r.git main");
     EXPECT_EQ(main["inputs"].size(), 1U);
 
+    EXPECT_NE(get("/jobset/web/main", alice.headers()).body.find("/jobset/web/main/clone"),
+              std::string::npos);
+    EXPECT_EQ(get("/jobset/web/main").body.find("/jobset/web/main/edit"), std::string::npos);
     auto edit = get("/jobset/web/main/edit", alice.headers());
     ASSERT_EQ(edit.status, 200);
     EXPECT_NE(edit.body.find("https://example.org/r.git main"), std::string::npos);

@@ -197,3 +197,24 @@ TEST(JobsetConfig, declarativeJobsetKeepsSchemaDefaultsAndRefusesUnknownKeys)
               }),
               "name");
 }
+
+TEST(JobsetConfig, toBodyParsesBackToTheSameConfiguration)
+{
+    auto c = parseJobsetConfig(legacyJobset(), "trunk");
+    auto again = parseJobsetConfig(toBody(c), "ignored");
+    EXPECT_EQ(toBody(again), toBody(c));
+    EXPECT_EQ(again.name, "trunk");
+    ASSERT_EQ(again.inputs.size(), 2U);
+    EXPECT_EQ(again.inputs[0].value, " hi ");
+    auto flake = parseJobsetConfig(json{{"type", 1}, {"flake", "github:a/b"}, {"enabled", 3}}, "f");
+    EXPECT_EQ(toBody(parseJobsetConfig(toBody(flake), "f")), toBody(flake));
+    auto p =
+        parseProjectConfig(json{{"displayname", "P"},
+                                {"enabled", true},
+                                {"declarative", {{"file", "s.json"}, {"type", "git"}, {"value", "u b"}}}},
+                           "p");
+    auto back = parseProjectConfig(toBody(p), "other");
+    EXPECT_EQ(toBody(back), toBody(p));
+    EXPECT_EQ(back.name, "p");
+    EXPECT_EQ(back.declValue, "u b");
+}
