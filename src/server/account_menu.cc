@@ -17,7 +17,7 @@ void fillAccountMenu(const Site& site, const Request& req, Response& res)
 {
     if (res.stream || !res.contentType.starts_with("text/html")) return;
     auto at = res.body.find(accountMenuMarker);
-    if (at == std::string::npos || at > headerSearchLimit) return;
+    if (at > headerSearchLimit) return; // also when not found (npos)
     Html h;
     if (req.user) {
         h.raw("<span class=\"account\">").link(site.url("/current-user"), req.user->username);

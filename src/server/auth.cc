@@ -100,7 +100,7 @@ bool isSameOrigin(const Site& site, const Request& req, std::string_view url)
     // Behind a reverse proxy the browser's origin is the proxy's: base_uri, or the forwarded host.
     if (!site.config().baseUri.empty() && origin == originOf(site.config().baseUri)) return true;
     std::string scheme = isHttps(site, req) ? "https://" : "http://";
-    for (auto host : {req.header("x-forwarded-host"), req.header("host")})
+    for (const auto& host : {req.header("x-forwarded-host"), req.header("host")})
         if (!host.empty() && origin == lowerCase(scheme + std::string(trim(host)))) return true;
     return false;
 }

@@ -18,7 +18,7 @@ class Site;
 inline constexpr std::string_view sessionCookieName = "hydra_session";
 
 /// How long a session lasts after login.
-inline constexpr int64_t sessionLifetimeSeconds = 7 * 24 * 3600;
+inline constexpr int64_t sessionLifetimeSeconds = int64_t{7} * 24 * 3600;
 
 /// Sets req.user from `Authorization: Bearer TOKEN` or the session cookie. A bearer token that
 /// is unknown or revoked is refused (HttpError 401) rather than treated as anonymous, so that
