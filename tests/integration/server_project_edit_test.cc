@@ -2,8 +2,10 @@
 // HTTP against a real database: Hydra's API client flow, the pages' forms, who may do what,
 // and malformed requests that change nothing.
 
+#include "db/web_auth.hh"
 #include "harness/server_fixture.hh"
 #include "harness/web_session.hh"
+#include "util/secrets.hh"
 
 #include <gtest/gtest.h>
 
@@ -115,6 +117,11 @@ TEST_F(ServerProjectEditTest, HydrasApiClientFlowCreatesAndReadsBack)
         (json{{"name", "my-src"}, {"type", "path"}, {"value", "/srv/sample"}, {"emailresponsible", false}}));
     // An enabled jobset with a check interval is due for evaluation at once.
     EXPECT_NE(exec("SELECT triggerTime FROM Jobsets WHERE name = 'default'"), "");
+
+    // Hydra's clients then trigger the new jobset.
+    auto push = request("POST", "/api/push?jobsets=sample:default", "", apiHeaders(alice));
+    ASSERT_EQ(push.status, 200) << push.body;
+    EXPECT_EQ(push.json()["jobsetsTriggered"], (json{"sample:default"}));
 
     // Updates answer 200 {redirect}; a flake jobset drops the inputs.
     auto upd = put(alice, "/project/sample", {{"displayname", "Sample 2"}, {"enabled", "1"}});
@@ -398,6 +405,36 @@ TEST_F(ServerProjectEditTest, BrowsersCreateEditCloneAndDeleteWithTheForms)
     auto deleted = request("POST", "/project/web/delete", alice.form(), alice.formHeaders());
     ASSERT_EQ(deleted.status, 302) << deleted.body;
     EXPECT_EQ(exec("SELECT count(*) FROM Projects"), "0");
+}
+
+TEST_F(ServerProjectEditTest, ScriptsWithAnApiTokenNeedNoOriginUntilItIsRevoked)
+{
+    createUser(conn(), "alice", "pw", {"create-projects"});
+    std::string token(64, 'a');
+    {
+        pqxx::work t(conn());
+        db::createApiToken(t, "alice", "ci", sha256Hex(token), 1'000'000'000);
+        t.commit();
+    }
+    startServer();
+    std::multimap<std::string, std::string> bearer = {{"Authorization", "Bearer " + token},
+                                                      {"Content-Type", "application/json"}};
+    auto created = request("PUT", "/project/scripted", json{{"displayname", "By script"}}.dump(), bearer);
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(getJson("/project/scripted").json()["owner"], "alice");
+    ASSERT_EQ(request("PUT", "/jobset/scripted/main", sampleJobset().dump(), bearer).status, 201);
+
+    {
+        pqxx::work t(conn());
+        db::revokeApiToken(t, "alice", "ci");
+        t.commit();
+    }
+    auto before = snapshot();
+    auto refused = request("PUT", "/project/scripted", json{{"displayname", "Changed"}}.dump(), bearer);
+    EXPECT_TRUE(refused.status == 401 || refused.status == 403) << refused.status << refused.body;
+    auto refusedDelete = request("DELETE", "/project/scripted", "", bearer);
+    EXPECT_TRUE(refusedDelete.status == 401 || refusedDelete.status == 403) << refusedDelete.status;
+    EXPECT_EQ(snapshot(), before);
 }
 
 } // namespace
