@@ -123,6 +123,8 @@ int cmdToken(Args& args)
     auto conn = site.connect(/*startPrivate=*/true);
     if (db::schemaVersion(*conn) == 0)
         throw Error("the database has no hydra schema; run `hydra init` first");
+    // A database Hydra's own hydra-init made has no tables for tokens yet.
+    db::initWebSchema(*conn);
     if (a.verb == "create") return create(*conn, a);
     if (a.verb == "list") return list(*conn, a);
     return revoke(*conn, a);

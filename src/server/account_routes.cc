@@ -72,7 +72,9 @@ Html accountView(const Site& site, const Request& req, const db::Account& a)
     h.text(a.type).raw("</dd><dt>Roles</dt><dd>");
     if (u.roles.empty()) h.text("none");
     for (size_t i = 0; i < u.roles.size(); ++i) h.text(i ? ", " : "").text(u.roles[i]);
-    h.raw("</dd></dl><p>").link(site.link({"user", u.userName, "tokens"}), "API tokens").raw("</p>");
+    h.raw("</dd></dl><p>").link(site.link({"user", u.userName, "tokens"}), "API tokens");
+    if (req.user && req.user->isAdmin()) h.raw(" · ").link(site.url("/admin/users"), "All users");
+    h.raw("</p>");
     h.append(editForm(site, req, a));
     if (req.user && req.user->isAdmin()) {
         h.raw("<h2>Delete</h2>");

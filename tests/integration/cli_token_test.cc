@@ -91,6 +91,14 @@ TEST_F(CliTokenTest, CreatedTokenAuthenticatesUntilRevoked)
     EXPECT_EQ(hydra({"list", "alice"}).out, "user 'alice' has no API tokens\n");
 }
 
+TEST_F(CliTokenTest, ADatabaseHydraMadeGetsTheTokenTables)
+{
+    exec("DROP SCHEMA hydra_web CASCADE");
+    auto made = hydra({"create", "alice", "ci"});
+    ASSERT_EQ(exitCode(made), 0) << made.err;
+    EXPECT_TRUE(lookUp(made.out.substr(0, 64)));
+}
+
 TEST_F(CliTokenTest, RefusalsNameTheirInputAndChangeNothing)
 {
     ASSERT_EQ(exitCode(hydra({"create", "alice", "ci"})), 0);
