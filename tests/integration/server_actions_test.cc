@@ -273,6 +273,21 @@ TEST_F(ServerActionsTest, TriggerAndPushAskForEvaluations)
     EXPECT_EQ(exec("SELECT count(*) FROM Jobsets WHERE triggerTime IS NOT NULL"), "0");
 }
 
+TEST_F(ServerActionsTest, HydrasApiClientPushesWithItsLoginCookie)
+{
+    // As Hydra's scripts do it: log in, then POST with the session cookie, a same-origin Referer
+    // and a JSON content type, no anti-forgery token.
+    auto s = session("evaluator");
+    auto r = request("POST", "/api/push?jobsets=p:js", "",
+                     {{"Cookie", s.cookie},
+                      {"Referer", "http://127.0.0.1:" + std::to_string(port()) + "/"},
+                      {"Content-Type", "application/json"},
+                      {"Accept", "application/json"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["jobsetsTriggered"], nlohmann::json::array({"p:js"}));
+    EXPECT_NE(exec("SELECT triggerTime FROM Jobsets WHERE id = " + std::to_string(js)), "");
+}
+
 TEST_F(ServerActionsTest, AdminsClearTheQueueOfNonCurrentBuildsAndTheFailedPaths)
 {
     auto old = build(false), current = build(false);
