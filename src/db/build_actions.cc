@@ -84,9 +84,10 @@ std::vector<int64_t> restartBuilds(pqxx::transaction_base& t, std::span<const in
                   "SELECT path FROM BuildOutputs WHERE build = ANY($1::integer[]) "
                   "UNION SELECT path FROM BuildStepOutputs WHERE build = ANY($1::integer[]))",
                   array);
-    return idsOf(t.exec_params("UPDATE Builds SET finished = 0, isCachedBuild = 0, buildStatus = NULL "
-                               "WHERE id = ANY($1::integer[]) RETURNING id",
-                               array));
+    return idsOf(t.exec_params(
+        "UPDATE Builds SET finished = 0, isCachedBuild = 0, buildStatus = NULL, startTime = NULL, "
+        "stopTime = NULL WHERE id = ANY($1::integer[]) RETURNING id",
+        array));
 }
 
 std::vector<int64_t> cancelBuilds(pqxx::transaction_base& t, std::span<const int64_t> ids, int64_t now)

@@ -18,7 +18,8 @@ std::optional<std::string> projectOfBuild(pqxx::transaction_base& t, int64_t bui
 /// The project of the evaluation's jobset; nullopt when there is no such evaluation.
 std::optional<std::string> projectOfEval(pqxx::transaction_base& t, int64_t evalId);
 
-/// Requeues the finished builds among `ids` (others are left alone): their result is cleared,
+/// Requeues the finished builds among `ids` (others are left alone): their result (status, cached
+/// flag, start and stop times: a queued build's page must not show the last run's) is cleared,
 /// the FailedPaths entries of their outputs and their steps' outputs removed (so they are built
 /// again rather than failing at once as cached failures) and the success counts of their
 /// evaluations forgotten. Returns the ids requeued, ascending.

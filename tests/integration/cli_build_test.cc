@@ -137,9 +137,11 @@ TEST_F(CliBuildTest, RestartRequeuesFinishedBuildsAndForgetsTheirFailedPaths)
     EXPECT_EQ(j["skipped"], nlohmann::json::array({queued}));
     EXPECT_NE(r.err.find("build " + std::to_string(queued) + " left as it was"), std::string::npos) << r.err;
 
-    EXPECT_EQ(
-        sql("SELECT finished || ':' || coalesce(buildStatus::text, 'null') FROM Builds WHERE id = " + f),
-        "0:null");
+    EXPECT_EQ(sql("SELECT finished || ':' || coalesce(buildStatus::text, 'null') || ':' || "
+                  "coalesce(startTime::text, "
+                  "'null') || ':' || coalesce(stopTime::text, 'null') FROM Builds WHERE id = " +
+                  f),
+              "0:null:null:null");
     EXPECT_EQ(sql("SELECT string_agg(path, ',' ORDER BY path) FROM FailedPaths"), "/nix/store/unrelated");
     EXPECT_EQ(
         sql("SELECT coalesce(nrSucceeded::text, 'null') FROM JobsetEvals WHERE id = " + std::to_string(eval)),
