@@ -47,8 +47,9 @@ int trigger(const std::vector<std::string>& words)
     if (json)
         printJson({{"jobsetsTriggered", {ref.str()}}});
     else
-        std::printf("evaluation of %s requested%s\n", ref.str().c_str(),
-                    force ? " (forced: a new evaluation even if its inputs are unchanged)" : "");
+        std::printf("evaluation of %s requested%s%s\n", ref.str().c_str(),
+                    force ? " (forced: a new evaluation even if its inputs are unchanged)" : "",
+                    info->enabled ? "" : "; it is disabled, so the evaluator takes it up once it is enabled");
     return 0;
 }
 

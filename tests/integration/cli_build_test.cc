@@ -217,6 +217,10 @@ TEST_F(CliBuildTest, EvalTriggerAsksTheEvaluatorAndForceForcesANewEvaluation)
     EXPECT_EQ(exitCode(disabled), 1);
     EXPECT_NE(disabled.err.find("jobset p:js is disabled"), std::string::npos) << disabled.err;
     EXPECT_EQ(sql("SELECT triggerTime FROM Jobsets WHERE name = 'js'"), "");
+    auto forced = hydra({"eval", "trigger", "p", "js", "--force"});
+    EXPECT_EQ(exitCode(forced), 0) << "forced, as Hydra's /api/push forces a disabled jobset";
+    EXPECT_NE(forced.out.find("it is disabled"), std::string::npos) << forced.out;
+    EXPECT_NE(sql("SELECT triggerTime FROM Jobsets WHERE name = 'js'"), "");
 
     auto unknown = hydra({"eval", "trigger", "p", "nope"});
     EXPECT_EQ(exitCode(unknown), 1);
