@@ -1,6 +1,7 @@
 #include "server/routes.hh"
 
 #include "server/account_routes.hh"
+#include "server/action_confirm.hh"
 #include "server/admin_queue_routes.hh"
 #include "server/admin_users_routes.hh"
 #include "server/api_routes.hh"
@@ -162,6 +163,20 @@ const std::vector<Route>& routeTable()
         {"POST", "/api/push-gitea", A::Webhook, apiPushGitea},
         {"POST", "/admin/clear-queue-non-current", A::Action, adminClearQueueNonCurrent},
         {"POST", "/admin/clear-failed-cache", A::Action, adminClearFailedCache},
+        // Old links to the actions (Hydra's were GETs) show the button that posts them.
+        {"GET", "/build/:id/restart", A::Public, confirmActionPage("Restart this build")},
+        {"GET", "/build/:id/cancel", A::Public, confirmActionPage("Cancel this build")},
+        {"GET", "/build/:id/bump", A::Public, confirmActionPage("Bump this build to the front of the queue")},
+        {"GET", "/build/:id/keep/:keep", A::Public,
+         confirmActionPage("Keep (1) or stop keeping (0) this build")},
+        {"GET", "/eval/:id/restart-failed", A::Public, confirmActionPage("Restart the failed builds")},
+        {"GET", "/eval/:id/restart-aborted", A::Public, confirmActionPage("Restart the aborted builds")},
+        {"GET", "/eval/:id/cancel", A::Public, confirmActionPage("Cancel the queued builds")},
+        {"GET", "/eval/:id/bump", A::Public, confirmActionPage("Bump the queued builds")},
+        {"GET", "/jobset/:project/:jobset/trigger", A::Public, confirmActionPage("Evaluate this jobset")},
+        {"GET", "/admin/clear-queue-non-current", A::Public,
+         confirmActionPage("Cancel the queued builds of no current evaluation")},
+        {"GET", "/admin/clear-failed-cache", A::Public, confirmActionPage("Clear the failed-paths cache")},
 
         // Projects and jobsets: create, edit, delete
         {"PUT", "/project/:project", A::Action, projectPut},

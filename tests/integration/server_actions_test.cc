@@ -192,15 +192,23 @@ TEST_F(ServerActionsTest, AGetOnAnActionPathChangesNothing)
     auto eval = web->eval(js, {done, queued});
     exec("INSERT INTO FailedPaths (path) VALUES ('/nix/store/x')");
     auto s = session("boss");
+    auto json = s.headers();
+    json.emplace("Accept", "application/json");
     for (const auto& path :
          {"/build/" + std::to_string(done) + "/restart", "/build/" + std::to_string(queued) + "/cancel",
           "/build/" + std::to_string(queued) + "/bump", "/build/" + std::to_string(done) + "/keep/1",
           "/eval/" + std::to_string(eval) + "/cancel", "/eval/" + std::to_string(eval) + "/restart-failed",
-          std::string("/jobset/p/js/trigger"), std::string("/api/push?jobsets=p:js&force=1"),
-          std::string("/admin/clear-failed-cache"), std::string("/admin/clear-queue-non-current")}) {
-        auto r = get(path, s.headers());
-        EXPECT_EQ(r.status, 405) << path;
+          std::string("/jobset/p/js/trigger"), std::string("/admin/clear-failed-cache"),
+          std::string("/admin/clear-queue-non-current")}) {
+        // An old link from Hydra's pages shows the button that posts the action...
+        auto page = get(path, s.headers());
+        EXPECT_EQ(page.status, 200) << path;
+        EXPECT_NE(page.body.find("method=\"post\" action=\"" + path + "\""), std::string::npos) << page.body;
+        // ...and a script learns that it must POST.
+        EXPECT_EQ(get(path, json).status, 405) << path;
     }
+    EXPECT_EQ(get("/api/push?jobsets=p:js&force=1", s.headers()).status, 405);
+    EXPECT_EQ(get("/api/push-github").status, 405);
     EXPECT_EQ(buildState(done), "1:1:0:0");
     EXPECT_EQ(buildState(queued), "0:-:0:0");
     EXPECT_EQ(exec("SELECT triggerTime FROM Jobsets WHERE id = " + std::to_string(js)), "");
