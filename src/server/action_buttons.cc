@@ -39,4 +39,14 @@ Html evalActionButtons(const Site& site, const Request& req, int64_t evalId)
     return h.raw("</div>");
 }
 
+Html jobsetActionButtons(const Site& site, const Request& req, const std::string& project,
+                         const std::string& jobset)
+{
+    Html h;
+    if (!req.user) return h;
+    h.raw("<div class=\"actions\">");
+    actionButton(h, req, site.link({"jobset", project, jobset, "trigger"}) + "?force=1", "Evaluate now");
+    return h.raw("</div>");
+}
+
 } // namespace hydra::server

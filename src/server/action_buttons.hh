@@ -7,6 +7,7 @@
 #include "server/http.hh"
 
 #include <cstdint>
+#include <string>
 
 namespace hydra::server {
 
@@ -18,5 +19,9 @@ Html buildActionButtons(const Site& site, const Request& req, const db::web::Bui
 /// Restart the failed or the aborted builds, cancel and bump the queued ones; empty when
 /// anonymous.
 Html evalActionButtons(const Site& site, const Request& req, int64_t evalId);
+
+/// "Evaluate now" (forced, as Hydra's jobset page asks for it); empty when anonymous.
+Html jobsetActionButtons(const Site& site, const Request& req, const std::string& project,
+                         const std::string& jobset);
 
 } // namespace hydra::server

@@ -2,6 +2,7 @@
 
 #include "db/web_evals.hh"
 #include "db/web_projects.hh"
+#include "server/action_buttons.hh"
 #include "server/json_objects.hh"
 #include "server/layout.hh"
 #include "server/project_edit_routes.hh"
@@ -102,6 +103,7 @@ Response jobsetPage(const Site& site, const Request& req)
     for (const auto& e : evals) evalIds.push_back(e.id);
     Html h;
     h.append(jobsetSummary(site, jobset)).append(jobsetEditLinks(site, req, jobset.project, jobset.name));
+    h.append(jobsetActionButtons(site, req, jobset.project, jobset.name));
     h.raw("<h2>Evaluations</h2>").append(evalTable(site, evals, false));
     h.link(site.link({"jobset", jobset.project, jobset.name, "evals"}), "All evaluations");
     h.raw("<h2>Jobs</h2>").append(jobGridView(site, evalIds, cells));

@@ -335,6 +335,13 @@ TEST_F(ServerActionsTest, PagesShowActionButtonsAsFormsToLoggedInUsersOnly)
               std::string::npos)
         << body;
     EXPECT_NE(body.find("name=\"csrf\" value=\"" + s.csrf + "\""), std::string::npos);
+
+    // The jobset page's "Evaluate now" forces an evaluation, as Hydra's does.
+    auto evaluator = session("evaluator");
+    auto jobsetPage = get("/jobset/p/js", evaluator.headers()).body;
+    EXPECT_NE(jobsetPage.find("action=\"/jobset/p/js/trigger?force=1\""), std::string::npos) << jobsetPage;
+    EXPECT_EQ(postForm(evaluator, "/jobset/p/js/trigger?force=1", "/jobset/p/js").status, 302);
+    EXPECT_EQ(exec("SELECT forceEval FROM Jobsets WHERE id = " + std::to_string(js)), "t");
 }
 
 } // namespace
