@@ -73,7 +73,8 @@ std::optional<JobsetConfig> loadJobsetConfig(pqxx::transaction_base& t, const st
     return c;
 }
 
-int createJobset(pqxx::transaction_base& t, const std::string& project, const JobsetConfig& c, int64_t now)
+int createJobset(pqxx::transaction_base& t, const std::string& project, const JobsetConfig& c, int64_t now,
+                 Trigger trigger)
 {
     if (t.exec_params("select 1 from Projects where name = $1", project).empty())
         throw NotFoundError("project ‘" + project + "’ does not exist");
@@ -82,11 +83,12 @@ int createJobset(pqxx::transaction_base& t, const std::string& project, const Jo
         "hidden, enableEmail, enable_dynamic_run_command, keepnr, checkInterval, schedulingShares, "
         "emailOverride, triggerTime) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
         "$15, "
-        "case when $8::integer <> 0 and $13::integer > 0 then $16::integer end) "
+        "case when $17 and $8::integer <> 0 and $13::integer > 0 then $16::integer end) "
         "on conflict (project, name) do nothing returning id",
         project, c.name, c.description, c.type, legacyOnly(c, c.nixExprInput), legacyOnly(c, c.nixExprPath),
         c.type == 1 ? c.flake.c_str() : nullptr, c.enabled, c.hidden ? 1 : 0, c.enableEmail ? 1 : 0,
-        c.enableDynamicRunCommand, c.keepNr, c.checkInterval, c.schedulingShares, c.emailOverride, now);
+        c.enableDynamicRunCommand, c.keepNr, c.checkInterval, c.schedulingShares, c.emailOverride, now,
+        trigger == Trigger::AsHydraWeb);
     if (r.empty()) throw ConflictError("a jobset named ‘" + c.name + "’ exists already in ‘" + project + "’");
     // A jobset that takes a name another one had left is no longer a redirect target.
     t.exec_params("delete from JobsetRenames where project = $1 and from_ = $2", project, c.name);
@@ -95,7 +97,7 @@ int createJobset(pqxx::transaction_base& t, const std::string& project, const Jo
 }
 
 void updateJobset(pqxx::transaction_base& t, const std::string& project, const std::string& current,
-                  const JobsetConfig& c, int64_t now)
+                  const JobsetConfig& c, int64_t now, Trigger trigger)
 {
     if (c.name != current &&
         !t.exec_params("select 1 from Jobsets where project = $1 and name = $2", project, c.name).empty())
@@ -104,12 +106,13 @@ void updateJobset(pqxx::transaction_base& t, const std::string& project, const s
         "update Jobsets set name = $3, description = $4, type = $5, nixExprInput = $6, nixExprPath = $7, "
         "flake = $8, enabled = $9, hidden = $10, enableEmail = $11, enable_dynamic_run_command = $12, "
         "keepnr = $13, checkInterval = $14, schedulingShares = $15, emailOverride = $16, "
-        "triggerTime = case when $9::integer <> 0 and $14::integer > 0 then coalesce(triggerTime, $17) end "
+        "triggerTime = case when not $18 then triggerTime "
+        "when $9::integer <> 0 and $14::integer > 0 then coalesce(triggerTime, $17) end "
         "where project = $1 and name = $2",
         project, current, c.name, c.description, c.type, legacyOnly(c, c.nixExprInput),
         legacyOnly(c, c.nixExprPath), c.type == 1 ? c.flake.c_str() : nullptr, c.enabled, c.hidden ? 1 : 0,
         c.enableEmail ? 1 : 0, c.enableDynamicRunCommand, c.keepNr, c.checkInterval, c.schedulingShares,
-        c.emailOverride, now);
+        c.emailOverride, now, trigger == Trigger::AsHydraWeb);
     if (r.affected_rows() == 0)
         throw NotFoundError("jobset ‘" + current + "’ does not exist in ‘" + project + "’");
     if (c.name != current) {
@@ -121,13 +124,14 @@ void updateJobset(pqxx::transaction_base& t, const std::string& project, const s
     replaceInputs(t, project, c);
 }
 
-bool upsertJobset(pqxx::transaction_base& t, const std::string& project, const JobsetConfig& c, int64_t now)
+bool upsertJobset(pqxx::transaction_base& t, const std::string& project, const JobsetConfig& c, int64_t now,
+                  Trigger trigger)
 {
     if (t.exec_params("select 1 from Jobsets where project = $1 and name = $2", project, c.name).empty()) {
-        createJobset(t, project, c, now);
+        createJobset(t, project, c, now, trigger);
         return true;
     }
-    updateJobset(t, project, c.name, c, now);
+    updateJobset(t, project, c.name, c, now, trigger);
     return false;
 }
 
@@ -164,6 +168,17 @@ std::optional<std::string> renamedJobset(pqxx::transaction_base& t, const std::s
                                          const std::string& from)
 {
     auto r = t.exec_params("select to_ from JobsetRenames where project = $1 and from_ = $2", project, from);
+    if (r.empty()) return std::nullopt;
+    return r[0][0].as<std::string>();
+}
+
+std::optional<std::string> newestSuccessfulOutput(pqxx::transaction_base& t, int jobsetId,
+                                                  const std::string& job)
+{
+    auto r = t.exec_params("select o.path from Builds b join BuildOutputs o on o.build = b.id where "
+                           "b.jobset_id = $1 and b.job = $2 and b.finished = 1 and b.buildStatus = 0 and "
+                           "o.path is not null order by b.id desc, o.name limit 1",
+                           jobsetId, job);
     if (r.empty()) return std::nullopt;
     return r[0][0].as<std::string>();
 }

@@ -9,14 +9,23 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <nlohmann/json.hpp>
 
 namespace hydra::evaluator {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string readSpecFile(const std::string& path, size_t maxBytes)
+namespace {
+
+// Hydra's test: a specification whose values are all objects names the jobsets outright.
+bool namesJobsets(const json& spec)
+{
+    return std::all_of(spec.begin(), spec.end(), [](const json& v) { return v.is_object(); });
+}
+
+} // namespace
+
+json readSpecFile(const std::string& path, size_t maxBytes)
 {
     std::error_code ec;
     auto size = fs::file_size(path, ec);
@@ -25,40 +34,73 @@ std::string readSpecFile(const std::string& path, size_t maxBytes)
         throw InputError("the declarative specification file {} is larger than {} bytes", path, maxBytes);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError("cannot open the declarative specification file {}", path);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    json spec;
+    try {
+        spec = json::parse(text);
+    } catch (const json::exception& e) {
+        throw Error("the declarative specification file {} is not valid JSON: {}", path, e.what());
+    }
+    if (!spec.is_object()) throw Error("the declarative specification file {} is not a JSON object", path);
+    return spec;
 }
 
-DeclaredJobsets DeclarativeJobsets::apply(const db::JobsetDefinition& js, const std::stop_token& stop)
+DeclarationResult DeclarativeJobsets::check(const db::JobsetDefinition& js, const std::stop_token& stop)
 {
-    auto project = pool_.withTransaction([&](pqxx::work& t) { return db::loadProjectConfig(t, js.project); });
+    auto [project, built] = pool_.withTransaction([&](pqxx::work& t) {
+        return std::make_pair(db::loadProjectConfig(t, js.project),
+                              db::newestSuccessfulOutput(t, js.id, "jobsets"));
+    });
     if (!project || project->declFile.empty())
         throw Error("project {} is not declarative: its {} jobset has nothing to evaluate", js.project,
                     js.name);
+    DeclarationResult out;
+    // The jobsets a generated specification built, applied once its build succeeded (Hydra
+    // applies them when the build finishes; here at the next check of .jobsets).
+    if (built && fs::is_regular_file(*built)) out.declared = applySpec(js.project, readSpecFile(*built));
+
     // The specification's input, as Hydra names it ("decl"), fetched like any jobset input.
     db::JobsetInput input{"decl", project->declType, false, {{0, project->declValue, std::nullopt}}};
     auto fetched = fetcher_.fetch(js, input, stop);
     if (!fetched || !fetched->record.path)
         throw InputError("the input holding the declarative specification of {} ({} {}) has no files",
                          js.project, project->declType, project->declValue);
-    auto file = (fs::path(*fetched->record.path) / project->declFile).string();
-    return applySpec(js.project, readSpecFile(file));
+    auto spec = readSpecFile((fs::path(*fetched->record.path) / project->declFile).string());
+    if (namesJobsets(spec)) {
+        out.declared = applySpec(js.project, spec);
+        return out;
+    }
+    configureGenerator(js, project->declType, project->declValue, spec);
+    out.generated = true;
+    return out;
 }
 
-DeclaredJobsets DeclarativeJobsets::applySpec(const std::string& project, const std::string& specText)
+void DeclarativeJobsets::configureGenerator(const db::JobsetDefinition& js, const std::string& declType,
+                                            const std::string& declValue, const json& spec)
 {
-    json spec;
+    db::JobsetConfig c;
     try {
-        spec = json::parse(specText);
-    } catch (const json::exception& e) {
-        throw Error("the declarative specification of {} is not valid JSON: {}", project, e.what());
+        c = db::parseDeclarativeJobset("jobsets", spec); // a valid stand-in for the name ".jobsets"
+    } catch (const db::ConfigError& e) {
+        throw Error("the declarative specification of {}'s .jobsets: {}", js.project, e.what());
     }
-    if (!spec.is_object()) throw Error("the declarative specification of {} is not a JSON object", project);
-    // Hydra's other form, a specification of `.jobsets` itself whose evaluation generates the
-    // jobsets, has values that are not objects.
-    if (!std::all_of(spec.begin(), spec.end(), [](const json& v) { return v.is_object(); }))
-        throw Error("the declarative specification of {} is not an object of jobset specifications; "
-                    "generating jobsets with a `.jobsets` expression is not supported",
-                    project);
+    if (c.type != 0)
+        throw Error("the declarative specification of {}'s .jobsets must be of type 0", js.project);
+    c.name = db::declarativeJobsetName;
+    // As in Hydra, the expression also receives the specification's input and the project's name.
+    std::erase_if(c.inputs,
+                  [](const auto& in) { return in.name == "declInput" || in.name == "projectName"; });
+    c.inputs.push_back({"declInput", declType, declValue, false});
+    c.inputs.push_back({"projectName", "string", js.project, false});
+    pool_.withTransaction([&](pqxx::work& t) {
+        db::updateJobset(t, js.project, c.name, c, clock_.unixTime(), db::Trigger::Keep);
+    });
+}
+
+DeclaredJobsets DeclarativeJobsets::applySpec(const std::string& project, const json& spec)
+{
+    if (!namesJobsets(spec))
+        throw Error("the jobsets built for {} are not an object of jobset specifications", project);
     DeclaredJobsets out;
     std::vector<std::pair<std::string, db::JobsetConfig>> configs;
     std::vector<std::string> keep = {db::declarativeJobsetName};
@@ -77,7 +119,7 @@ DeclaredJobsets DeclarativeJobsets::applySpec(const std::string& project, const 
             // A bad jobset must not undo the others: each is written behind a savepoint.
             try {
                 pqxx::subtransaction sub(t, "declared_jobset");
-                bool created = db::upsertJobset(sub, project, config, now);
+                bool created = db::upsertJobset(sub, project, config, now, db::Trigger::Keep);
                 sub.commit();
                 (created ? out.created : out.updated).push_back(name);
             } catch (const pqxx::sql_error& e) {

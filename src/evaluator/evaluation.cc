@@ -134,7 +134,11 @@ EvaluationReport JobsetEvaluator::evaluate(int jobsetId, const std::string& trac
         db::notifyEvalStarted(t, traceId, jobsetId);
         return *def;
     });
-    if (js.name == db::declarativeJobsetName) return declare(js, traceId, stop);
+    if (js.name == db::declarativeJobsetName) {
+        if (auto declared = declare(js, traceId, stop)) return *declared;
+        // A generated specification: .jobsets, reconfigured from it, is evaluated as any jobset.
+        js = pool_.withTransaction([&](pqxx::work& t) { return db::loadJobset(t, jobsetId); }).value_or(js);
+    }
     Prepared p;
     try {
         p = prepare(js, stop);
@@ -241,12 +245,13 @@ EvaluationReport JobsetEvaluator::write(const db::JobsetDefinition& js, const st
     return r;
 }
 
-EvaluationReport JobsetEvaluator::declare(const db::JobsetDefinition& js, const std::string& traceId,
-                                          const std::stop_token& stop)
+std::optional<EvaluationReport> JobsetEvaluator::declare(const db::JobsetDefinition& js,
+                                                         const std::string& traceId,
+                                                         const std::stop_token& stop)
 {
-    DeclaredJobsets d;
+    DeclarationResult d;
     try {
-        d = declarative_.apply(js, stop);
+        d = declarative_.check(js, stop);
     } catch (const InputError& e) {
         if (stop.stop_requested()) throw;
         return fail(js.id, jobsetName(js), traceId, e.what(), /*fetchError=*/true);
@@ -254,16 +259,21 @@ EvaluationReport JobsetEvaluator::declare(const db::JobsetDefinition& js, const 
         return fail(js.id, jobsetName(js), traceId, e.what(), /*fetchError=*/false);
     }
     std::optional<std::string> errors;
-    for (const auto& e : d.errors) errors = errors ? *errors + "\n" + e : e;
+    for (const auto& e : d.declared.errors) errors = errors ? *errors + "\n" + e : e;
+    if (d.generated) {
+        // The evaluation that follows records its own errors on .jobsets; these go to the log.
+        for (const auto& e : d.declared.errors) log::warn("jobset {}: {}", jobsetName(js), e);
+        return std::nullopt;
+    }
     pool_.withTransaction([&](pqxx::work& t) {
         db::setJobsetError(t, js.id, clock_.unixTime(), errors);
         db::setFetchError(t, js.id, std::nullopt);
         db::markJobsetEvaluated(t, js.id);
     });
-    return {.outcome = EvalOutcome::Declared,
-            .jobs = d.created.size() + d.updated.size(),
-            .jobErrors = d.errors.size(),
-            .jobErrorText = errors.value_or("")};
+    return EvaluationReport{.outcome = EvalOutcome::Declared,
+                            .jobs = d.declared.created.size() + d.declared.updated.size(),
+                            .jobErrors = d.declared.errors.size(),
+                            .jobErrorText = errors.value_or("")};
 }
 
 EvaluationReport JobsetEvaluator::fail(int jobsetId, const std::string& name, const std::string& traceId,

@@ -68,8 +68,9 @@ private:
     Prepared prepare(const db::JobsetDefinition& js, const std::stop_token& stop);
     EvaluationReport write(const db::JobsetDefinition& js, const std::string& traceId, Prepared& p,
                            JobsEvaluation result, int evalSeconds);
-    EvaluationReport declare(const db::JobsetDefinition& js, const std::string& traceId,
-                             const std::stop_token& stop);
+    /// A `.jobsets` check: its report, or nullopt when `.jobsets` must now be evaluated.
+    std::optional<EvaluationReport> declare(const db::JobsetDefinition& js, const std::string& traceId,
+                                            const std::stop_token& stop);
     EvaluationReport fail(int jobsetId, const std::string& name, const std::string& traceId,
                           const std::string& msg, bool fetchError);
 

@@ -7,6 +7,7 @@
 #include "harness/sandbox_shell.hh"
 
 #include <filesystem>
+#include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -149,6 +150,74 @@ TEST_F(DeclarativeJobsetsTest, ABadSpecificationIsRecordedAndChangesNothing)
     EXPECT_NE(query1<std::string>("SELECT coalesce(fetchErrorMsg, '') FROM Jobsets WHERE name = '.jobsets'"),
               "");
     EXPECT_EQ(jobsetRow("main"), "main again 1 0 30 10 0");
+}
+
+TEST_F(DeclarativeJobsetsTest, AGeneratedSpecificationIsEvaluatedBuiltAndThenApplied)
+{
+    // Hydra's other form: spec.json configures .jobsets, whose job `jobsets` builds the real
+    // specification (here with the project's name, one of the inputs Hydra adds).
+    auto shell = shellInput();
+    std::ofstream(fs::path(specDir_) / "jobsets.nix") << fmt::format(R"(
+{{ declInput, projectName, busybox, system ? builtins.currentSystem, ... }}:
+let
+  spec = {{
+    main = {{
+      description = "generated for ${{projectName}}";
+      nixexprinput = "src";
+      nixexprpath = "release.nix";
+      checkinterval = 60;
+      schedulingshares = 10;
+      enableemail = false;
+      inputs = {{
+        src = {{ type = "path"; value = "{}"; }};
+        busybox = {{ type = "path"; value = "{}"; }};
+      }};
+    }};
+  }};
+in {{
+  jobsets = derivation {{
+    name = "jobsets-{}";
+    inherit system;
+    builder = "${{busybox}}/bin/sh";
+    args = [ "-c" "echo '${{builtins.toJSON spec}}' > $out" ];
+  }};
+}}
+)",
+                                                                     exprDir_, shell.value, randomNonce());
+    writeSpec({{"enabled", 1},
+               {"hidden", true},
+               {"description", "generates the jobsets"},
+               {"nixexprinput", "src"},
+               {"nixexprpath", "jobsets.nix"},
+               {"checkinterval", 300},
+               {"schedulingshares", 100},
+               {"enableemail", false},
+               {"keepnr", 3},
+               {"inputs",
+                {{"src", {{"type", "path"}, {"value", specDir_}}},
+                 {shell.name, {{"type", shell.type}, {"value", shell.value}}}}}});
+    int dotJobsets = declarativeProject();
+
+    auto r = evaluate(dotJobsets);
+    ASSERT_EQ(r.outcome, EvalOutcome::Added) << r.error << r.jobErrorText;
+    EXPECT_EQ(query1<std::string>("SELECT nixExprPath || ' ' || hidden FROM Jobsets WHERE name = '.jobsets'"),
+              "jobsets.nix 1");
+    EXPECT_EQ(
+        query1<std::string>("SELECT string_agg(name || '=' || type, ',' ORDER BY name) FROM JobsetInputs "
+                            "WHERE jobset = '.jobsets'"),
+        "busybox=path,declInput=path,projectName=string,src=path");
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Builds WHERE job = 'jobsets'"), 1);
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE project = 'decl'"), 1); // not built yet
+
+    startRunner();
+    waitForCount("SELECT count(*) FROM Builds WHERE job = 'jobsets' AND finished = 1 AND buildStatus = 0", 1,
+                 std::chrono::seconds(180));
+    r = evaluate(dotJobsets);
+    EXPECT_EQ(r.outcome, EvalOutcome::Cached) << r.error; // its inputs did not change
+    EXPECT_EQ(jobsetRow("main"), "generated for decl 1 0 60 10 0");
+    // Applying the same specification again at every check does not trigger the jobsets.
+    EXPECT_EQ(query1<long long>("SELECT count(*) FROM Jobsets WHERE name = 'main' AND triggerTime IS NULL"),
+              1);
 }
 
 } // namespace
