@@ -13,6 +13,7 @@ packages=(
   build-essential g++ clang clang-tidy clang-format lld cmake ninja-build pkg-config ccache git
   libpqxx-dev libpq-dev postgresql-15 postgresql-client-15
   libssl-dev nlohmann-json3-dev libcpp-httplib-dev libzstd-dev libbz2-dev libfmt-dev libargon2-dev
+  libsqlite3-dev liblzma-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   nix-bin openssh-server openssh-client iproute2 util-linux procps gdb
   python3 python3-aiosmtpd bzip2 zstd

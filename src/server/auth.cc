@@ -1,6 +1,7 @@
 #include "server/auth.hh"
 
 #include "db/web_auth.hh"
+#include "nix/signing.hh"
 #include "server/forms.hh"
 #include "server/site.hh"
 #include "util/secrets.hh"
@@ -49,6 +50,26 @@ bool changesState(const Request& req)
     return req.method != "GET" && req.method != "HEAD";
 }
 
+// `Authorization: Bearer TOKEN`, or `Basic` with an API token as the password: how Nix (whose
+// netrc-file knows only user names and passwords) reaches the binary cache of a private site.
+std::optional<std::string> apiTokenOf(std::string_view authorization, std::string& basicUser)
+{
+    auto scheme = lowerCase(authorization.substr(0, authorization.find(' ')));
+    auto credentials = std::string(trim(authorization.substr(std::min(authorization.size(), scheme.size()))));
+    if (scheme == "bearer") return credentials;
+    if (scheme != "basic") return std::nullopt;
+    std::string decoded;
+    try {
+        decoded = nix::base64Decode(credentials, "the Authorization header");
+    } catch (const std::exception&) {
+        throw HttpError(401, "the Authorization header is not valid base64");
+    }
+    auto colon = decoded.find(':');
+    if (colon == std::string::npos) throw HttpError(401, "Basic credentials need USER:API-TOKEN");
+    basicUser = decoded.substr(0, colon);
+    return decoded.substr(colon + 1);
+}
+
 } // namespace
 
 std::optional<std::string> sessionToken(const Request& req)
@@ -70,13 +91,14 @@ std::optional<std::string> sessionToken(const Request& req)
 void authenticate(const Site& site, Request& req)
 {
     auto authorization = req.header("authorization");
-    if (authorization.size() > 7 && lowerCase(authorization.substr(0, 7)) == "bearer ") {
-        auto token = std::string(trim(authorization.substr(7)));
+    std::string basicUser;
+    if (auto token = apiTokenOf(authorization, basicUser)) {
         auto user =
-            isHexToken(token)
-                ? site.read([&](auto& t) { return db::findApiToken(t, sha256Hex(token), site.now()); })
+            isHexToken(*token)
+                ? site.read([&](auto& t) { return db::findApiToken(t, sha256Hex(*token), site.now()); })
                 : std::nullopt;
-        if (!user) throw HttpError(401, "the API token is not valid (revoked, or never issued)");
+        if (!user || (!basicUser.empty() && basicUser != user->userName))
+            throw HttpError(401, "the API token is not valid (revoked, or never issued)");
         req.user = identityOf(std::move(*user), Identity::Via::Token, "");
         return;
     }

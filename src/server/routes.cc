@@ -8,6 +8,7 @@
 #include "server/build_action_routes.hh"
 #include "server/build_list_routes.hh"
 #include "server/build_routes.hh"
+#include "server/cache_routes.hh"
 #include "server/download_routes.hh"
 #include "server/eval_action_routes.hh"
 #include "server/eval_routes.hh"
@@ -196,8 +197,15 @@ const std::vector<Route>& routeTable()
         {"POST", "/jobset/:project/:jobset/clone", A::Action, cloneJobsetSubmit},
         {"POST", "/jobset/:project/:jobset/delete", A::Action, deleteJobsetSubmit},
 
+        // The store as a binary cache (private = 1 closes it too; Nix logs in with a token)
+        {"GET", "/nix-cache-info", A::Public, nixCacheInfo},
+        {"GET", "/nar/:file", A::Public, narFile},
+
         // Assets (a private site's login page needs its style sheet)
         {"GET", "/static/style.css", A::Open, styleSheetAsset},
+
+        // HASH.narinfo sits at the top level, so it comes last: every other page matches first.
+        {"GET", "/:file", A::Public, narInfoFile},
     };
     return table;
 }

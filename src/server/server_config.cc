@@ -1,8 +1,10 @@
 #include "server/server_config.hh"
 
+#include "nix/store_db.hh"
 #include "util/error.hh"
 
 #include <charconv>
+#include <cstdlib>
 
 namespace hydra::server {
 
@@ -72,6 +74,11 @@ ServerConfig makeServerConfig(std::span<const std::string> args, const HydraConf
     c.queueRunnerEndpoint = conf.web.queueRunnerEndpoint;
     c.webhooks = webhookSecretsFrom(conf.raw);
     c.logDir = dataDir / "build-logs";
+    if (conf.web.binaryCacheSecretKeyFile)
+        c.binaryCacheKey = std::make_shared<const nix::SigningKey>(
+            nix::SigningKey::load(*conf.web.binaryCacheSecretKeyFile));
+    c.nixStoreDb = nix::NixStoreDb::defaultFile();
+    if (const char* dir = std::getenv("NIX_STORE_DIR"); dir && *dir) c.storeDir = dir;
     for (size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
         if (a == "-p" || a == "--port")

@@ -1,12 +1,14 @@
 #pragma once
 // ServerConfig: everything hydra-server needs, from its arguments and hydra.conf, checked once.
 
+#include "nix/signing.hh"
 #include "server/webhook_secrets.hh"
 #include "util/hydra_config.hh"
 
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,7 +28,11 @@ struct ServerConfig {
     size_t maxDbConnections = 16;       ///< of the server's own pool
     std::chrono::seconds ioTimeout{30}; ///< a slower client is cut off
     size_t maxRequestBody = 1 << 20;
-    WebhookSecrets webhooks; ///< <webhooks> of hydra.conf: what signs /api/push-github and -gitea
+    /// binary_cache_secret_key_file, read at start-up: signs the narinfo the server serves.
+    std::shared_ptr<const nix::SigningKey> binaryCacheKey;
+    std::string nixStoreDb;              ///< the local store's database ($NIX_STATE_DIR/db/db.sqlite)
+    std::string storeDir = "/nix/store"; ///< NIX_STORE_DIR
+    WebhookSecrets webhooks;             ///< <webhooks> of hydra.conf: what signs /api/push-github and -gitea
 };
 
 /// The arguments of hydra-server (`-p/--port N`, `--listen ADDR:PORT`, `--threads N`,

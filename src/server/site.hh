@@ -3,6 +3,7 @@
 // the URLs of pages under base_uri.
 
 #include "db/connection_pool.hh"
+#include "server/binary_cache.hh"
 #include "server/login_throttle.hh"
 #include "server/queue_runner_client.hh"
 #include "server/server_config.hh"
@@ -27,6 +28,8 @@ public:
     /// The queue runner's status documents (queue_runner_endpoint), shared by all requests.
     const QueueRunnerClient& queueRunner() const { return queueRunner_; }
     int64_t now() const { return now_(); }
+    /// The local Nix store as a binary cache.
+    const BinaryCache& binaryCache() const { return binaryCache_; }
     /// Failed logins per address, shared by all requests (it has its own lock).
     LoginThrottle& loginThrottle() const { return loginThrottle_; }
 
@@ -57,6 +60,7 @@ private:
     db::ConnectionPool& db_;
     Clock now_;
     mutable LoginThrottle loginThrottle_;
+    BinaryCache binaryCache_;
 };
 
 } // namespace hydra::server

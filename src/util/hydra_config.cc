@@ -318,6 +318,8 @@ void Builder::readWeb()
     auto& w = out_.web;
     with("log_prefix", [&](auto& e) { w.logPrefix = e.value; });
     with("binary_cache_public_uri", [&](auto& e) { w.binaryCachePublicUri = e.value; });
+    // hydra-server signs the narinfo files of the store it serves as a binary cache with it.
+    with("binary_cache_secret_key_file", [&](auto& e) { w.binaryCacheSecretKeyFile = e.value; });
     with("private", [&](auto& e) { w.isPrivate = parseBool(e); });
     with("base_uri", [&](auto& e) {
         if (!e.value.starts_with("http://") && !e.value.starts_with("https://") && !e.value.starts_with("/"))
@@ -335,8 +337,7 @@ void Builder::readDeprecated()
 {
     if (auto e = take("store_mode"))
         throw Error("{}: store_mode is no longer supported: use store_uri instead", e->loc.str());
-    for (std::string_view key :
-         {"binary_cache_dir", "binary_cache_s3_bucket", "binary_cache_secret_key_file"})
+    for (std::string_view key : {"binary_cache_dir", "binary_cache_s3_bucket"})
         with(key, [&](auto& e) {
             warn(fmt::format("{}: {} is deprecated and ignored: set store_uri instead", e.loc.str(), key));
         });

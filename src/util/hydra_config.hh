@@ -135,7 +135,8 @@ struct WebConfig {
     std::optional<std::string> baseUri;
     std::optional<std::string> logPrefix;
     std::optional<std::string> binaryCachePublicUri;
-    bool isPrivate = false; // key `private`: every page requires a login
+    std::optional<std::string> binaryCacheSecretKeyFile; ///< signs the narinfo hydra-server serves
+    bool isPrivate = false;                              // key `private`: every page requires a login
     /// Where the queue runner serves /status and /status/machines (http:// or https:// URL).
     std::optional<std::string> queueRunnerEndpoint;
 };

@@ -5,6 +5,7 @@
 #include "db/web_auth.hh"
 #include "harness/server_fixture.hh"
 #include "harness/web_session.hh"
+#include "nix/signing.hh"
 #include "util/secrets.hh"
 
 #include <gtest/gtest.h>
@@ -253,6 +254,31 @@ TEST_F(ServerAuthTest, APrivateSiteShowsOnlyTheLoginPageToStrangers)
     EXPECT_EQ(get("/static/style.css").status, 200);
     auto s = logIn(port(), "alice", "pw");
     EXPECT_EQ(get("/", {{"Cookie", s.cookie}}).status, 200);
+}
+
+TEST_F(ServerAuthTest, APrivateBinaryCacheLetsNixInWithAnApiTokenAsItsNetrcPassword)
+{
+    createUser(conn(), "alice", "pw");
+    createUser(conn(), "bob", "pw");
+    auto token = randomToken();
+    {
+        pqxx::work w(conn());
+        db::createApiToken(w, "alice", "laptop", sha256Hex(token), 1000);
+        w.commit();
+    }
+    addConfig("private = 1\n");
+    startServer();
+    auto basic = [](const std::string& user, const std::string& password) {
+        return std::multimap<std::string, std::string>{
+            {"Authorization", "Basic " + nix::base64Encode(user + ":" + password)}};
+    };
+    EXPECT_EQ(get("/nix-cache-info").status, 403);
+    auto in = get("/nix-cache-info", basic("alice", token));
+    EXPECT_EQ(in.status, 200) << in.body;
+    EXPECT_NE(in.body.find("StoreDir:"), std::string::npos);
+    // The token is alice's: under another name, or alice's password instead, it is refused.
+    EXPECT_EQ(get("/nix-cache-info", basic("bob", token)).status, 401);
+    EXPECT_EQ(get("/nix-cache-info", basic("alice", "pw")).status, 401);
 }
 
 } // namespace

@@ -334,10 +334,16 @@ TEST(HydraConfig, DeprecatedKeys)
 {
     EXPECT_EQ(errorOf("x = 1\nstore_mode = direct\n"),
               "hydra.conf:2: store_mode is no longer supported: use store_uri instead");
-    auto c = fromText("binary_cache_secret_key_file = /k\n");
-    EXPECT_EQ(c.warnings,
-              std::vector<std::string>{"hydra.conf:1: binary_cache_secret_key_file is deprecated and "
-                                       "ignored: set store_uri instead"});
+    auto c = fromText("binary_cache_dir = /c\n");
+    EXPECT_EQ(c.warnings, std::vector<std::string>{"hydra.conf:1: binary_cache_dir is deprecated and "
+                                                   "ignored: set store_uri instead"});
+}
+
+TEST(HydraConfig, BinaryCacheSecretKeyFileSignsWhatTheWebServerServes)
+{
+    auto c = fromText("binary_cache_secret_key_file = /etc/hydra/cache.sec\n");
+    EXPECT_TRUE(c.warnings.empty());
+    EXPECT_EQ(c.web.binaryCacheSecretKeyFile, "/etc/hydra/cache.sec");
 }
 
 TEST_F(HydraConfigFiles, LoadResolvesIncludesAgainstTheIncludingFile)
