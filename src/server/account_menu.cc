@@ -20,7 +20,7 @@ void fillAccountMenu(const Site& site, const Request& req, Response& res)
     if (at > headerSearchLimit) return; // also when not found (npos)
     Html h;
     if (req.user) {
-        h.raw("<span class=\"account\">").link(site.url("/current-user"), req.user->username);
+        h.raw("<span class=\"account\">").link(site.link({"user", req.user->username}), req.user->username);
         h.raw(" <form class=\"action\" method=\"post\" action=\"").text(site.url("/logout")).raw("\">");
         csrfField(h, req);
         h.raw("<button type=\"submit\">Log out</button></form></span>");
