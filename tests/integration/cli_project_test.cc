@@ -78,6 +78,14 @@ TEST_F(CliProjectTest, CreateShowUpdateDeleteAnswerAsTheWebDoes)
     EXPECT_EQ(jobset["inputs"]["src"]["value"], "https://example.org/r.git main");
     EXPECT_EQ(jobset["inputs"]["greeting"]["value"], " hi ");
 
+    auto flake = hydraJson({"jobset", "create", "sample", "flakes", "--flake", "github:NixOS/patchelf",
+                            "--enabled", "3", "--visible", "0"});
+    EXPECT_EQ(flake["type"], 1);
+    EXPECT_EQ(flake["flake"], "github:NixOS/patchelf");
+    EXPECT_EQ(flake["enabled"], 3);
+    EXPECT_EQ(flake["visible"], false);
+    ASSERT_EQ(exitCode(hydra({"jobset", "delete", "sample", "flakes"})), 0);
+
     startServer();
     EXPECT_EQ(hydraJson({"project", "show", "sample"}), getJson("/project/sample").json());
     EXPECT_EQ(hydraJson({"jobset", "show", "sample", "main"}), getJson("/jobset/sample/main").json());
