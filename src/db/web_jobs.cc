@@ -42,7 +42,69 @@ std::vector<int64_t> ids(const pqxx::result& rows)
     return out;
 }
 
+constexpr const char* channelColumns =
+    "SELECT b.id, b.job, b.system, b.nixName, b.releaseName, b.description, b.license, b.maintainers, "
+    "o.name, o.path FROM Builds b JOIN BuildOutputs o ON o.build = b.id ";
+constexpr const char* channelConditions =
+    "AND o.path IS NOT NULL AND EXISTS (SELECT 1 FROM BuildProducts p WHERE p.build = b.id AND p.type = "
+    "'nix-build') ORDER BY b.id, o.name";
+
+std::optional<std::string> optionalText(const pqxx::field& f)
+{
+    if (f.is_null()) return std::nullopt;
+    return f.as<std::string>();
+}
+
+// Rows of (build, output) in build order into builds; of one job and system, the newest wins.
+std::vector<ChannelBuild> channelBuildsOf(const pqxx::result& rows)
+{
+    std::vector<ChannelBuild> out;
+    for (const auto& r : rows) {
+        auto id = r[0].as<int64_t>();
+        if (out.empty() || out.back().id != id)
+            out.push_back({.id = id,
+                           .job = r[1].as<std::string>(),
+                           .system = r[2].as<std::string>(),
+                           .nixName = r[3].as<std::string>(),
+                           .releaseName = optionalText(r[4]),
+                           .description = optionalText(r[5]),
+                           .license = optionalText(r[6]),
+                           .maintainers = optionalText(r[7]),
+                           .outputs = {}});
+        out.back().outputs.emplace_back(r[8].as<std::string>(), r[9].as<std::string>());
+    }
+    std::ranges::stable_sort(
+        out, [](auto& a, auto& b) { return std::tie(a.job, a.system) < std::tie(b.job, b.system); });
+    std::vector<ChannelBuild> unique;
+    for (auto& b : out) {
+        if (!unique.empty() && unique.back().job == b.job && unique.back().system == b.system) {
+            if (b.id > unique.back().id) unique.back() = std::move(b);
+        } else {
+            unique.push_back(std::move(b));
+        }
+    }
+    return unique;
+}
+
 } // namespace
+
+std::vector<ChannelBuild> latestChannelBuilds(pqxx::transaction_base& t, const BuildScope& scope)
+{
+    auto s = scopeSql(scope);
+    std::string q = std::string(channelColumns) + "WHERE b.id IN (SELECT max(b.id)" + scopeFrom(s) +
+                    "AND b.finished = 1 AND b.buildStatus = 0 GROUP BY b.jobset_id, b.job, b.system) " +
+                    channelConditions;
+    return channelBuildsOf(sql::execPrepared(t, "web_channel_latest_" + s.name, q, s.p1, s.p2));
+}
+
+std::vector<ChannelBuild> evalChannelBuilds(pqxx::transaction_base& t, int64_t evalId)
+{
+    std::string q = std::string(channelColumns) +
+                    "JOIN JobsetEvalMembers m ON m.build = b.id WHERE m.eval = $1 AND b.finished = 1 AND "
+                    "b.buildStatus = 0 " +
+                    channelConditions;
+    return channelBuildsOf(sql::execPrepared(t, "web_channel_eval", q, evalId));
+}
 
 std::optional<int64_t> latestSuccessful(pqxx::transaction_base& t, const BuildScope& scope,
                                         const std::optional<std::string>& system, bool inFinishedEval)

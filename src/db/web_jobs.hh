@@ -25,6 +25,22 @@ struct BuildScope {
 std::optional<int64_t> latestSuccessful(pqxx::transaction_base& t, const BuildScope& scope,
                                         const std::optional<std::string>& system, bool inFinishedEval);
 
+/// A build that a channel offers: a successful one with a "nix-build" product (an ordinary
+/// package, not a tarball or a test report), with its outputs.
+struct ChannelBuild {
+    int64_t id = 0;
+    std::string job, system, nixName;
+    std::optional<std::string> releaseName, description, license, maintainers;
+    std::vector<std::pair<std::string, std::string>> outputs; ///< name, path; by name
+};
+
+/// What `…/channel/latest` offers: the newest such build of each job and system in `scope`
+/// (of two jobsets' jobs with one name, the newer), ordered by job then system.
+std::vector<ChannelBuild> latestChannelBuilds(pqxx::transaction_base& t, const BuildScope& scope);
+
+/// What `/eval/ID/channel` offers: the evaluation's builds that are such builds.
+std::vector<ChannelBuild> evalChannelBuilds(pqxx::transaction_base& t, int64_t evalId);
+
 /// A page of finished builds, newest first.
 struct FinishedPage {
     std::vector<int64_t> ids;

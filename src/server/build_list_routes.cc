@@ -16,13 +16,6 @@ namespace {
 
 constexpr int64_t buildsPerPage = 20;
 
-/// A level resolved for one request: the builds it covers, its name and its page's path.
-struct ResolvedScope {
-    db::web::BuildScope scope;
-    std::string name; ///< "P:J:JOB", "" for the farm
-    std::string path; ///< percent-encoded, "" for the farm
-};
-
 ResolvedScope resolveProject(const Site& site, const Request& req)
 {
     const auto& name = req.param("project");
@@ -31,7 +24,9 @@ ResolvedScope resolveProject(const Site& site, const Request& req)
     return {{name, std::nullopt, std::nullopt}, name, "/project/" + percentEncode(name)};
 }
 
-ResolvedScope resolve(const Site& site, const Request& req, BuildListLevel level)
+} // namespace
+
+ResolvedScope resolveBuildScope(const Site& site, const Request& req, BuildListLevel level)
 {
     switch (level) {
     case BuildListLevel::Farm: return {};
@@ -53,6 +48,8 @@ ResolvedScope resolve(const Site& site, const Request& req, BuildListLevel level
     return {};
 }
 
+namespace {
+
 std::string noBuildMessage(const ResolvedScope& s, LatestKind kind, const std::optional<std::string>& system)
 {
     std::string where = s.name.empty() ? std::string() : " of ‘" + s.name + "’";
@@ -71,7 +68,7 @@ std::string noBuildMessage(const ResolvedScope& s, LatestKind kind, const std::o
 Handler latestBuildRedirect(BuildListLevel level, LatestKind kind)
 {
     return [level, kind](const Site& site, const Request& req) {
-        auto s = resolve(site, req, level);
+        auto s = resolveBuildScope(site, req, level);
         std::optional<std::string> system;
         if (kind == LatestKind::ForSystem) system = req.param("system");
         auto id = site.read([&](auto& t) {
@@ -85,7 +82,7 @@ Handler latestBuildRedirect(BuildListLevel level, LatestKind kind)
 Handler allBuildsPage(BuildListLevel level)
 {
     return [level](const Site& site, const Request& req) {
-        auto s = resolve(site, req, level);
+        auto s = resolveBuildScope(site, req, level);
         int64_t page = pageParam(req);
         auto [builds, total] = site.read([&](auto& t) {
             auto found = db::web::finishedBuilds(t, s.scope, (page - 1) * buildsPerPage, buildsPerPage);

@@ -9,6 +9,7 @@
 #include "server/build_list_routes.hh"
 #include "server/build_routes.hh"
 #include "server/cache_routes.hh"
+#include "server/channel_routes.hh"
 #include "server/download_routes.hh"
 #include "server/eval_action_routes.hh"
 #include "server/eval_routes.hh"
@@ -47,6 +48,7 @@ const std::vector<Route>& routeTable()
     using A = Access;
     using L = BuildListLevel;
     using K = LatestKind;
+    using C = ChannelPart;
     static const std::vector<Route> table = {
         // Projects and jobsets
         {"GET", "/", A::Public, overviewPage},
@@ -200,6 +202,29 @@ const std::vector<Route>& routeTable()
         // The store as a binary cache (private = 1 closes it too; Nix logs in with a token)
         {"GET", "/nix-cache-info", A::Public, nixCacheInfo},
         {"GET", "/nar/:file", A::Public, narFile},
+
+        // Channels of builds, alike on the farm, a project, a jobset, a job and an evaluation
+        {"GET", "/channel/latest", A::Public, latestChannel(L::Farm, C::Page)},
+        {"GET", "/channel/latest/nixexprs.tar.bz2", A::Public, latestChannel(L::Farm, C::NixExprs)},
+        {"GET", "/channel/latest/binary-cache-url", A::Public, latestChannel(L::Farm, C::BinaryCacheUrl)},
+        {"GET", "/project/:project/channel/latest", A::Public, latestChannel(L::Project, C::Page)},
+        {"GET", "/project/:project/channel/latest/nixexprs.tar.bz2", A::Public,
+         latestChannel(L::Project, C::NixExprs)},
+        {"GET", "/project/:project/channel/latest/binary-cache-url", A::Public,
+         latestChannel(L::Project, C::BinaryCacheUrl)},
+        {"GET", "/jobset/:project/:jobset/channel/latest", A::Public, latestChannel(L::Jobset, C::Page)},
+        {"GET", "/jobset/:project/:jobset/channel/latest/nixexprs.tar.bz2", A::Public,
+         latestChannel(L::Jobset, C::NixExprs)},
+        {"GET", "/jobset/:project/:jobset/channel/latest/binary-cache-url", A::Public,
+         latestChannel(L::Jobset, C::BinaryCacheUrl)},
+        {"GET", "/job/:project/:jobset/:job/channel/latest", A::Public, latestChannel(L::Job, C::Page)},
+        {"GET", "/job/:project/:jobset/:job/channel/latest/nixexprs.tar.bz2", A::Public,
+         latestChannel(L::Job, C::NixExprs)},
+        {"GET", "/job/:project/:jobset/:job/channel/latest/binary-cache-url", A::Public,
+         latestChannel(L::Job, C::BinaryCacheUrl)},
+        {"GET", "/eval/:id/channel", A::Public, evalChannel(C::Page)},
+        {"GET", "/eval/:id/channel/nixexprs.tar.bz2", A::Public, evalChannel(C::NixExprs)},
+        {"GET", "/eval/:id/channel/binary-cache-url", A::Public, evalChannel(C::BinaryCacheUrl)},
 
         // Assets (a private site's login page needs its style sheet)
         {"GET", "/static/style.css", A::Open, styleSheetAsset},

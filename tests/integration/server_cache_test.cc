@@ -141,7 +141,8 @@ TEST_F(ServerCacheTest, NixRefusesAWrongKeyAnUnsignedCacheAndAnAlteredNarinfo)
 
     auto wrong = substitute(host, top, url(), other);
     EXPECT_FALSE(exitedOk(wrong.status)) << wrong.out << wrong.err;
-    EXPECT_NE(wrong.err.find("is not signed by any of the keys in 'trusted-public-keys'"), std::string::npos) << wrong.err;
+    EXPECT_NE(wrong.err.find("is not signed by any of the keys in 'trusted-public-keys'"), std::string::npos)
+        << wrong.err;
     EXPECT_FALSE(validOn(host, top));
 
     // A man in the middle drops a reference from the signed narinfo.
@@ -166,7 +167,9 @@ TEST_F(ServerCacheTest, NixRefusesAWrongKeyAnUnsignedCacheAndAnAlteredNarinfo)
     proxy.stop();
     serving.join();
     EXPECT_FALSE(exitedOk(altered.status)) << altered.out << altered.err;
-    EXPECT_NE(altered.err.find("is not signed by any of the keys in 'trusted-public-keys'"), std::string::npos) << altered.err;
+    EXPECT_NE(altered.err.find("is not signed by any of the keys in 'trusted-public-keys'"),
+              std::string::npos)
+        << altered.err;
     EXPECT_FALSE(validOn(host, top));
 
     // Without a key the narinfo is unsigned, and Nix (which requires signatures) refuses it.
@@ -178,8 +181,71 @@ TEST_F(ServerCacheTest, NixRefusesAWrongKeyAnUnsignedCacheAndAnAlteredNarinfo)
     EXPECT_EQ(httpRequest(port_, "GET", "/" + hashPart + ".narinfo").body.find("Sig:"), std::string::npos);
     auto unsigned_ = substitute(host, top, url(), right);
     EXPECT_FALSE(exitedOk(unsigned_.status)) << unsigned_.out << unsigned_.err;
-    EXPECT_NE(unsigned_.err.find("is not signed by any of the keys in 'trusted-public-keys'"), std::string::npos) << unsigned_.err;
+    EXPECT_NE(unsigned_.err.find("is not signed by any of the keys in 'trusted-public-keys'"),
+              std::string::npos)
+        << unsigned_.err;
     EXPECT_FALSE(validOn(host, top));
+}
+
+// A jobset of packages (directories, so each gets Hydra's "nix-build" product), one nested.
+std::string packageJobset(const std::string& nonce)
+{
+    return fmt::format(R"(
+{{ system ? builtins.currentSystem, busybox, ... }}:
+let
+  pkg = name: derivation {{
+    inherit name system;
+    builder = "${{busybox}}/bin/sh";
+    args = [ "-c" "mkdir -p $out/share; echo {0} > $out/share/{0}" ];
+  }};
+in {{
+  hello = pkg "hello-2.12";
+  tools.fmt = pkg "fmt-10.1";
+}}
+)",
+                       nonce);
+}
+
+TEST_F(ServerCacheTest, NixChannelSubscribesToAJobsetAndInstallsFromTheCache)
+{
+    auto key = generateKey("channel-cache-1");
+    pathJobset("js", jobsetDir(packageJobset(randomNonce())), 3600);
+    startRunner();
+    startEvaluator();
+    waitForCount("SELECT count(*) FROM Builds WHERE finished = 1 AND buildStatus = 0", 2, 240s);
+    auto hello = query1<std::string>(
+        "SELECT o.path FROM BuildOutputs o JOIN Builds b ON b.id = o.build WHERE b.job = 'hello'");
+    startServer("channel-cache-1");
+
+    auto channel =
+        httpRequest(port_, "GET", "/jobset/p/js/channel/latest", "", {{"Accept", "application/json"}});
+    ASSERT_EQ(channel.status, 200) << channel.body;
+    EXPECT_EQ(channel.json()["builds"].size(), 2u) << channel.body;
+    EXPECT_EQ(httpRequest(port_, "GET", "/jobset/p/js/channel/latest/binary-cache-url").body, url() + "/\n");
+    EXPECT_EQ(httpRequest(port_, "GET", "/jobset/p/nope/channel/latest/nixexprs.tar.bz2").status, 404);
+
+    // The real nix-channel, on a machine with its own store and profiles.
+    BuildHost host;
+    host.runChecked(fmt::format(
+        "nix-channel --add {}/jobset/p/js/channel/latest farm && nix-channel --update farm", url()));
+    auto listed =
+        host.runChecked("nix-env -qaP --out-path -f /nix/var/nix/profiles/per-user/root/channels/farm");
+    EXPECT_NE(listed.find("hello-2.12"), std::string::npos) << listed;
+    EXPECT_NE(listed.find(hello), std::string::npos) << listed;
+    EXPECT_NE(listed.find("tools.fmt"), std::string::npos) << listed;
+    // Installing a package substitutes it from the farm, trusting only the farm's key.
+    auto installed = host.run(fmt::format(
+        "nix-env -iA hello -f /nix/var/nix/profiles/per-user/root/channels/farm --option substituters {} "
+        "--option trusted-public-keys '{}'",
+        url(), key));
+    EXPECT_TRUE(exitedOk(installed.status)) << installed.out << installed.err;
+    EXPECT_TRUE(validOn(host, hello));
+
+    // The evaluation's own channel offers the same builds.
+    auto evalId = query1<long long>("SELECT max(id) FROM JobsetEvals");
+    auto evalChannel = httpRequest(port_, "GET", "/eval/" + std::to_string(evalId) + "/channel", "",
+                                   {{"Accept", "application/json"}});
+    EXPECT_EQ(evalChannel.json()["builds"].size(), 2u) << evalChannel.body;
 }
 
 } // namespace
