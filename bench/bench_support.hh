@@ -5,16 +5,21 @@
 #include "db/private_cluster.hh"
 #include "db/schema.hh"
 #include "util/error.hh"
+#include "util/process.hh"
 
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <pqxx/pqxx>
+#include <regex>
 #include <string>
 #include <sys/stat.h>
+#include <thread>
 
 namespace hydra::bench {
 
@@ -78,6 +83,39 @@ public:
 protected:
     db::PrivateCluster cluster_;
     std::unique_ptr<pqxx::connection> conn_;
+};
+
+/// hydra-server (the built program) started on a free port with `config` as its hydra.conf,
+/// its output in dir/server.log; stopped with this object.
+struct Server {
+    std::optional<Process> process;
+    int port = 0;
+
+    Server(const std::filesystem::path& dir, const std::string& conninfo, const std::string& config = "")
+    {
+        namespace fs = std::filesystem;
+        auto program =
+            fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "hydra-server";
+        auto log = dir / "server.log";
+        std::ofstream(dir / "hydra.conf") << config;
+        process = Process::spawn({.argv = {program.string(), "--listen", "127.0.0.1:0"},
+                                  .setEnv = {{"HYDRA_DBI", conninfo},
+                                             {"HYDRA_DATA", dir.string()},
+                                             {"HYDRA_CONFIG", (dir / "hydra.conf").string()}},
+                                  .outputFile = log.string(),
+                                  .dieWithParent = true});
+        std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+        for (int i = 0; i < 600 && port == 0; ++i) {
+            std::ifstream f(log);
+            std::string text{std::istreambuf_iterator<char>(f), {}};
+            std::smatch m;
+            if (std::regex_search(text, m, listening))
+                port = std::stoi(m[1]);
+            else
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (port == 0) throw Error("hydra-server did not start; see {}", log.string());
+    }
 };
 
 /// A wall-clock duration in seconds.

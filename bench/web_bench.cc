@@ -94,37 +94,6 @@ void fill(pqxx::connection& c)
     pqxx::nontransaction(c).exec("VACUUM ANALYZE");
 }
 
-/// hydra-server started on a free port, its output in a file.
-struct Server {
-    std::optional<Process> process;
-    int port = 0;
-
-    Server(const fs::path& dir, const std::string& conninfo)
-    {
-        auto program =
-            fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "hydra-server";
-        auto log = dir / "server.log";
-        std::ofstream(dir / "hydra.conf") << "";
-        process = Process::spawn({.argv = {program.string(), "--listen", "127.0.0.1:0"},
-                                  .setEnv = {{"HYDRA_DBI", conninfo},
-                                             {"HYDRA_DATA", dir.string()},
-                                             {"HYDRA_CONFIG", (dir / "hydra.conf").string()}},
-                                  .outputFile = log.string(),
-                                  .dieWithParent = true});
-        std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
-        for (int i = 0; i < 600 && port == 0; ++i) {
-            std::ifstream f(log);
-            std::string text{std::istreambuf_iterator<char>(f), {}};
-            std::smatch m;
-            if (std::regex_search(text, m, listening))
-                port = std::stoi(m[1]);
-            else
-                std::this_thread::sleep_for(50ms);
-        }
-        if (port == 0) throw Error("hydra-server did not start; see {}", log.string());
-    }
-};
-
 struct Result {
     double rps = 0, p50 = 0, p99 = 0, max = 0;
     size_t errors = 0;
@@ -193,7 +162,7 @@ try {
     auto someBuild = db.scalar(
         "SELECT id FROM Builds WHERE id < 1000000 AND finished = 1 ORDER BY id LIMIT 1 OFFSET 30000");
     auto someEval = db.scalar("SELECT id FROM JobsetEvals ORDER BY id LIMIT 1 OFFSET 1500");
-    Server server(dir.path, db.conninfo());
+    bench::Server server(dir.path, db.conninfo());
 
     struct Page {
         std::string name, path;

@@ -22,7 +22,7 @@ public:
         if (c_ == NarCompression::Zstd) {
             zstd_ = ZSTD_createCCtx();
             if (!zstd_) throw Error("cannot start zstd compression");
-            ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, 3);
+            ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, 1);
         } else if (c_ == NarCompression::Xz) {
             if (lzma_easy_encoder(&xz_, 6, LZMA_CHECK_CRC64) != LZMA_OK)
                 throw Error("cannot start xz compression");
