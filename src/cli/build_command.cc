@@ -4,6 +4,7 @@
 #include "cli/commands.hh"
 #include "cli/site.hh"
 #include "db/build_actions.hh"
+#include "db/schema.hh"
 #include "db/web_builds.hh"
 #include "util/clock.hh"
 #include "util/error.hh"
@@ -119,6 +120,8 @@ int cmdBuild(Args& args)
     auto c = parse(args);
     Site site = Site::fromEnvironment();
     auto conn = site.connect(/*startPrivate=*/true);
+    if (db::schemaVersion(*conn) == 0)
+        throw Error("the database has no hydra schema; run `hydra init` first");
     return c.verb == "show" ? show(*conn, c) : act(*conn, c);
 }
 

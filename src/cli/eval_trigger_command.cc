@@ -6,6 +6,7 @@
 #include "cli/commands.hh"
 #include "cli/site.hh"
 #include "db/jobset_triggers.hh"
+#include "db/schema.hh"
 #include "util/clock.hh"
 #include "util/error.hh"
 
@@ -36,6 +37,8 @@ int trigger(const std::vector<std::string>& words)
     db::JobsetRef ref{names[0], names[1]};
     Site site = Site::fromEnvironment();
     auto conn = site.connect(/*startPrivate=*/true);
+    if (db::schemaVersion(*conn) == 0)
+        throw Error("the database has no hydra schema; run `hydra init` first");
     pqxx::work t(*conn);
     auto info = db::findJobsetForTrigger(t, ref);
     if (!info) throw Error("jobset {} does not exist", ref.str());

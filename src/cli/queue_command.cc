@@ -3,9 +3,11 @@
 #include "cli/build_view.hh"
 #include "cli/commands.hh"
 #include "cli/site.hh"
+#include "db/schema.hh"
 #include "db/web_api.hh"
 #include "db/web_builds.hh"
 #include "db/web_queue.hh"
+#include "util/error.hh"
 
 #include <charconv>
 #include <cstdio>
@@ -61,6 +63,8 @@ int cmdQueue(Args& args)
     }
     Site site = Site::fromEnvironment();
     auto conn = site.connect(/*startPrivate=*/true);
+    if (db::schemaVersion(*conn) == 0)
+        throw Error("the database has no hydra schema; run `hydra init` first");
     pqxx::read_transaction t(*conn);
     auto total = db::web::queuedBuildCount(t);
     auto builds = db::web::loadBuilds(t, db::web::queuedBuildIds(t, 0, limit), db::web::BuildDetail::Summary);

@@ -231,4 +231,16 @@ TEST_F(CliBuildTest, EvalTriggerAsksTheEvaluatorAndForceForcesANewEvaluation)
     EXPECT_NE(plain.err.find("jobset trigger:js does not exist"), std::string::npos) << plain.err;
 }
 
+TEST_F(CliBuildTest, BeforeInitEachVerbSaysToRunInit)
+{
+    conninfo = test::PgCluster::get().conninfo(test::PgCluster::get().freshDatabase());
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"queue"}, {"build", "show", "1"}, {"build", "cancel", "1"}, {"eval", "trigger", "p", "js"}}) {
+        auto r = hydra(args);
+        EXPECT_EQ(exitCode(r), 1) << args[0];
+        EXPECT_NE(r.err.find("the database has no hydra schema; run `hydra init` first"), std::string::npos)
+            << r.err;
+    }
+}
+
 } // namespace
