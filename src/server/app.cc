@@ -58,12 +58,18 @@ void authorize(const Site& site, Request& req, Access access)
     checkSameSite(site, req, access);
 }
 
+// `path` without base_uri's path, when it starts with it.
+std::string belowBase(const ServerConfig& config, std::string path)
+{
+    const auto& base = config.basePath;
+    if (!base.empty() && path.starts_with(base) && (path.size() == base.size() || path[base.size()] == '/'))
+        return path.size() == base.size() ? "/" : path.substr(base.size());
+    return path;
+}
+
 Response dispatch(const Site& site, const std::vector<Route>& routes, Request& req)
 {
-    const auto& base = site.config().basePath;
-    if (!base.empty() && req.path.starts_with(base) &&
-        (req.path.size() == base.size() || req.path[base.size()] == '/'))
-        req.path = req.path.size() == base.size() ? "/" : req.path.substr(base.size());
+    req.path = belowBase(site.config(), req.path);
     auto match = matchRoute(routes, req.method, req.path);
     if (!match.route) {
         if (match.pathKnown) throw HttpError(405, "method " + req.method + " is not allowed here");
@@ -75,6 +81,17 @@ Response dispatch(const Site& site, const std::vector<Route>& routes, Request& r
 }
 
 } // namespace
+
+size_t bodyLimit(const ServerConfig& config, const std::vector<Route>& routes, std::string_view path)
+{
+    try {
+        auto match = matchRoute(routes, "POST", belowBase(config, std::string(path)));
+        if (match.route && match.route->access == Access::Webhook) return config.maxWebhookBody;
+    } catch (const HttpError&) {
+        // A malformed path is refused when it is routed; its body gets the common limit.
+    }
+    return config.maxRequestBody;
+}
 
 Response handleRequest(const Site& site, const std::vector<Route>& routes, Request req)
 {

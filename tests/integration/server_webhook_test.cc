@@ -9,7 +9,9 @@
 #include "util/process.hh"
 #include "util/secrets.hh"
 
+#include <csignal>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 namespace hydra::test {
 namespace {
@@ -115,6 +117,31 @@ TEST_F(ServerWebhookTest, GiteaPushIsSignedWithoutPrefixAndMatchedByCloneUrl)
     auto unsigned_ = github(githubPush, "sha256=" + hmacSha256Hex("", githubPush));
     EXPECT_EQ(unsigned_.status, 401);
     EXPECT_EQ(triggered(), "gitea");
+}
+
+TEST_F(ServerWebhookTest, APushEventOfSeveralMebibytesIsAcceptedWhereOtherPagesStopAtOne)
+{
+    // A client still sending when the server refuses must not be killed by SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    addConfig("<webhooks>\n  <github>\n    secret = s\n  </github>\n</webhooks>");
+    startServer();
+    // A push of many commits: GitHub sends events of up to 25 MiB.
+    auto big =
+        githubPush.substr(0, githubPush.size() - 1) + R"(,"commits":")" + std::string(3 << 20, 'x') + "\"}";
+    auto ok = github(big, "sha256=" + hmacSha256Hex("s", big));
+    EXPECT_EQ(ok.status, 200) << ok.body.substr(0, 300);
+    EXPECT_EQ(triggered(), "by-flake,by-input");
+    // Over a path's limit the server answers 413 before reading the body, and may close the
+    // connection while the client still sends: either is a refusal.
+    auto refused = [&](const std::string& path, const std::string& body) {
+        httplib::Client client("127.0.0.1", port());
+        auto res = client.Post(path.c_str(), {{"X-Hub-Signature-256", "sha256=" + hmacSha256Hex("s", body)}},
+                               body, "application/json");
+        return !res || res->status == 413;
+    };
+    EXPECT_TRUE(refused("/api/push?jobsets=p:other", big));
+    EXPECT_TRUE(refused("/api/push-github", std::string(26 << 20, 'x')));
+    EXPECT_EQ(exec("SELECT count(*) FROM Jobsets WHERE name = 'other' AND triggerTime IS NOT NULL"), "0");
 }
 
 TEST_F(ServerWebhookTest, ASignedBodyThatIsNotAPushIsABadRequest)
