@@ -11,7 +11,9 @@
 #include "server/routes.hh"
 #include "util/secrets.hh"
 
+#include <csignal>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <regex>
 
 namespace hydra::test {
@@ -178,6 +180,7 @@ TEST_F(ServerActionSafetyTest, ARevokedTokenIsRefused)
 
 TEST_F(ServerActionSafetyTest, HostileParametersAndBodiesChangeNothing)
 {
+    std::signal(SIGPIPE, SIG_IGN); // the server may close while an oversized body is still sent
     startServer();
     auto boss = logIn(port(), "boss", "pw-boss");
     auto json = boss.headers();
@@ -196,8 +199,15 @@ TEST_F(ServerActionSafetyTest, HostileParametersAndBodiesChangeNothing)
                 EXPECT_TRUE(reply.status >= 400 && reply.status < 500)
                     << r->method << " " << path << " answered " << reply.status << ": " << reply.body;
             }
-        auto big = request(std::string(r->method), pathOf(r->pattern), std::string(2 << 20, 'x'), json);
-        EXPECT_EQ(big.status, 413) << r->method << " " << r->pattern;
+        // Refused from its Content-Length: a 413, or the connection closed while still sending.
+        httplib::Client client("127.0.0.1", port());
+        httplib::Request big;
+        big.method = std::string(r->method);
+        big.path = pathOf(r->pattern);
+        big.headers = httplib::Headers(json.begin(), json.end());
+        big.body = std::string(2 << 20, 'x');
+        auto res = client.send(big);
+        EXPECT_TRUE(!res || res->status == 413) << r->method << " " << r->pattern << ": " << res->status;
     }
     EXPECT_EQ(fingerprint(), before) << "hostile parameters or an oversized body changed the database";
     EXPECT_EQ(get("/").status, 200) << "the server still answers";
