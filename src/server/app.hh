@@ -4,9 +4,6 @@
 
 #include "server/http.hh"
 #include "server/router.hh"
-#include "server/server_config.hh"
-
-#include <string_view>
 
 #include <vector>
 
@@ -17,10 +14,5 @@ class Site;
 /// Answers `req` from `routes`. Never throws: errors become 4xx/5xx answers (JSON when JSON
 /// was asked), unexpected ones are logged.
 Response handleRequest(const Site& site, const std::vector<Route>& routes, Request req);
-
-/// The largest request body `path` (as received, with base_uri's path or without) accepts:
-/// config.maxWebhookBody for a forge's webhook, which carries a whole push event, else
-/// config.maxRequestBody.
-size_t bodyLimit(const ServerConfig& config, const std::vector<Route>& routes, std::string_view path);
 
 } // namespace hydra::server

@@ -1,6 +1,5 @@
 #include "server/http_server.hh"
 
-#include <charconv>
 
 #include "util/error.hh"
 #include "util/logging.hh"
@@ -88,21 +87,7 @@ void fromResponse(Response&& in, httplib::Response& out)
 
 } // namespace
 
-namespace {
-
-// Content-Length as a number; an unreadable one counts as too big.
-uint64_t contentLength(const httplib::Request& req)
-{
-    auto text = req.get_header_value("Content-Length");
-    uint64_t n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    return ec == std::errc() && end == text.data() + text.size() ? n : UINT64_MAX;
-}
-
-} // namespace
-
-HttpServer::HttpServer(const ServerConfig& config, Handle handle, BodyLimit bodyLimit)
-    : handle_(std::move(handle))
+HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std::move(handle))
 {
     server_ = std::make_unique<httplib::Server>();
     auto& s = *server_;
@@ -116,22 +101,9 @@ HttpServer::HttpServer(const ServerConfig& config, Handle handle, BodyLimit body
     s.set_write_timeout(config.ioTimeout);
     s.set_keep_alive_timeout(5);
     s.set_keep_alive_max_count(1000);
-    if (!bodyLimit) bodyLimit = [max = config.maxRequestBody](std::string_view) { return max; };
-    // httplib's own limit is the largest of any path; each path's own is checked before its body
-    // is read, from Content-Length (a body without one may only go to the largest-limit paths).
+    // httplib refuses a body over the largest limit of any path (reading and dropping it, so that
+    // the client sees the 413); the handler refuses one over its own path's limit.
     s.set_payload_max_length(std::max(config.maxRequestBody, config.maxWebhookBody));
-    s.set_pre_routing_handler([bodyLimit, config](const httplib::Request& req, httplib::Response& res) {
-        auto limit = bodyLimit(req.path);
-        bool hasLength = req.has_header("Content-Length");
-        bool tooBig = hasLength ? contentLength(req) > limit
-                                : req.has_header("Transfer-Encoding") &&
-                                      limit < std::max(config.maxRequestBody, config.maxWebhookBody);
-        if (!tooBig) return httplib::Server::HandlerResponse::Unhandled;
-        res.status = 413;
-        res.set_content("{\"error\":\"the request body is larger than this page accepts\"}",
-                        "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-    });
     // One catch-all per method: httplib then reads a request's body (refusing one over the
     // limit with 413) before our router sees it.
     auto serve = [this](const httplib::Request& req, httplib::Response& res) {

@@ -8,7 +8,6 @@
 #include <functional>
 #include <memory>
 #include <stop_token>
-#include <string_view>
 
 namespace httplib {
 class Server;
@@ -20,13 +19,11 @@ namespace hydra::server {
 class HttpServer {
 public:
     using Handle = std::function<Response(Request)>;
-    /// The largest body a request to a path (below base_uri or not) may carry.
-    using BodyLimit = std::function<size_t(std::string_view path)>;
 
     /// Binds host:port of `config` (port 0: any free port). Throws Error naming the address
-    /// when it cannot be bound. Bodies over `bodyLimit(path)` are refused with 413 before they
-    /// are read; without one, every path has config.maxRequestBody.
-    HttpServer(const ServerConfig& config, Handle handle, BodyLimit bodyLimit = {});
+    /// when it cannot be bound. Bodies over the larger of config.maxRequestBody and
+    /// config.maxWebhookBody are refused with 413 before they reach `handle`.
+    HttpServer(const ServerConfig& config, Handle handle);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

@@ -50,9 +50,8 @@ void serve(const server::ServerConfig& config, const std::string& conninfo, cons
     db::ConnectionPool pool({.conninfo = conninfo, .maxConnections = config.maxDbConnections});
     server::Site site(config, pool, unixNow);
     const auto& routes = server::routeTable();
-    server::HttpServer http(
-        config, [&](server::Request req) { return handleRequest(site, routes, std::move(req)); },
-        [&](std::string_view path) { return server::bodyLimit(config, routes, path); });
+    server::HttpServer http(config,
+                            [&](server::Request req) { return handleRequest(site, routes, std::move(req)); });
     log::info("hydra-server listening on http://{}:{}{}/", config.host, http.port(), config.basePath);
     http.run(stop);
     log::info("hydra-server stopped");

@@ -28,7 +28,9 @@ struct ServerConfig {
     size_t maxDbConnections = 16;       ///< of the server's own pool
     std::chrono::seconds ioTimeout{30}; ///< a slower client is cut off
     size_t maxRequestBody = 1 << 20;
-    size_t maxWebhookBody = 25 << 20; ///< a forge's push event (GitHub sends up to 25 MiB)
+    /// A forge's push event (GitHub sends up to 25 MiB). httplib reads bodies up to this size
+    /// before routing, so a request costs at most this much memory per thread.
+    size_t maxWebhookBody = 25 << 20;
     /// binary_cache_secret_key_file, read at start-up: signs the narinfo the server serves.
     std::shared_ptr<const nix::SigningKey> binaryCacheKey;
     std::string nixStoreDb;              ///< the local store's database ($NIX_STATE_DIR/db/db.sqlite)
