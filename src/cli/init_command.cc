@@ -22,7 +22,6 @@ int cmdInit(Args& args)
     else
         std::printf("migrated schema from version %d to %d (%d migrations)\n", r.fromVersion, r.toVersion,
                     r.applied);
-    if (r.webApplied > 0) std::printf("hydra-server's sessions and API tokens: schema hydra_web ready\n");
     // As Hydra's hydra-init: no bare SHA-1 password hash survives an init.
     if (int n = db::upgradeLegacyPasswordHashes(*conn); n > 0)
         std::printf("upgraded %d legacy SHA-1 password hash%s to Argon2id\n", n, n == 1 ? "" : "es");
