@@ -1,6 +1,5 @@
 #include "server/http_server.hh"
 
-
 #include "util/error.hh"
 #include "util/logging.hh"
 
@@ -109,6 +108,15 @@ HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std:
     auto serve = [this](const httplib::Request& req, httplib::Response& res) {
         fromResponse(handle_(toRequest(req)), res);
     };
+    // A POST, PUT or DELETE without Content-Length or chunked encoding has no body (as HTTP
+    // says, and as `curl -X POST URL` sends it); httplib would answer it 400 before routing.
+    s.set_pre_routing_handler([serve](const httplib::Request& req, httplib::Response& res) {
+        bool withoutBody = !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding");
+        if (!withoutBody || req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS")
+            return httplib::Server::HandlerResponse::Unhandled;
+        serve(req, res);
+        return httplib::Server::HandlerResponse::Handled;
+    });
     const std::string any = "/.*";
     s.Get(any, serve);
     s.Post(any, serve);

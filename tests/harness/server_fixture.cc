@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <regex>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 namespace hydra::test {
 
@@ -120,6 +123,28 @@ bool httpAnswerIsCut(int port, const std::string& path)
     httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(60, 0);
     return !client.Get(path.c_str());
+}
+
+std::string rawHttpExchange(int port, const std::string& request)
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_GE(fd, 0);
+    timeval timeout{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string answer;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+        char buf[4096];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<size_t>(n));
+    } else {
+        ADD_FAILURE() << "cannot send a request to 127.0.0.1:" << port;
+    }
+    ::close(fd);
+    return answer;
 }
 
 HttpReply httpRequest(int port, const std::string& method, const std::string& path, const std::string& body,

@@ -82,6 +82,11 @@ int startServerDaemon(TestDaemon& daemon, const std::map<std::string, std::strin
 /// answer (how the server ends a body it cannot finish).
 bool httpAnswerIsCut(int port, const std::string& path);
 
+/// Sends `request` (a whole HTTP/1.1 request, as written on the wire) to 127.0.0.1:`port` and
+/// returns everything the server answers until it closes (give `Connection: close`), waiting
+/// at most 30 s: for requests an HTTP library would not send as they are.
+std::string rawHttpExchange(int port, const std::string& request);
+
 /// One HTTP request to 127.0.0.1:`port`, the path sent as is.
 HttpReply httpRequest(int port, const std::string& method, const std::string& path,
                       const std::string& body = "",

@@ -4,6 +4,7 @@
 
 #include "db/web_auth.hh"
 #include "harness/server_fixture.hh"
+#include "harness/web_rows.hh"
 #include "harness/web_session.hh"
 #include "nix/signing.hh"
 #include "util/secrets.hh"
@@ -254,6 +255,27 @@ TEST_F(ServerAuthTest, APrivateSiteShowsOnlyTheLoginPageToStrangers)
     EXPECT_EQ(get("/static/style.css").status, 200);
     auto s = logIn(port(), "alice", "pw");
     EXPECT_EQ(get("/", {{"Cookie", s.cookie}}).status, 200);
+}
+
+TEST_F(ServerAuthTest, APostWithoutABodyAsCurlSendsItIsServed)
+{
+    // `curl -X POST URL` sends neither Content-Length nor a body: Hydra's scripts do that.
+    createUser(conn(), "robot", "pw", {"eval-jobset"});
+    WebRows(conn()).jobset("p", "j");
+    auto token = randomToken();
+    {
+        pqxx::work w(conn());
+        db::createApiToken(w, "robot", "ci", sha256Hex(token), 1000);
+        w.commit();
+    }
+    startServer();
+    auto answer =
+        rawHttpExchange(port(), "POST /api/push?jobsets=p:j HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Authorization: Bearer " +
+                                    token + "\r\nAccept: application/json\r\nConnection: close\r\n\r\n");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
+    EXPECT_NE(answer.find("\"jobsetsTriggered\":[\"p:j\"]"), std::string::npos) << answer;
+    EXPECT_EQ(exec("SELECT count(*) FROM Jobsets WHERE name = 'j' AND triggerTime IS NOT NULL"), "1");
 }
 
 TEST_F(ServerAuthTest, APrivateBinaryCacheLetsNixInWithAnApiTokenAsItsNetrcPassword)
