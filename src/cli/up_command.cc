@@ -9,6 +9,8 @@
 #include "db/users.hh"
 #include "nix/sandbox_shell.hh"
 #include "util/error.hh"
+#include "util/process.hh"
+#include "util/strings.hh"
 
 #include <algorithm>
 #include <cstdio>
@@ -16,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <utility>
 
 namespace hydra::cli {
 
@@ -28,6 +31,29 @@ void makeStateDirs(const Site& site)
         std::filesystem::create_directories(site.dataDir() + sub, ec);
         if (ec) throw Error("cannot create the state directory {}{}: {}", site.dataDir(), sub, ec.message());
     }
+}
+
+/// A signing key for a new site's binary cache, made by Nix itself under keys/ of the state
+/// directory: (secret key file, public key), or nothing (said why) when Nix cannot make one.
+std::optional<std::pair<std::string, std::string>> generateCacheKey(const Site& site)
+{
+    auto dir = site.dataDir() + "/keys";
+    std::filesystem::create_directories(dir);
+    auto sec = dir + "/binary-cache.sec", pub = dir + "/binary-cache.pub";
+    auto r = run({.argv = {"nix-store", "--generate-binary-cache-key", "hydra-1", sec, pub},
+                  .pipeStdout = true,
+                  .pipeStderr = true},
+                 {}, std::chrono::minutes(1));
+    std::ifstream in(pub);
+    std::string key;
+    if (!exitedOk(r.status) || !std::getline(in, key) || key.empty()) {
+        std::printf("binary cache: unsigned (nix-store --generate-binary-cache-key failed: %s)\n",
+                    oneLine(r.err).c_str());
+        return std::nullopt;
+    }
+    std::filesystem::permissions(sec,
+                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return std::pair{sec, key};
 }
 
 /// A first hydra.conf, so that a new site shows the whole pipeline: hydra-notify appends the
@@ -51,6 +77,13 @@ void writeExampleConfig(const Site& site)
       << "  job = *:*:*\n"
       << "  command = { cat \"$HYDRA_JSON\"; echo; } >> '" << log << "'\n"
       << "</runcommand>\n";
+    if (auto key = generateCacheKey(site)) {
+        f << "\n# hydra-server signs the narinfo of its binary cache with this key; users trust its\n"
+          << "# public half (" << key->second << ").\n"
+          << "binary_cache_secret_key_file = " << key->first << "\n";
+        std::printf("binary cache: http://127.0.0.1:3000, signed; trust it with trusted-public-keys = %s\n",
+                    key->second.c_str());
+    }
     if (!f) throw Error("cannot write the example configuration {}", path.string());
     std::printf("configuration: wrote an example %s\n", path.c_str());
 }

@@ -20,13 +20,19 @@ struct Channel {
     std::vector<db::web::ChannelBuild> builds;
 };
 
-// An absolute URL: nix reads it on its own. Without base_uri, the address the client used.
-Response binaryCacheUrl(const Site& site, const Request& req)
+// An absolute URL of `path`, for what is read outside the page (nix-channel, a shell): under
+// base_uri, else at the address the client used.
+std::string publicUrl(const Site& site, const Request& req, const std::string& path)
 {
-    if (!site.config().baseUri.empty()) return textResponse(site.config().baseUri + "/\n");
+    if (!site.config().baseUri.empty()) return site.config().baseUri + path;
     auto host = req.header("host");
     if (host.empty()) host = site.config().host + ":" + std::to_string(site.config().port);
-    return textResponse((isHttps(site, req) ? "https://" : "http://") + host + "/\n");
+    return (isHttps(site, req) ? "https://" : "http://") + host + path;
+}
+
+Response binaryCacheUrl(const Site& site, const Request& req)
+{
+    return textResponse(publicUrl(site, req, "/") + "\n");
 }
 
 Response nixExprs(const Channel& c)
@@ -54,11 +60,12 @@ Response page(const Site& site, const Request& req, const Channel& c)
     }
     Html h;
     h.raw("<p>Subscribe with <code>nix-channel --add ")
-        .text(site.absoluteUrl(req.path))
+        .text(publicUrl(site, req, req.path))
         .raw("</code>, then <code>nix-channel --update</code>; its packages come from this server's "
              "binary cache.</p>");
     if (c.builds.empty()) {
-        h.raw("<p>The channel has no packages yet: none of its builds has succeeded.</p>");
+        h.raw("<p>The channel has no packages yet: a package is a job's newest successful build whose "
+              "output is a directory (Hydra's <code>nix-build</code> product).</p>");
         return pageResponse(site, c.title, h);
     }
     h.raw("<table><thead><tr><th>Job</th><th>Package</th><th>System</th><th>Build</th></tr></thead><tbody>");

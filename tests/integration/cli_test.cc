@@ -390,6 +390,31 @@ TEST_F(CliTest, UpWithTheExampleEvaluatesAndBuildsTheExampleJobset)
               std::string::npos)
         << up.out;
     auto done = waitForExampleBuilds(conninfo);
+
+    // A new site's binary cache signs with a key of its own, whose public half up printed.
+    auto keyAt = up.out.find("trusted-public-keys = hydra-1:");
+    EXPECT_NE(keyAt, std::string::npos) << up.out;
+    std::string shout;
+    {
+        pqxx::connection c(conninfo);
+        pqxx::read_transaction t(c);
+        shout =
+            t.exec1(
+                 "SELECT o.path FROM BuildOutputs o JOIN Builds b ON b.id = o.build WHERE b.job = 'shout'")[0]
+                .as<std::string>();
+    }
+    std::string narinfo;
+    for (int i = 0; i < 100 && narinfo.empty(); ++i) {
+        httplib::Client client("127.0.0.1", 3000);
+        if (auto res = client.Get(("/" + shout.substr(11, 32) + ".narinfo").c_str());
+            res && res->status == 200)
+            narinfo = res->body;
+        else
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    EXPECT_NE(narinfo.find("StorePath: " + shout + "\n"), std::string::npos) << narinfo;
+    EXPECT_NE(narinfo.find("Sig: hydra-1:"), std::string::npos) << narinfo;
+
     auto down = cli.run("hydra", {"down"});
     EXPECT_EQ(exitCode(down), 0) << down.err;
     EXPECT_EQ(done, 5)
