@@ -11,7 +11,7 @@ namespace hydra::server {
 
 namespace {
 
-constexpr size_t chunkSize = 64 * 1024;
+constexpr size_t chunkSize = size_t{64} * 1024;
 
 // A Sink that compresses what it is given and sends full chunks to the client.
 class CompressingSink : public nix::Sink {
