@@ -2,6 +2,7 @@
 
 #include "cli/args.hh"
 #include "db/build_status.hh"
+#include "server/json_objects.hh"
 
 #include <charconv>
 #include <cstdio>
@@ -17,11 +18,6 @@ std::string statusOf(const db::web::Build& b)
     if (!b.finished) return "queued";
     if (!b.buildStatus) return "finished";
     return std::string(db::buildStatusName(static_cast<db::BuildStatus>(*b.buildStatus)));
-}
-
-template <typename T> nlohmann::json orNull(const std::optional<T>& v)
-{
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
 } // namespace
@@ -48,25 +44,11 @@ std::string buildDetails(const db::web::Build& b)
 
 nlohmann::json buildJson(const db::web::Build& b)
 {
-    nlohmann::json outputs = nlohmann::json::object();
-    for (const auto& [name, path] : b.outputs) outputs[name] = {{"path", orNull(path)}};
-    return {{"id", b.id},
-            {"finished", b.finished ? 1 : 0},
-            {"timestamp", b.timestamp},
-            {"starttime", orNull(b.startTime)},
-            {"stoptime", orNull(b.stopTime)},
-            {"project", b.project},
-            {"jobset", b.jobset},
-            {"job", b.job},
-            {"nixname", b.nixName},
-            {"system", b.system},
-            {"priority", b.priority},
-            {"globalpriority", b.globalPriority},
-            {"buildstatus", b.finished ? orNull(b.buildStatus) : nlohmann::json(nullptr)},
-            {"drvpath", b.drvPath},
-            {"keep", b.keep ? 1 : 0},
-            {"jobsetevals", b.evals},
-            {"buildoutputs", outputs}};
+    // The web's Build object, plus what an operator steering the queue also wants to see.
+    auto j = server::toJson(b);
+    j["globalpriority"] = b.globalPriority;
+    j["keep"] = b.keep ? 1 : 0;
+    return j;
 }
 
 std::vector<int64_t> parseBuildIds(const std::vector<std::string>& args)

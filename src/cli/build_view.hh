@@ -17,7 +17,7 @@ std::string buildLine(const db::web::Build& b);
 /// The build's details, one "field: value" a line.
 std::string buildDetails(const db::web::Build& b);
 
-/// The build as Hydra's JSON names its fields (id, finished, buildstatus, drvpath, buildoutputs...).
+/// The build as the web answers it (Hydra's Build object), with globalpriority and keep.
 nlohmann::json buildJson(const db::web::Build& b);
 
 /// Build ids from the command line: each a positive number, else UsageError naming it.

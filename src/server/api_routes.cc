@@ -65,16 +65,6 @@ nlohmann::json apiJson(const db::web::Jobset& j)
             {"haserrormsg", !j.errorMsg.empty()}};
 }
 
-// Scripts read /api without asking for JSON: their errors are JSON too.
-template <typename F> Response jsonErrors(F&& f)
-{
-    try {
-        return f();
-    } catch (const HttpError& e) {
-        return jsonResponse({{"error", e.what()}}, e.status());
-    }
-}
-
 } // namespace
 
 Response apiLatestBuilds(const Site& site, const Request& req)

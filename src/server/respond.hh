@@ -19,6 +19,17 @@ bool wantsJson(const Request& req);
 /// JSON with Hydra's content type.
 Response jsonResponse(const nlohmann::json& value, int status = 200);
 
+/// f()'s answer, with an HttpError it throws answered as JSON {"error"}: for endpoints whose
+/// clients (scripts, forges) read JSON without asking for it.
+template <typename F> Response jsonErrors(F&& f)
+{
+    try {
+        return f();
+    } catch (const HttpError& e) {
+        return jsonResponse({{"error", e.what()}}, e.status());
+    }
+}
+
 /// Plain UTF-8 text.
 Response textResponse(std::string body, int status = 200);
 

@@ -82,15 +82,6 @@ Response triggerMatching(const Site& site, const Forge& forge, const std::string
     return jsonResponse({{"jobsetsTriggered", names}});
 }
 
-template <typename F> Response jsonErrors(F&& f)
-{
-    try {
-        return f();
-    } catch (const HttpError& e) {
-        return jsonResponse({{"error", e.what()}}, e.status());
-    }
-}
-
 } // namespace
 
 Response apiPushGithub(const Site& site, const Request& req)
