@@ -18,7 +18,8 @@ namespace {
 Response errorResponse(const Site& site, const Request& req, int status, const std::string& message)
 {
     Response r;
-    if (wantsJson(req)) {
+    // Scripts call /api/* without asking for JSON; its errors are JSON like its answers.
+    if (wantsJson(req) || req.path.starts_with("/api/")) {
         r = jsonResponse({{"error", message}}, status);
     } else {
         Html h;

@@ -276,6 +276,12 @@ TEST_F(ServerAuthTest, APostWithoutABodyAsCurlSendsItIsServed)
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
     EXPECT_NE(answer.find("\"jobsetsTriggered\":[\"p:j\"]"), std::string::npos) << answer;
     EXPECT_EQ(exec("SELECT count(*) FROM Jobsets WHERE name = 'j' AND triggerTime IS NOT NULL"), "1");
+    // Anonymous, it is refused in JSON, as everything under /api/ answers.
+    auto anonymous = rawHttpExchange(port(), "POST /api/push?jobsets=p:j HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                             "Connection: close\r\n\r\n");
+    EXPECT_TRUE(anonymous.starts_with("HTTP/1.1 403")) << anonymous;
+    EXPECT_NE(anonymous.find("{\"error\":\"This page requires you to sign in.\"}"), std::string::npos)
+        << anonymous;
 }
 
 TEST_F(ServerAuthTest, APrivateBinaryCacheLetsNixInWithAnApiTokenAsItsNetrcPassword)
