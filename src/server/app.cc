@@ -92,6 +92,8 @@ Response handleRequest(const Site& site, const std::vector<Route>& routes, Reque
     Response res;
     try {
         res = dispatch(site, routes, req);
+    } catch (const HttpRedirect& e) {
+        res = Response::redirect(e.status(), e.location());
     } catch (const HttpError& e) {
         res = errorResponse(site, req, e.status(), e.what());
     } catch (const pqxx::broken_connection& e) {

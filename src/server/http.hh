@@ -66,6 +66,18 @@ private:
     int status_;
 };
 
+/// Thrown where a page has moved (a renamed jobset): answered with `status` and Location.
+class HttpRedirect : public HttpError {
+public:
+    HttpRedirect(int status, std::string location)
+        : HttpError(status, "moved to " + location), location_(std::move(location))
+    {}
+    const std::string& location() const { return location_; }
+
+private:
+    std::string location_;
+};
+
 /// Percent-decodes `s` ('+' stays '+': it only means a space in forms). Returns nullopt for a
 /// malformed escape.
 std::optional<std::string> percentDecode(std::string_view s);

@@ -1,5 +1,6 @@
 #include "server/jobset_routes.hh"
 
+#include "db/jobset_writes.hh"
 #include "db/web_evals.hh"
 #include "db/web_projects.hh"
 #include "server/action_buttons.hh"
@@ -83,8 +84,17 @@ db::web::Jobset requireJobset(const Site& site, const Request& req)
     const auto& p = req.param("project");
     const auto& name = req.param("jobset");
     auto j = site.read([&](auto& t) { return db::web::findJobset(t, p, name); });
-    if (!j) throw HttpError(404, "jobset ‘" + p + ":" + name + "’ does not exist");
-    return std::move(*j);
+    if (j) return std::move(*j);
+    // As Hydra: a page of a renamed jobset moved to the same page of its new name.
+    auto renamed = site.read([&](auto& t) { return db::renamedJobset(t, p, name); });
+    auto oldPart = "/" + percentEncode(p) + "/" + percentEncode(name);
+    auto at = req.path.find(oldPart);
+    if (renamed && (req.method == "GET" || req.method == "HEAD") && at != std::string::npos) {
+        auto path = req.path;
+        path.replace(at, oldPart.size(), "/" + percentEncode(p) + "/" + percentEncode(*renamed));
+        throw HttpRedirect(301, site.url(path));
+    }
+    throw HttpError(404, "jobset ‘" + p + ":" + name + "’ does not exist");
 }
 
 Response jobsetPage(const Site& site, const Request& req)

@@ -148,7 +148,12 @@ TEST_F(ServerProjectEditTest, RenamesKeepTheDataAndRecordTheOldJobsetName)
     auto body = sampleJobset();
     body["name"] = "renamed";
     ASSERT_EQ(put(alice, "/jobset/sample/default", body).status, 200);
-    EXPECT_EQ(getJson("/jobset/sample/default").status, 404);
+    // The old name's pages moved to the new name's, as Hydra redirects them.
+    auto moved = getJson("/jobset/sample/default/evals?page=1");
+    EXPECT_EQ(moved.status, 301);
+    EXPECT_EQ(moved.header("Location"), "/jobset/sample/renamed/evals");
+    EXPECT_EQ(get("/job/sample/default/hello/latest").header("Location"), "/job/sample/renamed/hello/latest");
+    EXPECT_EQ(getJson("/jobset/sample/never-was").status, 404);
     EXPECT_EQ(getJson("/jobset/sample/renamed").json()["inputs"]["my-src"]["value"], "/srv/sample");
     EXPECT_EQ(exec("SELECT to_ FROM JobsetRenames WHERE project = 'sample' AND from_ = 'default'"),
               "renamed");
