@@ -16,7 +16,7 @@ const Identity& requireSelfOrAdmin(const Request& req, std::string_view userName
 
 void requireSessionLogin(const Request& req, std::string_view what)
 {
-    if (requireUser(req).via == Identity::Via::Token)
+    if (requireUser(req).via != Identity::Via::Session)
         throw HttpError(403, std::string(what) + " needs a logged-in browser session, not an API token.");
 }
 

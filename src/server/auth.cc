@@ -99,7 +99,8 @@ void authenticate(const Site& site, Request& req)
                 : std::nullopt;
         if (!user || (!basicUser.empty() && basicUser != user->userName))
             throw HttpError(401, "the API token is not valid (revoked, or never issued)");
-        req.user = identityOf(std::move(*user), Identity::Via::Token, "");
+        req.user =
+            identityOf(std::move(*user), basicUser.empty() ? Identity::Via::Token : Identity::Via::Basic, "");
         return;
     }
     auto token = sessionToken(req);
@@ -130,8 +131,8 @@ bool isSameOrigin(const Site& site, const Request& req, std::string_view url)
 void checkSameSite(const Site& site, const Request& req, Access access)
 {
     if (!changesState(req) || access == Access::Public || access == Access::Webhook) return;
-    bool byCookie = req.user && req.user->via == Identity::Via::Session;
-    if (access == Access::Action && !byCookie) return; // a bearer token: no page can attach one
+    bool byBrowser = req.user && req.user->via != Identity::Via::Token;
+    if (access == Access::Action && !byBrowser) return; // a bearer token: no page can attach one
     auto origin = req.header("origin");
     if (!origin.empty() && origin != "null") {
         if (!isSameOrigin(site, req, origin))
@@ -151,7 +152,9 @@ void checkSameSite(const Site& site, const Request& req, Access access)
     if (type.starts_with("application/x-www-form-urlencoded")) {
         auto fields = formFields(req);
         auto it = fields.find("csrf");
-        if (it == fields.end() || !constantTimeEquals(it->second, req.user->csrfToken))
+        // Basic credentials have no session, hence no token: their forms are refused.
+        if (it == fields.end() || req.user->csrfToken.empty() ||
+            !constantTimeEquals(it->second, req.user->csrfToken))
             throw HttpError(403, "refused: the form lacks this session's anti-forgery token; reload the "
                                  "page and submit it again");
     }

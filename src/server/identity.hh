@@ -11,9 +11,10 @@ namespace hydra::server {
 
 /// The authenticated sender of a request.
 struct Identity {
-    /// How the request proved who sent it: a session cookie needs same-origin checks, a
-    /// bearer token (which a foreign page cannot attach) does not.
-    enum class Via { Session, Token };
+    /// How the request proved who sent it: a session cookie, and Basic credentials (which a
+    /// browser may have cached and attach by itself), need same-origin checks; a bearer token,
+    /// which no foreign page can attach, does not.
+    enum class Via { Session, Token, Basic };
 
     std::string username;
     std::vector<std::string> roles; ///< sorted

@@ -307,6 +307,16 @@ TEST_F(ServerAuthTest, APrivateBinaryCacheLetsNixInWithAnApiTokenAsItsNetrcPassw
     // The token is alice's: under another name, or alice's password instead, it is refused.
     EXPECT_EQ(get("/nix-cache-info", basic("bob", token)).status, 401);
     EXPECT_EQ(get("/nix-cache-info", basic("alice", "pw")).status, 401);
+    // A browser may attach cached Basic credentials by itself: with them, a change from another
+    // site is refused like one carried by a session cookie.
+    auto foreign = basic("alice", token);
+    foreign.emplace("Origin", "https://evil.example");
+    EXPECT_EQ(request("POST", "/logout", "", foreign).status, 403);
+    auto form = basic("alice", token);
+    form.emplace("Origin", origin());
+    form.emplace("Content-Type", "application/x-www-form-urlencoded");
+    EXPECT_EQ(request("POST", "/user/alice/tokens", "csrf=&name=x", form).status, 403);
+    EXPECT_EQ(exec("SELECT count(*) FROM hydra_web.ApiTokens WHERE userName = 'alice'"), "1");
 }
 
 } // namespace
