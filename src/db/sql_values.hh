@@ -3,10 +3,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <pqxx/array>
 #include <pqxx/field>
 #include <span>
 #include <string>
+#include <tuple>
 #include <type_traits>
+#include <vector>
 
 namespace hydra::db::sql {
 
@@ -66,6 +69,18 @@ inline std::string textArray(std::span<const std::string> values)
         s += '"';
     }
     return s + "}";
+}
+
+/// The strings of a text[] column (NULL: none).
+inline std::vector<std::string> readTextArray(const pqxx::field& f)
+{
+    std::vector<std::string> out;
+    if (f.is_null()) return out;
+    auto parser = f.as_array();
+    for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::juncture::done;
+         std::tie(kind, value) = parser.get_next())
+        if (kind == pqxx::array_parser::juncture::string_value) out.push_back(std::move(value));
+    return out;
 }
 
 } // namespace hydra::db::sql

@@ -1,5 +1,6 @@
 #include "db/web_accounts.hh"
 
+#include "db/sql_values.hh"
 #include "db/users.hh"
 #include "util/error.hh"
 
@@ -11,17 +12,6 @@ namespace hydra::db {
 
 namespace {
 
-std::vector<std::string> textArray(const pqxx::field& f)
-{
-    std::vector<std::string> out;
-    if (f.is_null()) return out;
-    auto arr = f.as_array();
-    for (auto [kind, value] = arr.get_next(); kind != pqxx::array_parser::juncture::done;
-         std::tie(kind, value) = arr.get_next())
-        if (kind == pqxx::array_parser::juncture::string_value) out.push_back(std::move(value));
-    return out;
-}
-
 // Columns: userName, fullName, emailAddress, roles (then anything else).
 constexpr const char* accountColumns =
     "u.userName, COALESCE(u.fullName, ''), u.emailAddress, "
@@ -32,7 +22,7 @@ web::User userOf(const pqxx::row& row)
     return web::User{.userName = row[0].as<std::string>(),
                      .fullName = row[1].as<std::string>(),
                      .emailAddress = row[2].as<std::string>(),
-                     .roles = textArray(row[3])};
+                     .roles = sql::readTextArray(row[3])};
 }
 
 void replaceRoles(pqxx::transaction_base& t, const std::string& userName,

@@ -1,6 +1,7 @@
 #include "db/web_auth.hh"
 
 #include "db/prepared.hh"
+#include "db/sql_values.hh"
 #include "util/error.hh"
 
 #include <pqxx/pqxx>
@@ -9,23 +10,12 @@ namespace hydra::db {
 
 namespace {
 
-std::vector<std::string> parseRoles(const pqxx::field& f)
-{
-    std::vector<std::string> roles;
-    if (f.is_null()) return roles;
-    auto arr = f.as_array();
-    for (auto [kind, value] = arr.get_next(); kind != pqxx::array_parser::juncture::done;
-         std::tie(kind, value) = arr.get_next())
-        if (kind == pqxx::array_parser::juncture::string_value) roles.push_back(std::move(value));
-    return roles;
-}
-
 // The user and roles in the statement's first row (userName, csrfToken, roles).
 std::optional<AuthenticatedUser> userOf(const pqxx::result& r)
 {
     if (r.empty()) return std::nullopt;
     return AuthenticatedUser{.userName = r[0][0].as<std::string>(),
-                             .roles = parseRoles(r[0][2]),
+                             .roles = sql::readTextArray(r[0][2]),
                              .csrfToken = r[0][1].as<std::string>()};
 }
 
@@ -113,7 +103,7 @@ std::optional<web::User> findWebUser(pqxx::transaction_base& t, const std::strin
     return web::User{.userName = r[0][0].as<std::string>(),
                      .fullName = r[0][1].as<std::string>(),
                      .emailAddress = r[0][2].as<std::string>(),
-                     .roles = parseRoles(r[0][3])};
+                     .roles = sql::readTextArray(r[0][3])};
 }
 
 bool hasProjectRights(pqxx::transaction_base& t, const std::string& project, const std::string& userName)

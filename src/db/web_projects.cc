@@ -19,16 +19,6 @@ constexpr const char* projectColumns =
     "p.enable_dynamic_run_command, p.declfile, p.decltype, p.declvalue, "
     "ARRAY(SELECT j.name FROM Jobsets j WHERE j.project = p.name ORDER BY j.name) AS jobsets";
 
-std::vector<std::string> readTextArray(const pqxx::field& f)
-{
-    std::vector<std::string> out;
-    auto parser = f.as_array();
-    for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
-         std::tie(kind, value) = parser.get_next())
-        if (kind == pqxx::array_parser::string_value) out.push_back(value);
-    return out;
-}
-
 Project readProject(const pqxx::row& r)
 {
     Project p;
@@ -43,7 +33,7 @@ Project readProject(const pqxx::row& r)
     p.declFile = sql::get<std::string>(r[8]);
     p.declType = sql::get<std::string>(r[9]);
     p.declValue = sql::get<std::string>(r[10]);
-    p.jobsets = readTextArray(r[11]);
+    p.jobsets = sql::readTextArray(r[11]);
     return p;
 }
 
