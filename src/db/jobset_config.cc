@@ -255,12 +255,12 @@ ProjectConfig parseProjectConfig(const json& body, const std::string& urlName)
     return c;
 }
 
-JobsetConfig parseJobsetConfig(const json& body, const std::string& urlName)
+namespace {
+
+// What a jobset evaluates, alike in a request body and in a declarative spec: a legacy
+// expression with its inputs (type 0) or a flake (type 1).
+void readExpression(const json& body, JobsetConfig& c)
 {
-    requireObject(body, "the body");
-    JobsetConfig c;
-    c.name = body.contains("name") ? textField(body, "name", "name") : urlName;
-    c.description = textField(body, "description", "description");
     c.type = intField(body, "type", 0);
     if (c.type == 0) {
         c.nixExprInput = textField(body, "nixexprinput", "nixexprinput");
@@ -269,6 +269,17 @@ JobsetConfig parseJobsetConfig(const json& body, const std::string& urlName)
     } else {
         c.flake = textField(body, "flake", "flake");
     }
+}
+
+} // namespace
+
+JobsetConfig parseJobsetConfig(const json& body, const std::string& urlName)
+{
+    requireObject(body, "the body");
+    JobsetConfig c;
+    c.name = body.contains("name") ? textField(body, "name", "name") : urlName;
+    c.description = textField(body, "description", "description");
+    readExpression(body, c);
     c.enabled = intField(body, "enabled", 0);
     c.hidden = !flagField(body, "visible");
     c.enableEmail = flagField(body, "enableemail");
@@ -304,14 +315,7 @@ JobsetConfig parseDeclarativeJobset(const std::string& name, const json& spec)
     JobsetConfig c;
     c.name = name;
     c.description = textField(spec, "description", "description");
-    c.type = intField(spec, "type", 0);
-    if (c.type == 0) {
-        c.nixExprInput = textField(spec, "nixexprinput", "nixexprinput");
-        c.nixExprPath = textField(spec, "nixexprpath", "nixexprpath");
-        c.inputs = parseInputs(spec.value("inputs", json()));
-    } else {
-        c.flake = textField(spec, "flake", "flake");
-    }
+    readExpression(spec, c);
     c.enabled = intField(spec, "enabled", c.enabled);
     if (spec.contains("hidden")) c.hidden = flagValue(spec["hidden"], "hidden");
     if (spec.contains("enableemail")) c.enableEmail = flagValue(spec["enableemail"], "enableemail");

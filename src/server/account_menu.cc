@@ -4,6 +4,8 @@
 #include "server/html.hh"
 #include "server/site.hh"
 
+#include <string_view>
+
 namespace hydra::server {
 
 namespace {
@@ -16,8 +18,9 @@ constexpr std::size_t headerSearchLimit = 4096;
 void fillAccountMenu(const Site& site, const Request& req, Response& res)
 {
     if (res.stream || !res.contentType.starts_with("text/html")) return;
-    auto at = res.body.find(accountMenuMarker);
-    if (at > headerSearchLimit) return; // also when not found (npos)
+    // Only the head of the page is searched: a long page without the marker costs nothing more.
+    auto at = std::string_view(res.body).substr(0, headerSearchLimit).find(accountMenuMarker);
+    if (at == std::string_view::npos) return;
     Html h;
     if (req.user) {
         h.raw("<span class=\"account\">").link(site.link({"user", req.user->username}), req.user->username);
