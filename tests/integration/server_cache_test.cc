@@ -103,7 +103,7 @@ TEST_F(ServerCacheTest, AnotherMachineSubstitutesWhatTheFarmBuiltTrustingOnlyThe
     EXPECT_EQ(server_->stop(), 0) << server_->log();
 }
 
-TEST_F(ServerCacheTest, AWholeClosureComesAndAnOldNixGetsXz)
+TEST_F(ServerCacheTest, AWholeClosureComesByNixCopyAndAnOldNixGetsXz)
 {
     auto key = generateKey("closure-cache-1");
     auto graph = NixGraph::closure(6);
@@ -111,7 +111,10 @@ TEST_F(ServerCacheTest, AWholeClosureComesAndAnOldNixGetsXz)
     auto top = built.at("top").outputs.at("out");
     startServer("closure-cache-1");
     BuildHost host;
-    auto r = substitute(host, top, url(), key);
+    // `nix copy --from`, the other way users fetch from a cache, with the signatures checked.
+    auto r = host.run(fmt::format("nix --extra-experimental-features nix-command copy --from {} "
+                                  "--option trusted-public-keys '{}' {}",
+                                  url(), key, top));
     ASSERT_TRUE(exitedOk(r.status)) << r.out << r.err;
     auto closure = host.runChecked("nix-store --query --requisites " + top);
     EXPECT_EQ(std::count(closure.begin(), closure.end(), '\n'), 6) << closure;
