@@ -310,19 +310,20 @@ void notifyWritten(pqxx::transaction_base& t, const NewEvaluation& ev, const Eva
     for (auto id : res.newBuilds) newIds.add(id);
     for (auto id : res.reusedBuilds) reusedIds.add(id);
     if (!res.newBuilds.empty())
-        t.exec_params("SELECT pg_notify('build_queued', u::text) FROM unnest($1::bigint[]) AS u",
+        t.exec_params("SELECT pg_notify($1, u::text) FROM unnest($2::bigint[]) AS u", channel::buildQueued,
                       newIds.str());
     if (changed && !res.reusedBuilds.empty())
-        t.exec_params("SELECT pg_notify(CASE WHEN finished = 1 THEN 'cached_build_finished' "
-                      "  ELSE 'cached_build_queued' END, $1::text || E'\\t' || id::text) "
+        t.exec_params("SELECT pg_notify(CASE WHEN finished = 1 THEN $3 ELSE $4 END, "
+                      "  $1::text || E'\\t' || id::text) "
                       "FROM Builds WHERE id = ANY($2::bigint[])",
-                      std::to_string(res.evalId), reusedIds.str());
-    t.exec_params("SELECT pg_notify('eval_added', $1)",
+                      std::to_string(res.evalId), reusedIds.str(), channel::cachedBuildFinished,
+                      channel::cachedBuildQueued);
+    t.exec_params("SELECT pg_notify($1, $2)", channel::evalAdded,
                   ev.traceId + '\t' + std::to_string(ev.jobsetId) + '\t' + std::to_string(res.evalId));
     // The queue runner rescans from the lowest id: with concurrent evaluations, ids commit
     // out of order, so announcing the highest could hide the others.
     if (res.lowestNewBuild)
-        t.exec_params("SELECT pg_notify('builds_added', $1)", std::to_string(*res.lowestNewBuild));
+        t.exec_params("SELECT pg_notify($1, $2)", channel::buildsAdded, std::to_string(*res.lowestNewBuild));
 }
 
 } // namespace

@@ -9,6 +9,15 @@
 
 namespace hydra::db {
 
+/// The channels an evaluation's writing sends on (Hydra's names).
+namespace channel {
+inline constexpr const char* buildQueued = "build_queued";
+inline constexpr const char* evalAdded = "eval_added";
+inline constexpr const char* buildsAdded = "builds_added";
+inline constexpr const char* cachedBuildQueued = "cached_build_queued";
+inline constexpr const char* cachedBuildFinished = "cached_build_finished";
+} // namespace channel
+
 /// Writes `ev` as Hydra's evaluator does, in the caller's transaction (the notifications go out
 /// when it commits). A job whose outputs equal those of the same job's build in the jobset's
 /// latest evaluation with new builds reuses that build; every other job gets a new queued

@@ -177,17 +177,22 @@ std::optional<PreviousEval> latestEval(pqxx::transaction_base& t, int jobsetId)
 
 void notifyEvalStarted(pqxx::transaction_base& t, const std::string& traceId, int jobsetId)
 {
-    notify(t, "eval_started", evalPayload(traceId, jobsetId));
+    notify(t, channel::evalStarted, evalPayload(traceId, jobsetId));
 }
 
 void notifyEvalFailed(pqxx::transaction_base& t, const std::string& traceId, int jobsetId)
 {
-    notify(t, "eval_failed", evalPayload(traceId, jobsetId));
+    notify(t, channel::evalFailed, evalPayload(traceId, jobsetId));
 }
 
 void notifyEvalCached(pqxx::transaction_base& t, const std::string& traceId, int jobsetId, int64_t prevEvalId)
 {
-    notify(t, "eval_cached", evalPayload(traceId, jobsetId) + '\t' + std::to_string(prevEvalId));
+    notify(t, channel::evalCached, evalPayload(traceId, jobsetId) + '\t' + std::to_string(prevEvalId));
+}
+
+void notifyEvalProgress(pqxx::transaction_base& t, const std::string& traceId, int jobsetId, size_t jobs)
+{
+    notify(t, channel::evalProgress, evalPayload(traceId, jobsetId) + '\t' + std::to_string(jobs));
 }
 
 } // namespace hydra::db

@@ -48,6 +48,15 @@ int unlockJobsets(pqxx::transaction_base& t);
 /// The jobset's latest evaluation (highest id, with or without new builds).
 std::optional<PreviousEval> latestEval(pqxx::transaction_base& t, int jobsetId);
 
+/// The channels the evaluator sends on while it evaluates a jobset (Hydra's names, and
+/// eval_progress, this project's: how many jobs an evaluation has found so far).
+namespace channel {
+inline constexpr const char* evalStarted = "eval_started";
+inline constexpr const char* evalFailed = "eval_failed";
+inline constexpr const char* evalCached = "eval_cached";
+inline constexpr const char* evalProgress = "eval_progress";
+} // namespace channel
+
 /// eval_started: `traceId<TAB>jobsetId`.
 void notifyEvalStarted(pqxx::transaction_base& t, const std::string& traceId, int jobsetId);
 /// eval_failed: `traceId<TAB>jobsetId`.
@@ -55,5 +64,8 @@ void notifyEvalFailed(pqxx::transaction_base& t, const std::string& traceId, int
 /// eval_cached: `traceId<TAB>jobsetId<TAB>prevEvalId` (the inputs equal those of prevEvalId).
 void notifyEvalCached(pqxx::transaction_base& t, const std::string& traceId, int jobsetId,
                       int64_t prevEvalId);
+/// eval_progress: `traceId<TAB>jobsetId<TAB>jobs found so far` (for live pages; sent outside any
+/// other transaction's commit, so it is never held back by one).
+void notifyEvalProgress(pqxx::transaction_base& t, const std::string& traceId, int jobsetId, size_t jobs);
 
 } // namespace hydra::db

@@ -40,12 +40,12 @@ std::vector<std::string> buildFinishedPayloads(BuildId id, std::span<const Build
 
 void notifyBuildStarted(pqxx::transaction_base& t, BuildId id)
 {
-    notify(t, "build_started", std::to_string(id));
+    notify(t, channel::buildStarted, std::to_string(id));
 }
 
 void notifyStepStarted(pqxx::transaction_base& t, BuildId id, int stepNr)
 {
-    notify(t, "step_started", std::to_string(id) + '\t' + std::to_string(stepNr));
+    notify(t, channel::stepStarted, std::to_string(id) + '\t' + std::to_string(stepNr));
 }
 
 void notifyStepFinished(pqxx::transaction_base& t, BuildId id, int stepNr, std::string_view logPath)
@@ -53,18 +53,18 @@ void notifyStepFinished(pqxx::transaction_base& t, BuildId id, int stepNr, std::
     // A tab would shift the fields every listener splits on.
     if (logPath.find('\t') != std::string_view::npos)
         throw Error("log path '{}' of step {} of build {} contains a tab", logPath, stepNr, id);
-    notify(t, "step_finished",
+    notify(t, channel::stepFinished,
            std::to_string(id) + '\t' + std::to_string(stepNr) + '\t' + std::string(logPath));
 }
 
 void notifyBuildFinished(pqxx::transaction_base& t, BuildId id, std::span<const BuildId> dependents)
 {
-    for (const auto& part : buildFinishedPayloads(id, dependents)) notify(t, "build_finished", part);
+    for (const auto& part : buildFinishedPayloads(id, dependents)) notify(t, channel::buildFinished, part);
 }
 
 void notifyDumpStatus(pqxx::transaction_base& t)
 {
-    notify(t, "dump_status", "");
+    notify(t, channel::dumpStatus, "");
 }
 
 void writeQueueRunnerStatus(pqxx::transaction_base& t, std::string_view json)
@@ -72,7 +72,7 @@ void writeQueueRunnerStatus(pqxx::transaction_base& t, std::string_view json)
     t.exec_params("INSERT INTO SystemStatus (what, status) VALUES ('queue-runner', $1::json) "
                   "ON CONFLICT (what) DO UPDATE SET status = EXCLUDED.status",
                   std::string(json));
-    notify(t, "status_dumped", "");
+    notify(t, channel::statusDumped, "");
 }
 
 std::optional<std::string> readQueueRunnerStatus(pqxx::transaction_base& t)

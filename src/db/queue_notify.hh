@@ -15,6 +15,16 @@ namespace hydra::db {
 
 using BuildId = int64_t;
 
+/// The channels the queue runner sends on (Hydra's names).
+namespace channel {
+inline constexpr const char* buildStarted = "build_started";
+inline constexpr const char* stepStarted = "step_started";
+inline constexpr const char* stepFinished = "step_finished";
+inline constexpr const char* buildFinished = "build_finished";
+inline constexpr const char* dumpStatus = "dump_status";
+inline constexpr const char* statusDumped = "status_dumped";
+} // namespace channel
+
 /// Payload of build_finished: the build, then the other builds that finished with it, tab-separated.
 std::string buildFinishedPayload(BuildId id, std::span<const BuildId> dependents);
 

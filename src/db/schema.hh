@@ -11,6 +11,14 @@
 
 namespace hydra::db {
 
+/// The channels the schema's triggers send on (sql/base.sql; no payload).
+namespace channel {
+inline constexpr const char* buildsDeleted = "builds_deleted";
+inline constexpr const char* buildsRestarted = "builds_restarted";
+inline constexpr const char* buildsCancelled = "builds_cancelled";
+inline constexpr const char* buildsBumped = "builds_bumped";
+} // namespace channel
+
 /// One numbered schema migration (SQL text embedded in the binary from src/db/sql/).
 struct Migration {
     int version;

@@ -69,6 +69,24 @@ bool buildExists(pqxx::transaction_base& t, int64_t buildId)
     return !sql::execPrepared(t, "web_logs_4", "SELECT 1 FROM Builds WHERE id = $1", buildId).empty();
 }
 
+std::optional<FollowedStep> followedStep(pqxx::transaction_base& t, int64_t buildId)
+{
+    auto r = sql::execPrepared(
+        t, "web_logs_follow",
+        "SELECT b.finished, s.stepnr, s.drvPath, s.busy FROM Builds b "
+        "LEFT JOIN LATERAL (SELECT stepnr, drvPath, busy FROM BuildSteps "
+        "  WHERE build = b.id AND type = 0 ORDER BY (busy <> 0) DESC, stepnr DESC LIMIT 1) s "
+        "ON true WHERE b.id = $1",
+        buildId);
+    if (r.empty()) return std::nullopt;
+    FollowedStep f{.buildFinished = r[0][0].as<int>() != 0, .step = std::nullopt};
+    if (!r[0][1].is_null())
+        f.step = LogStep{.stepNr = r[0][1].as<int>(),
+                         .drvPath = r[0][2].as<std::string>(),
+                         .running = r[0][3].as<int>() != 0};
+    return f;
+}
+
 std::optional<LogStep> buildStepForLog(pqxx::transaction_base& t, int64_t buildId, int stepNr)
 {
     return firstStep(sql::execPrepared(t, "web_logs_5",

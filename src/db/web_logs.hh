@@ -30,6 +30,15 @@ std::optional<BuildLogTarget> buildLogTarget(pqxx::transaction_base& t, int64_t 
 /// True when the build exists.
 bool buildExists(pqxx::transaction_base& t, int64_t buildId);
 
+/// The step a follower of a build's log follows: its running build step (the newest, when
+/// several run), else its last one.
+struct FollowedStep {
+    bool buildFinished = false;
+    std::optional<LogStep> step; ///< none yet: the build waits for its first step
+};
+/// nullopt when there is no such build.
+std::optional<FollowedStep> followedStep(pqxx::transaction_base& t, int64_t buildId);
+
 /// Step `stepNr` of `buildId`, or nullopt.
 std::optional<LogStep> buildStepForLog(pqxx::transaction_base& t, int64_t buildId, int stepNr);
 

@@ -161,13 +161,33 @@ EvaluationReport JobsetEvaluator::evaluate(int jobsetId, const std::string& trac
     try {
         auto opts = settings_.workers;
         opts.pureEval = settings_.pureEval.value_or(p.source.isFlake());
-        result = evaluateJobs(p.source, opts, stop, onProgress);
+        result = evaluateJobs(p.source, opts, stop, announcingProgress(jobsetId, traceId, onProgress));
     } catch (const ExpressionError& e) {
         if (stop.stop_requested()) throw;
         return fail(js.id, jobsetName(js), traceId, e.what(), /*fetchError=*/false);
     }
     if (stop.stop_requested()) throw Error("evaluation of {} interrupted", jobsetName(js));
     return write(js, traceId, p, std::move(result), secondsSince(clock_, start));
+}
+
+std::function<void(const EvalProgress&)>
+JobsetEvaluator::announcingProgress(int jobsetId, const std::string& traceId,
+                                    const std::function<void(const EvalProgress&)>& onProgress)
+{
+    return [this, jobsetId, traceId, onProgress, last = Clock::TimePoint{},
+            lastJobs = size_t{0}](const EvalProgress& p) mutable {
+        if (onProgress) onProgress(p);
+        if (p.jobs == lastJobs || clock_.now() - last < std::chrono::seconds(1)) return;
+        last = clock_.now();
+        lastJobs = p.jobs;
+        try {
+            pool_.withTransaction(
+                [&](pqxx::work& t) { db::notifyEvalProgress(t, traceId, jobsetId, p.jobs); });
+        } catch (const std::exception& e) {
+            // Only a live page misses a count; the evaluation goes on.
+            log::debug("jobset {}: cannot announce progress: {}", jobsetId, e.what());
+        }
+    };
 }
 
 JobsetEvaluator::Prepared JobsetEvaluator::prepare(const db::JobsetDefinition& js,

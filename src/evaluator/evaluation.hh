@@ -73,6 +73,11 @@ private:
                                             const std::stop_token& stop);
     EvaluationReport fail(int jobsetId, const std::string& name, const std::string& traceId,
                           const std::string& msg, bool fetchError);
+    /// `onProgress`, plus eval_progress for live pages when the number of jobs found changed (at
+    /// most once a second: a page cannot show faster, and the database has other work).
+    std::function<void(const EvalProgress&)>
+    announcingProgress(int jobsetId, const std::string& traceId,
+                       const std::function<void(const EvalProgress&)>& onProgress);
 
     db::ConnectionPool& pool_;
     const EvaluationSettings& settings_;

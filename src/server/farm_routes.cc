@@ -72,7 +72,10 @@ Response queuePage(const Site& site, const Request& req)
         h.raw("<p>The queue is empty.</p>");
     else
         h.append(buildTable(site, builds)).append(nextPager(site, "/queue", page, hasNext));
-    return pageResponse(site, "Queue", h);
+    return pageResponse(
+        site, "Queue", h,
+        PageOptions{.liveOn = "build_queued builds_added build_started build_finished builds_restarted "
+                              "builds_cancelled builds_bumped builds_deleted"});
 }
 
 Response queueSummaryPage(const Site& site, const Request& req)
@@ -140,7 +143,8 @@ Response runningBuildsPage(const Site& site, const Request& req)
     }
     h.raw("</tbody></table></div>");
     if (steps.empty()) h.raw("<p>No build is running.</p>");
-    return pageResponse(site, "Running builds", h);
+    return pageResponse(site, "Running builds", h,
+                        PageOptions{.liveOn = "step_started step_finished build_finished builds_cancelled"});
 }
 
 Response recentEvalsPage(const Site& site, const Request& req)

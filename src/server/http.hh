@@ -51,6 +51,9 @@ struct Response {
     std::function<void(const BodyWriter&)> stream;
     /// The streamed body's exact size when known beforehand (sent as Content-Length).
     std::optional<uint64_t> contentLength;
+    /// A stream that lasts as long as something on the farm does (a log being written): each
+    /// chunk goes out as it is written, never held back to be compressed.
+    bool live = false;
 
     static Response redirect(int status, std::string location);
 };

@@ -1,5 +1,6 @@
 #include "server/http_server.hh"
 
+#include "server/connection_threads.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
 
@@ -18,6 +19,21 @@
 namespace hydra::server {
 
 namespace {
+
+// Threads beyond the configured ones, for connections held open by live streams (followed logs,
+// live pages): each holds a thread that only waits, and must not hold one a page needs.
+constexpr size_t maxLiveConnections = 1024;
+
+/// httplib's task queue, as ConnectionThreads.
+class ConnectionQueue : public httplib::TaskQueue {
+public:
+    ConnectionQueue(size_t core, size_t max) : threads_(core, max) {}
+    void enqueue(std::function<void()> fn) override { threads_.enqueue(std::move(fn)); }
+    void shutdown() override { threads_.shutdown(); }
+
+private:
+    ConnectionThreads threads_;
+};
 
 // TCP_NODELAY is inherited by accepted connections: without it a response written as headers
 // then body waits for the client's delayed acknowledgement (40 ms per request on Linux).
@@ -49,8 +65,12 @@ Request toRequest(const httplib::Request& in)
     return r;
 }
 
-void fromResponse(Response&& in, httplib::Response& out)
+void fromResponse(Response&& in, const httplib::Request& req, httplib::Response& out)
 {
+    // httplib compresses text for clients that accept it, and its compressors hold data back
+    // until they have a block: a live stream must go out as it is written. The request object
+    // is httplib's own non-const one, read again only to choose the encoding.
+    if (in.live) const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
     out.status = in.status;
     for (auto& [k, v] : in.headers) out.set_header(k.c_str(), v);
     if (!in.stream) {
@@ -91,7 +111,7 @@ HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std:
     server_ = std::make_unique<httplib::Server>();
     auto& s = *server_;
     auto threads = config.threads;
-    s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    s.new_task_queue = [threads] { return new ConnectionQueue(threads, threads + maxLiveConnections); };
     s.set_socket_options([this](int sock) {
         socketOptions(sock);
         listenSocket_ = sock;
@@ -106,7 +126,7 @@ HttpServer::HttpServer(const ServerConfig& config, Handle handle) : handle_(std:
     // One catch-all per method: httplib then reads a request's body (refusing one over the
     // limit with 413) before our router sees it.
     auto serve = [this](const httplib::Request& req, httplib::Response& res) {
-        fromResponse(handle_(toRequest(req)), res);
+        fromResponse(handle_(toRequest(req)), req, res);
     };
     // A POST, PUT or DELETE without Content-Length or chunked encoding has no body (as HTTP
     // says, and as `curl -X POST URL` sends it); httplib would answer it 400 before routing.

@@ -29,15 +29,21 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{color:var(
 
 Response pageResponse(const Site& site, std::string_view title, const Html& body, int status)
 {
+    return pageResponse(site, title, body, PageOptions{.status = status});
+}
+
+Response pageResponse(const Site& site, std::string_view title, const Html& body, const PageOptions& options)
+{
+    bool script = !options.liveOn.empty() || options.followsLog;
     Html h;
     h.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
         .text(title)
         .raw(" – Hydra</title><link rel=\"stylesheet\" href=\"")
         .text(site.url("/static/style.css"))
-        .raw("\"></head><body><header><a class=\"brand\" href=\"")
-        .text(site.url("/"))
-        .raw("\">Hydra</a><nav>");
+        .raw("\">");
+    if (script) h.raw("<script defer src=\"").text(site.url("/static/live.js")).raw("\"></script>");
+    h.raw("</head><body><header><a class=\"brand\" href=\"").text(site.url("/")).raw("\">Hydra</a><nav>");
     h.link(site.url("/queue"), "Queue").raw(" ");
     h.link(site.url("/status"), "Running").raw(" ");
     h.link(site.url("/machines"), "Machines").raw(" ");
@@ -48,13 +54,16 @@ Response pageResponse(const Site& site, std::string_view title, const Html& body
              "placeholder=\"Search\">"
              "</form>")
         .raw("<!--hydra-account-->")
-        .raw("</header><main><h1>")
-        .text(title)
-        .raw("</h1>")
-        .append(body)
-        .raw("</main></body></html>\n");
+        .raw("</header><main");
+    if (!options.liveOn.empty())
+        h.raw(" data-live=\"")
+            .text(options.liveOn)
+            .raw("\" data-events=\"")
+            .text(site.url("/events"))
+            .raw("\"");
+    h.raw("><h1>").text(title).raw("</h1>").append(body).raw("</main></body></html>\n");
     Response r;
-    r.status = status;
+    r.status = options.status;
     r.body = h.str();
     return r;
 }

@@ -13,6 +13,20 @@ class Site;
 /// A complete HTML page titled `title` around `body`.
 Response pageResponse(const Site& site, std::string_view title, const Html& body, int status = 200);
 
+/// What a page does in a browser with JavaScript beyond being read.
+struct PageOptions {
+    int status = 200;
+    /// Farm events (channel names, space-separated) after which the page fetches itself again
+    /// and shows the new content: queue, running builds, machines, evaluations, a build.
+    std::string_view liveOn;
+    /// The page holds a log that follows its step (log pages of running steps).
+    bool followsLog = false;
+};
+Response pageResponse(const Site& site, std::string_view title, const Html& body, const PageOptions& options);
+
+/// The little script of live pages, embedded in the program; pages work without it.
+std::string_view liveScript();
+
 /// The style sheet, embedded in the program: light and dark schemes, readable at phone width.
 std::string_view styleSheet();
 

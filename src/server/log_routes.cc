@@ -6,6 +6,8 @@
 #include "server/html.hh"
 #include "server/layout.hh"
 #include "server/log_reader.hh"
+#include "server/log_stream.hh"
+#include "server/log_tail.hh"
 #include "server/respond.hh"
 #include "server/site.hh"
 #include "util/error.hh"
@@ -30,6 +32,8 @@ struct LogSource {
     std::string drvPath; ///< its log is this derivation's
     bool running = false;
     std::string pageLink, rawLink, tailLink;
+    int64_t buildId = 0;
+    std::optional<int> stepNr; ///< the step whose log it is, when one built it
 };
 
 enum class Mode { Page, Raw, Tail };
@@ -70,6 +74,34 @@ Response tailResponse(LogReader& log, const Request& req)
     return textResponse(std::string(lastLines(end.text, static_cast<size_t>(lines))));
 }
 
+/// A running step's page: the log as far as written, then the script follows it from there.
+Response followingPageOf(const Site& site, const LogSource& src)
+{
+    auto path = nix::buildLogPath(site.config().logDir, src.drvPath);
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    uint64_t from = !ec && size > maxPageBytes ? size - maxPageBytes : 0;
+    LogTail tail(path, from);
+    std::string text = tail.next(maxPageBytes, false);
+    std::string_view shown = text;
+    if (from > 0 && shown.find('\n') != std::string_view::npos) shown.remove_prefix(shown.find('\n') + 1);
+    auto stepLink =
+        site.link({"build", std::to_string(src.buildId), "step", std::to_string(*src.stepNr), "log"});
+    Html h;
+    h.raw("<p>").link(src.rawLink, "raw").raw(" · ").link(src.tailLink, "tail").raw("</p>");
+    h.raw("<p class=\"muted\" id=\"log-state\" aria-live=\"polite\">This step is still running: its log "
+          "is shown as far as written, and grows here as the step writes it.</p>");
+    if (from > 0) h.raw("<p class=\"muted\">The log is long: only its last part is shown here.</p>");
+    h.raw("<pre class=\"log\" id=\"log\" data-follow=\"")
+        .text(stepLink)
+        .raw("\" data-offset=\"")
+        .text(std::to_string(tail.offset()))
+        .raw("\">")
+        .text(shown)
+        .raw("</pre>");
+    return pageResponse(site, "Log of " + src.what, h, PageOptions{.followsLog = true});
+}
+
 Response pageOf(const Site& site, LogReader& log, const LogSource& src)
 {
     auto end = readLogEnd(log, maxPageBytes);
@@ -90,6 +122,7 @@ Response pageOf(const Site& site, LogReader& log, const LogSource& src)
 Response showLog(const Site& site, const Request& req, const LogSource& src, Mode mode)
 {
     if (mode == Mode::Tail) countParam(req, "tail", defaultTailLines, maxTailLines); // a 400 before any 404
+    if (mode == Mode::Page && src.running && src.stepNr) return followingPageOf(site, src);
     auto log = openLog(site, src);
     switch (mode) {
     case Mode::Raw: return rawResponse(std::move(log), src.what);
@@ -110,7 +143,9 @@ LogSource buildSource(const Site& site, const Request& req)
             .running = target->step && target->step->running,
             .pageLink = site.link({"build", sid, "log"}),
             .rawLink = site.link({"build", sid, "log", "raw"}),
-            .tailLink = site.link({"build", sid, "log", "tail"})};
+            .tailLink = site.link({"build", sid, "log", "tail"}),
+            .buildId = id,
+            .stepNr = target->step ? std::optional<int>(target->step->stepNr) : std::nullopt};
 }
 
 LogSource stepSource(const Site& site, const Request& req)
@@ -129,18 +164,33 @@ LogSource stepSource(const Site& site, const Request& req)
             .running = step->running,
             .pageLink = site.link({"build", sid, "step", snr, "log"}),
             .rawLink = site.link({"build", sid, "step", snr, "log", "raw"}),
-            .tailLink = site.link({"build", sid, "step", snr, "log", "tail"})};
+            .tailLink = site.link({"build", sid, "step", snr, "log", "tail"}),
+            .buildId = id,
+            .stepNr = static_cast<int>(nr)};
+}
+
+} // namespace
+
+namespace {
+
+Response followStep(const Site& site, const Request& req)
+{
+    auto src = stepSource(site, req);
+    return followResponse(
+        site, req, {.buildId = src.buildId, .stepNr = *src.stepNr, .drvPath = src.drvPath, .what = src.what});
 }
 
 } // namespace
 
 Response buildLogPage(const Site& site, const Request& req)
 {
+    if (wantsFollow(req)) return followBuildResponse(site, req, idParam(req, "id", "build id"));
     return showLog(site, req, buildSource(site, req), Mode::Page);
 }
 
 Response buildLogRaw(const Site& site, const Request& req)
 {
+    if (wantsFollow(req)) return followBuildResponse(site, req, idParam(req, "id", "build id"));
     return showLog(site, req, buildSource(site, req), Mode::Raw);
 }
 
@@ -151,11 +201,13 @@ Response buildLogTail(const Site& site, const Request& req)
 
 Response stepLogPage(const Site& site, const Request& req)
 {
+    if (wantsFollow(req)) return followStep(site, req);
     return showLog(site, req, stepSource(site, req), Mode::Page);
 }
 
 Response stepLogRaw(const Site& site, const Request& req)
 {
+    if (wantsFollow(req)) return followStep(site, req);
     return showLog(site, req, stepSource(site, req), Mode::Raw);
 }
 

@@ -5,6 +5,7 @@
 #include "db/schema.hh"
 #include "server/app.hh"
 #include "server/http_server.hh"
+#include "server/live_feed.hh"
 #include "server/routes.hh"
 #include "server/server_config.hh"
 #include "server/site.hh"
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,15 @@ void serve(const server::ServerConfig& config, const std::string& conninfo, cons
     prepareWebTables(conninfo);
     db::ConnectionPool pool({.conninfo = conninfo, .maxConnections = config.maxDbConnections});
     server::Site site(config, pool, unixNow);
+    // Live streams wait on these events; they must end before the server stops its threads.
+    std::stop_callback endStreams(stop, [&site] { site.live().stop(); });
+    std::unique_ptr<server::LiveFeed> feed;
+    try {
+        feed = std::make_unique<server::LiveFeed>(conninfo, site.live());
+    } catch (const std::exception& e) {
+        log::error("hydra-server: live pages and followed logs will not see the farm's events: {}",
+                   oneLine(e.what()));
+    }
     const auto& routes = server::routeTable();
     server::HttpServer http(config,
                             [&](server::Request req) { return handleRequest(site, routes, std::move(req)); });

@@ -18,6 +18,7 @@
 #include "server/jobset_edit_routes.hh"
 #include "server/jobset_routes.hh"
 #include "server/layout.hh"
+#include "server/live_routes.hh"
 #include "server/log_routes.hh"
 #include "server/project_edit_routes.hh"
 #include "server/project_routes.hh"
@@ -228,6 +229,10 @@ const std::vector<Route>& routeTable()
 
         // Assets (a private site's login page needs its style sheet)
         {"GET", "/static/style.css", A::Open, styleSheetAsset},
+        {"GET", "/static/live.js", A::Open, liveScriptAsset},
+
+        // The farm's events as they happen, for live pages
+        {"GET", "/events", A::Public, liveEventStream},
 
         // HASH.narinfo sits at the top level, so it comes last: every other page matches first.
         {"GET", "/:file", A::Public, narInfoFile},

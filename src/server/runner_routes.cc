@@ -95,7 +95,8 @@ Response machinesPage(const Site& site, const Request& req)
     for (const auto& [name, m] : doc["machines"].items())
         if (m.is_object()) h.append(machineRow(site, name, m));
     h.raw("</tbody></table></div>");
-    return pageResponse(site, "Machines", h);
+    // A machine backs off when a step fails on it: that step's end refreshes the page.
+    return pageResponse(site, "Machines", h, PageOptions{.liveOn = "step_started step_finished"});
 }
 
 Response queueRunnerStatusPage(const Site& site, const Request& req)

@@ -4,6 +4,7 @@
 
 #include "db/connection_pool.hh"
 #include "server/binary_cache.hh"
+#include "server/live_events.hh"
 #include "server/login_throttle.hh"
 #include "server/queue_runner_client.hh"
 #include "server/server_config.hh"
@@ -32,6 +33,8 @@ public:
     const BinaryCache& binaryCache() const { return binaryCache_; }
     /// Failed logins per address, shared by all requests (it has its own lock).
     LoginThrottle& loginThrottle() const { return loginThrottle_; }
+    /// The farm's recent events, for live pages and log followers (it has its own lock).
+    LiveEvents& live() const { return live_; }
 
     /// A link to `path` (starting with '/') under base_uri's path, for pages.
     std::string url(std::string_view path) const;
@@ -60,6 +63,7 @@ private:
     db::ConnectionPool& db_;
     Clock now_;
     mutable LoginThrottle loginThrottle_;
+    mutable LiveEvents live_;
     BinaryCache binaryCache_;
 };
 
