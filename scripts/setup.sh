@@ -19,6 +19,8 @@ packages=(
   python3 python3-aiosmtpd bzip2 zstd
   # The shell builds run in Nix's sandbox (no /bin/sh there): the example's and the tests'.
   busybox-static
+  # The browser tests drive headless Chromium through chromedriver; the font gives screenshots glyphs.
+  chromium chromium-driver fonts-dejavu-core
 )
 
 missing=()
