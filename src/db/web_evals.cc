@@ -101,6 +101,19 @@ EvalPage jobsetEvals(pqxx::transaction_base& t, int jobsetId, int64_t offset, in
     return readPage(t, rows, total[0][0].as<int64_t>(), withMembers);
 }
 
+std::vector<RunningEval> runningEvals(pqxx::transaction_base& t)
+{
+    std::vector<RunningEval> out;
+    for (const auto& r : sql::execPrepared(t, "web_evals_running",
+                                           "SELECT id, project, name, startTime FROM Jobsets "
+                                           "WHERE startTime IS NOT NULL ORDER BY startTime, id"))
+        out.push_back({.jobsetId = r[0].as<int>(),
+                       .project = r[1].as<std::string>(),
+                       .jobset = r[2].as<std::string>(),
+                       .startTime = r[3].as<int64_t>()});
+    return out;
+}
+
 EvalPage recentEvals(pqxx::transaction_base& t, int64_t offset, int64_t limit, bool withMembers)
 {
     // Counted from Hydra's partial index of the evaluations that added builds (IndexJobsetIdEvals),

@@ -35,6 +35,15 @@ EvalPage jobsetEvals(pqxx::transaction_base& t, int jobsetId, int64_t offset, in
 /// The newest evaluations of every jobset (the /evals page), newest first.
 EvalPage recentEvals(pqxx::transaction_base& t, int64_t offset, int64_t limit, bool withMembers);
 
+/// A jobset the evaluator is evaluating now (its startTime is set).
+struct RunningEval {
+    int jobsetId = 0;
+    std::string project, jobset;
+    int64_t startTime = 0;
+};
+/// Every jobset being evaluated, the longest-running first.
+std::vector<RunningEval> runningEvals(pqxx::transaction_base& t);
+
 /// One cell of the jobs-by-evaluations grid: the build of `job` in `eval`.
 struct GridCell {
     int64_t eval = 0, build = 0;

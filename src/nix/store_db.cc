@@ -126,4 +126,29 @@ std::optional<StorePathInfo> NixStoreDb::pathInfo(const std::string& path)
     return info;
 }
 
+std::vector<std::string> NixStoreDb::unbuiltDerivations(const std::string& drvPath, size_t limit)
+{
+    // One recursive query over Nix's own indexes (Refs by referrer, DerivationOutputs by drv,
+    // ValidPaths by path): a .drv's references hold its input derivations.
+    auto db = db_.lock();
+    Statement q(*db,
+                "WITH RECURSIVE unbuilt(id, path) AS ("
+                "  SELECT id, path FROM ValidPaths v WHERE path = ?1 AND EXISTS ("
+                "    SELECT 1 FROM DerivationOutputs o WHERE o.drv = v.id AND NOT EXISTS ("
+                "      SELECT 1 FROM ValidPaths w WHERE w.path = o.path))"
+                "  UNION"
+                "  SELECT v.id, v.path FROM unbuilt u JOIN Refs r ON r.referrer = u.id "
+                "  JOIN ValidPaths v ON v.id = r.reference "
+                "  WHERE v.path LIKE '%.drv' AND EXISTS ("
+                "    SELECT 1 FROM DerivationOutputs o WHERE o.drv = v.id AND NOT EXISTS ("
+                "      SELECT 1 FROM ValidPaths w WHERE w.path = o.path))"
+                ") SELECT path FROM unbuilt LIMIT ?2",
+                file_);
+    q.bind(1, drvPath);
+    q.bind(2, static_cast<int64_t>(limit));
+    std::vector<std::string> out;
+    while (q.next(file_)) out.push_back(q.text(0).value_or(""));
+    return out;
+}
+
 } // namespace hydra::nix

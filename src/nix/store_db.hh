@@ -45,6 +45,11 @@ public:
     /// The record of a valid path, if it is valid.
     std::optional<StorePathInfo> pathInfo(const std::string& path);
 
+    /// The derivations `drvPath` needs that are not built: itself and, transitively, its input
+    /// derivations with an output missing from the store (a built input's own inputs are not
+    /// looked at). At most `limit` of them, in no particular order.
+    std::vector<std::string> unbuiltDerivations(const std::string& drvPath, size_t limit);
+
     const std::string& storeDir() const { return storeDir_; }
 
 private:

@@ -14,29 +14,13 @@ bool isHashPart(std::string_view s)
     return s.size() == 32 && s.find_first_not_of(digits) == std::string_view::npos;
 }
 
-BinaryCache::BinaryCache(std::string storeDbFile, std::string storeDir,
-                         std::shared_ptr<const nix::SigningKey> key)
-    : file_(std::move(storeDbFile)), storeDir_(std::move(storeDir)), key_(std::move(key))
+BinaryCache::BinaryCache(const StoreDatabase& store, std::shared_ptr<const nix::SigningKey> key)
+    : store_(store), key_(std::move(key))
 {}
-
-nix::NixStoreDb& BinaryCache::db() const
-{
-    auto db = db_.lock();
-    if (!*db) {
-        try {
-            *db = std::make_unique<nix::NixStoreDb>(file_, storeDir_);
-        } catch (const std::exception& e) {
-            log::error("binary cache: {}", oneLine(e.what()));
-            throw HttpError(503,
-                            "the binary cache cannot read the Nix store's database; see the server's log");
-        }
-    }
-    return **db;
-}
 
 std::optional<std::string> BinaryCache::pathOf(const std::string& hashPart) const
 {
-    return db().pathFromHashPart(hashPart);
+    return store_.get().pathFromHashPart(hashPart);
 }
 
 std::optional<std::string> BinaryCache::narInfo(const std::string& hashPart, const std::string& narUrl,
@@ -44,7 +28,7 @@ std::optional<std::string> BinaryCache::narInfo(const std::string& hashPart, con
 {
     auto path = pathOf(hashPart);
     if (!path) return std::nullopt;
-    auto info = db().pathInfo(*path);
+    auto info = store_.get().pathInfo(*path);
     if (!info) return std::nullopt;
     return nix::renderNarInfo(*info, narUrl, compression, key_.get());
 }

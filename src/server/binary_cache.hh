@@ -3,8 +3,7 @@
 // set) and the paths they describe — read from Nix's own database, never from PostgreSQL.
 
 #include "nix/signing.hh"
-#include "nix/store_db.hh"
-#include "util/sync.hh"
+#include "server/store_database.hh"
 
 #include <memory>
 #include <optional>
@@ -15,9 +14,8 @@ namespace hydra::server {
 /// One per server; thread-safe.
 class BinaryCache {
 public:
-    /// `key` may be null (narinfo unsigned). The store database is opened at first use, so a
-    /// server on a machine without Nix still serves its pages.
-    BinaryCache(std::string storeDbFile, std::string storeDir, std::shared_ptr<const nix::SigningKey> key);
+    /// `key` may be null (narinfo unsigned).
+    BinaryCache(const StoreDatabase& store, std::shared_ptr<const nix::SigningKey> key);
 
     /// The valid store path with this hash part, if any. Throws HttpError 503 when the store
     /// database cannot be read.
@@ -27,14 +25,11 @@ public:
     std::optional<std::string> narInfo(const std::string& hashPart, const std::string& narUrl,
                                        std::string_view compression) const;
 
-    const std::string& storeDir() const { return storeDir_; }
+    const std::string& storeDir() const { return store_.storeDir(); }
 
 private:
-    nix::NixStoreDb& db() const;
-
-    std::string file_, storeDir_;
+    const StoreDatabase& store_;
     std::shared_ptr<const nix::SigningKey> key_;
-    mutable Sync<std::unique_ptr<nix::NixStoreDb>> db_;
 };
 
 /// A store path's hash part: exactly 32 characters of Nix's base-32 alphabet.

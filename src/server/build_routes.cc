@@ -2,6 +2,7 @@
 
 #include "db/web_builds.hh"
 #include "server/action_buttons.hh"
+#include "server/build_progress.hh"
 #include "server/json_objects.hh"
 #include "server/layout.hh"
 #include "server/respond.hh"
@@ -132,6 +133,7 @@ Response buildPage(const Site& site, const Request& req)
     Html h;
     h.append(buildSummary(site, build, running));
     h.append(buildActionButtons(site, req, build));
+    h.append(buildProgress(site, build, steps));
     if (!steps.empty()) {
         auto id = std::to_string(build.id);
         h.raw("<p>").link(site.link({"build", id, "log"}), "Log").raw(" · ");
@@ -142,8 +144,12 @@ Response buildPage(const Site& site, const Request& req)
     }
     h.append(outputsAndProducts(site, build)).append(stepsTable(site, build, steps));
     h.append(buildLinks(site, "Constituents", constituents)).append(buildLinks(site, "Build inputs", inputs));
+    // An unfinished build's page follows its steps; a finished one changes only by a restart.
     return pageResponse(
-        site, fmt::format("Build {} of job {}:{}:{}", build.id, build.project, build.jobset, build.job), h);
+        site, fmt::format("Build {} of job {}:{}:{}", build.id, build.project, build.jobset, build.job), h,
+        PageOptions{.liveOn = "step_started step_finished build_started build_finished "
+                              "builds_restarted builds_cancelled builds_bumped",
+                    .liveBuild = std::to_string(build.id)});
 }
 
 Response buildConstituents(const Site& site, const Request& req)

@@ -1,5 +1,7 @@
 #include "server/farm_routes.hh"
 
+#include "db/eval_writer.hh"
+#include "db/jobsets.hh"
 #include "db/web_builds.hh"
 #include "db/web_evals.hh"
 #include "db/web_queue.hh"
@@ -147,6 +149,41 @@ Response runningBuildsPage(const Site& site, const Request& req)
                         PageOptions{.liveOn = "step_started step_finished build_finished builds_cancelled"});
 }
 
+namespace {
+
+/// Jobs found so far by each jobset's running evaluation, as its eval_progress events told.
+std::map<int64_t, int64_t> jobsFound(const std::vector<LiveEvent>& events)
+{
+    namespace c = db::channel;
+    std::map<int64_t, int64_t> found;
+    for (const auto& e : events) {
+        if (e.channel == c::evalProgress)
+            found[e.id(1)] = e.id(2);
+        else if (e.channel == c::evalStarted || e.channel == c::evalAdded || e.channel == c::evalFailed ||
+                 e.channel == c::evalCached)
+            found.erase(e.id(1));
+    }
+    return found;
+}
+
+Html runningEvalsView(const Site& site, const std::vector<db::web::RunningEval>& running)
+{
+    Html h;
+    if (running.empty()) return h;
+    auto found = jobsFound(site.live().kept());
+    h.raw("<section id=\"evaluating\"><h2>Evaluating now</h2><ul>");
+    for (const auto& r : running) {
+        h.raw("<li>").link(site.link({"jobset", r.project, r.jobset}), r.project + ":" + r.jobset);
+        h.raw(" for ").text(durationText(site.now() - r.startTime));
+        if (auto it = found.find(r.jobsetId); it != found.end())
+            h.raw(": <strong>").text(std::to_string(it->second)).raw("</strong> jobs found so far");
+        h.raw("</li>");
+    }
+    return h.raw("</ul></section>");
+}
+
+} // namespace
+
 Response recentEvalsPage(const Site& site, const Request& req)
 {
     int64_t page = pageParam(req);
@@ -158,10 +195,14 @@ Response recentEvalsPage(const Site& site, const Request& req)
         for (const auto& e : evals.evals) list.push_back(toJson(e));
         return pagedJsonResponse("evals", std::move(list), page, evals.total, evalsPerPage);
     }
+    auto running = site.read([](auto& t) { return db::web::runningEvals(t); });
     Html h;
+    h.append(runningEvalsView(site, running));
     h.append(evalTable(site, evals.evals, true));
     h.append(pager(site, "/evals", page, evals.total, evalsPerPage));
-    return pageResponse(site, "Latest evaluations", h);
+    return pageResponse(
+        site, "Latest evaluations", h,
+        PageOptions{.liveOn = "eval_started eval_progress eval_added eval_failed eval_cached"});
 }
 
 Response recentStepsPage(const Site& site, const Request& req)

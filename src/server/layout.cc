@@ -61,6 +61,8 @@ Response pageResponse(const Site& site, std::string_view title, const Html& body
             .raw("\" data-events=\"")
             .text(site.url("/events"))
             .raw("\"");
+    if (!options.liveOn.empty() && !options.liveBuild.empty())
+        h.raw(" data-live-build=\"").text(options.liveBuild).raw("\"");
     h.raw("><h1>").text(title).raw("</h1>").append(body).raw("</main></body></html>\n");
     Response r;
     r.status = options.status;

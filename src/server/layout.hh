@@ -19,6 +19,8 @@ struct PageOptions {
     /// Farm events (channel names, space-separated) after which the page fetches itself again
     /// and shows the new content: queue, running builds, machines, evaluations, a build.
     std::string_view liveOn;
+    /// When set, only events naming this build id (or naming none) refresh the page.
+    std::string liveBuild;
     /// The page holds a log that follows its step (log pages of running steps).
     bool followsLog = false;
 };

@@ -42,6 +42,12 @@ std::vector<LiveEvent> LiveEvents::after(uint64_t afterSeq, std::chrono::millise
     return out;
 }
 
+std::vector<LiveEvent> LiveEvents::kept()
+{
+    auto s = state_.lock();
+    return {s->kept.begin(), s->kept.end()};
+}
+
 uint64_t LiveEvents::lastSeq()
 {
     return state_.lock()->seq;

@@ -40,6 +40,9 @@ public:
     /// once stopped. A waiter that fell behind the kept events gets a resync event first.
     std::vector<LiveEvent> after(uint64_t afterSeq, std::chrono::milliseconds timeout);
 
+    /// The events kept now, oldest first.
+    std::vector<LiveEvent> kept();
+
     /// The number of the newest event (0 before the first).
     uint64_t lastSeq();
 

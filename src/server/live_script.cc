@@ -40,9 +40,16 @@ std::string_view liveScript()
   function refreshOn(main) {
     var source = new EventSource(main.dataset.events);
     var timer = null, busy = false, again = false;
+    var build = main.dataset.liveBuild;
     main.dataset.live.split(" ").concat(["resync"]).forEach(function (kind) {
-      if (kind) source.addEventListener(kind, schedule);
+      if (kind) source.addEventListener(kind, function (e) { if (concerns(e)) schedule(); });
     });
+    // A build's page refreshes for its own events (and those naming no build), not the farm's.
+    function concerns(e) {
+      if (!build) return true;
+      var fields = e.data ? JSON.parse(e.data) : [];
+      return fields.length === 0 || fields.indexOf(build) >= 0;
+    }
     function schedule() { if (!timer) timer = setTimeout(refresh, 1000); }
     function typing() {
       var a = document.activeElement;

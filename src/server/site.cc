@@ -8,8 +8,8 @@ Site::Site(ServerConfig config, db::ConnectionPool& db, Clock now)
     // 2 s to connect, answers kept 1 s: many clients of /machines cost one request to the runner.
     : config_(std::move(config)),
       queueRunner_(config_.queueRunnerEndpoint, std::chrono::seconds(2), std::chrono::seconds(1)), db_(db),
-      now_(std::move(now)), loginThrottle_(now_),
-      binaryCache_(config_.nixStoreDb, config_.storeDir, config_.binaryCacheKey)
+      now_(std::move(now)), loginThrottle_(now_), store_(config_.nixStoreDb, config_.storeDir),
+      binaryCache_(store_, config_.binaryCacheKey)
 {}
 
 std::string Site::url(std::string_view path) const

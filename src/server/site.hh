@@ -31,6 +31,8 @@ public:
     int64_t now() const { return now_(); }
     /// The local Nix store as a binary cache.
     const BinaryCache& binaryCache() const { return binaryCache_; }
+    /// The local Nix store's database (what is built, what a derivation needs).
+    const StoreDatabase& store() const { return store_; }
     /// Failed logins per address, shared by all requests (it has its own lock).
     LoginThrottle& loginThrottle() const { return loginThrottle_; }
     /// The farm's recent events, for live pages and log followers (it has its own lock).
@@ -64,6 +66,7 @@ private:
     Clock now_;
     mutable LoginThrottle loginThrottle_;
     mutable LiveEvents live_;
+    StoreDatabase store_;
     BinaryCache binaryCache_;
 };
 

@@ -7,6 +7,7 @@
 #include "nix/build_log_path.hh"
 
 #include <atomic>
+#include <ctime>
 #include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -296,6 +297,61 @@ TEST_F(ServerLiveTest, EventsStreamCarriesTheFarmsNotifications)
         if (e.event == "step_started")
             stepStarted = stepStarted || nlohmann::json::parse(e.data).at(0) == std::to_string(id);
     EXPECT_TRUE(stepStarted) << body;
+}
+
+TEST_F(ServerLiveTest, AnUnfinishedBuildsPageShowsItsStepsDoneRunningAndWaiting)
+{
+    NixGraph g;
+    g.add("first").script = tickingScript(25, g.nonce());
+    g.add("second", {"first"});
+    g.add("top", {"second"});
+    auto drvs = g.derivations();
+    auto id = rows_->queueBuild(rows_->jobset(), "top", drvs.at("top").drvPath, drvs.at("top").out());
+    startServer();
+    startRunner();
+    waitForRunningStep(id);
+    auto page = httpRequest(port_, "GET", fmt::format("/build/{}", id));
+    ASSERT_EQ(page.status, 200);
+    auto& b = page.body;
+    EXPECT_NE(
+        b.find("<strong>0</strong> steps done · <strong>1</strong> running · <strong>2</strong> waiting"),
+        std::string::npos)
+        << b;
+    EXPECT_NE(b.find("on <strong>localhost</strong>"), std::string::npos) << b;
+    EXPECT_NE(b.find(drvs.at("second").drvPath), std::string::npos);
+    EXPECT_NE(b.find(drvs.at("top").drvPath), std::string::npos);
+    // The page refreshes itself for this build's events only.
+    EXPECT_NE(b.find("data-live=\"step_started"), std::string::npos);
+    EXPECT_NE(b.find("data-live-build=\"" + std::to_string(id) + "\""), std::string::npos);
+    waitForFinished({id});
+    auto done = httpRequest(port_, "GET", fmt::format("/build/{}", id)).body;
+    EXPECT_EQ(done.find("id=\"progress\""), std::string::npos);
+}
+
+TEST_F(ServerLiveTest, TheEvaluationsPageShowsRunningEvaluationsWithTheJobsFoundSoFar)
+{
+    int js = rows_->jobset();
+    startServer();
+    exec(fmt::format("UPDATE Jobsets SET startTime = {} WHERE id = {}", std::time(nullptr) - 5, js));
+    // What hydra-evaluator sends while its workers find jobs.
+    exec(fmt::format("SELECT pg_notify('eval_progress', 'trace\t{}\t1234')", js));
+    std::string body;
+    for (int i = 0; i < 100 && body.find("1234") == std::string::npos; ++i) {
+        body = httpRequest(port_, "GET", "/evals").body;
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_NE(body.find("Evaluating now"), std::string::npos) << body;
+    EXPECT_NE(body.find("<strong>1234</strong> jobs found so far"), std::string::npos) << body;
+    EXPECT_NE(body.find("data-live=\"eval_started eval_progress"), std::string::npos);
+    // A malformed payload is no count.
+    exec(fmt::format("SELECT pg_notify('eval_progress', 'trace\t{}\tmany')", js));
+    exec(fmt::format("SELECT pg_notify('eval_added', 'trace\t{}\t7')", js));
+    exec(fmt::format("UPDATE Jobsets SET startTime = NULL WHERE id = {}", js));
+    for (int i = 0; i < 100 && body.find("Evaluating now") != std::string::npos; ++i) {
+        body = httpRequest(port_, "GET", "/evals").body;
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(body.find("Evaluating now"), std::string::npos) << body;
 }
 
 } // namespace
