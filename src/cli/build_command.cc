@@ -1,5 +1,7 @@
-// hydra build show|restart|cancel|bump ID...: what the build page's buttons do, from a shell.
+// hydra build show|restart|cancel|bump|log ID...: what the build page and its buttons do, from a
+// shell.
 
+#include "cli/build_log.hh"
 #include "cli/build_view.hh"
 #include "cli/commands.hh"
 #include "cli/site.hh"
@@ -22,21 +24,24 @@ struct BuildCommandLine {
     std::string verb;
     std::vector<int64_t> ids;
     bool json = false;
+    bool follow = false;
 };
 
 BuildCommandLine parse(Args& args)
 {
-    if (args.done()) throw UsageError("missing what to do: show, restart, cancel or bump");
+    if (args.done()) throw UsageError("missing what to do: show, restart, cancel, bump or log");
     BuildCommandLine c;
     c.verb = args.next();
-    static const std::set<std::string> verbs{"show", "restart", "cancel", "bump"};
+    static const std::set<std::string> verbs{"show", "restart", "cancel", "bump", "log"};
     if (!verbs.contains(c.verb))
-        throw UsageError(fmt::format("unknown action ‘{}’ (show, restart, cancel or bump)", c.verb));
+        throw UsageError(fmt::format("unknown action ‘{}’ (show, restart, cancel, bump or log)", c.verb));
     std::vector<std::string> ids;
     while (!args.done()) {
         auto a = args.next();
-        if (a == "--json")
+        if (a == "--json" && c.verb != "log")
             c.json = true;
+        else if ((a == "--follow" || a == "-f") && c.verb == "log")
+            c.follow = true;
         else if (a.starts_with("-"))
             throw UsageError(fmt::format("unknown option ‘{}’", a));
         else
@@ -44,6 +49,7 @@ BuildCommandLine parse(Args& args)
     }
     if (ids.empty()) throw UsageError("missing build ID");
     c.ids = parseBuildIds(ids);
+    if (c.verb == "log" && c.ids.size() != 1) throw UsageError("hydra build log takes one build ID");
     return c;
 }
 
@@ -122,6 +128,7 @@ int cmdBuild(Args& args)
     auto conn = site.connect(/*startPrivate=*/true);
     if (db::schemaVersion(*conn) == 0)
         throw Error("the database has no hydra schema; run `hydra init` first");
+    if (c.verb == "log") return printBuildLog(site, *conn, c.ids.front(), c.follow);
     return c.verb == "show" ? show(*conn, c) : act(*conn, c);
 }
 

@@ -35,7 +35,7 @@ const std::map<std::string, Command>& commands()
         {"eval",
          {cmdEvalOrTrigger,
           "hydra eval PROJECT JOBSET | hydra eval trigger PROJECT JOBSET [--force] [--json]"}},
-        {"build", {cmdBuild, "hydra build show|restart|cancel|bump ID... [--json]"}},
+        {"build", {cmdBuild, "hydra build show|restart|cancel|bump ID... [--json] | log [--follow] ID"}},
         {"queue", {cmdQueue, "hydra queue [--limit N] [--json]"}},
         {"token", {cmdToken, "hydra token create USER NAME | list USER [--json] | revoke USER NAME"}},
         {"project",

@@ -5,6 +5,7 @@
 #include "harness/queue_runner_fixture.hh"
 #include "harness/server_fixture.hh"
 #include "nix/build_log_path.hh"
+#include "util/process.hh"
 
 #include <atomic>
 #include <ctime>
@@ -297,6 +298,37 @@ TEST_F(ServerLiveTest, EventsStreamCarriesTheFarmsNotifications)
         if (e.event == "step_started")
             stepStarted = stepStarted || nlohmann::json::parse(e.data).at(0) == std::to_string(id);
     EXPECT_TRUE(stepStarted) << body;
+}
+
+TEST_F(ServerLiveTest, HydraBuildLogFollowPrintsTheLogAsWrittenAndEndsWithTheStep)
+{
+    NixGraph g;
+    g.add("ticking").script = tickingScript(8, g.nonce());
+    auto drv = g.derivations().at("ticking");
+    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    auto hydraCli = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), std::string(HYDRA_BINARY_DIR) + "/bin/hydra");
+        return hydra::run({.argv = args, .setEnv = runnerEnv(), .unsetEnv = {"HYDRA_DATABASE_URL"}}, "",
+                          3min);
+    };
+    // Started while the build is still queued: it waits for the step, follows it, then exits.
+    std::optional<RunResult> followed;
+    std::jthread follower([&] { followed = hydraCli({"build", "log", "--follow", std::to_string(id)}); });
+    std::this_thread::sleep_for(500ms);
+    startRunner();
+    follower.join();
+    ASSERT_TRUE(followed);
+    EXPECT_EQ(followed->status, 0) << followed->err;
+    EXPECT_FALSE(stepRunning(id));
+    EXPECT_EQ(followed->out, readFile(logPath(drv.drvPath)));
+    EXPECT_NE(followed->out.find("line 8 of " + g.nonce()), std::string::npos);
+
+    auto whole = hydraCli({"build", "log", std::to_string(id)});
+    EXPECT_EQ(whole.status, 0) << whole.err;
+    EXPECT_EQ(whole.out, followed->out);
+    auto missing = hydraCli({"build", "log", "--follow", "999999"});
+    EXPECT_NE(missing.status, 0);
+    EXPECT_NE(missing.err.find("build 999999 does not exist"), std::string::npos) << missing.err;
 }
 
 TEST_F(ServerLiveTest, AnUnfinishedBuildsPageShowsItsStepsDoneRunningAndWaiting)
