@@ -79,6 +79,17 @@ public:
         pqxx::read_transaction t(*conn_);
         return t.exec1(sql)[0].as<long long>();
     }
+    std::string text(const std::string& sql)
+    {
+        pqxx::read_transaction t(*conn_);
+        return t.exec1(sql)[0].as<std::string>();
+    }
+    void exec(const std::string& sql)
+    {
+        pqxx::work t(*conn_);
+        t.exec(sql);
+        t.commit();
+    }
 
 protected:
     db::PrivateCluster cluster_;

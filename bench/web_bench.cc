@@ -11,11 +11,17 @@
 // the ratio of its throughput to the style sheet's. The 20,000-build evaluation is also loaded
 // by a single client, the case of a person opening it.
 //
-// Environment: HYDRA_BENCH_WEB_CLIENTS (C, default 32), HYDRA_BENCH_WEB_SECONDS (D, default 5),
-// HYDRA_BENCH_WEB_ONLY (only the URLs whose name contains it, e.g. to profile one page),
-// HYDRA_BENCH_WEB_HOLD (wait for a line on stdin after filling, to look at the database).
+// Last, live logs: a running step whose log grows by a line every 100 ms (written by this
+// process, as the queue runner would), the build page loaded without followers, then again
+// while F clients follow that log (`?follow=1`); printed: both p99s, their ratio, what the
+// followers received, and the database's transactions per second with the followers alone.
+//
+// Environment: HYDRA_BENCH_WEB_FOLLOWERS (F, default 200), HYDRA_BENCH_WEB_CLIENTS (C, default 32),
+// HYDRA_BENCH_WEB_SECONDS (D, default 5), HYDRA_BENCH_WEB_ONLY (only the URLs whose name contains it, e.g. to
+// profile one page), HYDRA_BENCH_WEB_HOLD (wait for a line on stdin after filling, to look at the database).
 
 #include "bench_support.hh"
+#include "nix/build_log_path.hh"
 #include "util/process.hh"
 
 #include <algorithm>
@@ -140,6 +146,128 @@ Result load(int port, const std::string& path, bool json, unsigned clients, std:
     return r;
 }
 
+/// A running step's log, appended to every 100 ms while it lives.
+class GrowingLog {
+public:
+    explicit GrowingLog(fs::path path) : path_(std::move(path))
+    {
+        fs::create_directories(path_.parent_path());
+        std::ofstream(path_) << "starting\n";
+        writer_ = std::jthread([this](const std::stop_token& stop) {
+            for (int i = 0; !stop.stop_requested(); ++i) {
+                std::ofstream(path_, std::ios::app) << "line " << i << " of a running build\n";
+                std::this_thread::sleep_for(100ms);
+            }
+        });
+    }
+
+private:
+    fs::path path_;
+    std::jthread writer_;
+};
+
+/// Clients following one log until told to stop; counts what each received.
+class Followers {
+public:
+    Followers(int port, const std::string& path, unsigned n) : received_(n)
+    {
+        for (unsigned i = 0; i < n; ++i)
+            threads_.emplace_back([this, port, path, i] {
+                httplib::Client client("127.0.0.1", port);
+                client.set_read_timeout(60, 0);
+                client.Get(path.c_str(), [this, i](const char*, size_t len) {
+                    received_[i] += len;
+                    return !stop_;
+                });
+            });
+    }
+    ~Followers()
+    {
+        stop_ = true;
+        threads_.clear();
+    }
+    Followers(const Followers&) = delete;
+    Followers& operator=(const Followers&) = delete;
+    /// Bytes received by the follower that received the least, and how many received any.
+    std::pair<size_t, size_t> least() const
+    {
+        size_t least = SIZE_MAX, some = 0;
+        for (const auto& r : received_) {
+            least = std::min<size_t>(least, r);
+            if (r > 0) ++some;
+        }
+        return {least, some};
+    }
+
+private:
+    std::vector<std::atomic<size_t>> received_;
+    std::atomic<bool> stop_{false};
+    std::vector<std::jthread> threads_;
+};
+
+double transactionsPerSecond(bench::HydraDatabase& db, std::chrono::seconds over)
+{
+    const char* q = "SELECT sum(xact_commit + xact_rollback) FROM pg_stat_database";
+    auto before = db.scalar(q);
+    std::this_thread::sleep_for(over);
+    // The statistics collector publishes with a delay of up to half a second.
+    std::this_thread::sleep_for(600ms);
+    return double(db.scalar(q) - before - 1) / double(over.count());
+}
+
+void liveLogs(bench::HydraDatabase& db, const fs::path& dir, int port, unsigned clients,
+              std::chrono::seconds duration)
+{
+    auto followers = unsigned(bench::envNumber("HYDRA_BENCH_WEB_FOLLOWERS", 200));
+    auto build = db.scalar("SELECT min(id) FROM Builds WHERE finished = 0");
+    // The filled builds' paths have hex hashes; a log file needs a real store path's name.
+    db.exec(fmt::format("UPDATE Builds SET drvPath = '/nix/store/' || translate(md5('live'), 'e', 'g') || "
+                        "'-live.drv' WHERE id = {}",
+                        build));
+    auto drv = db.text(fmt::format("SELECT drvPath FROM Builds WHERE id = {}", build));
+    db.exec(
+        fmt::format("INSERT INTO BuildSteps (build, stepnr, type, drvPath, busy, startTime, machine, system) "
+                    "VALUES ({}, 1, 0, '{}', 20, 1700000000, 'builder1', 'x86_64-linux')",
+                    build, drv));
+    GrowingLog log(nix::buildLogPath(dir / "build-logs", drv));
+    auto page = fmt::format("/build/{}", build);
+    auto follow = fmt::format("/build/{}/step/1/log?follow=1", build);
+    // Rounds alternate without and with followers, so that both see the same load of a shared
+    // machine; the medians are compared.
+    std::vector<double> alone, along;
+    size_t least = SIZE_MAX, some = SIZE_MAX;
+    for (int round = 0; round < 3; ++round) {
+        alone.push_back(load(port, page, false, clients, duration).p99);
+        Followers f(port, follow, followers);
+        std::this_thread::sleep_for(1s); // every follower connected and reading
+        along.push_back(load(port, page, false, clients, duration).p99);
+        auto [l, s] = f.least();
+        least = std::min(least, l);
+        some = std::min(some, s);
+    }
+    auto idleWithout = transactionsPerSecond(db, 3s);
+    double idleWith = 0;
+    {
+        Followers f(port, follow, followers);
+        std::this_thread::sleep_for(1s);
+        idleWith = transactionsPerSecond(db, 3s);
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    fmt::print(
+        "live logs: build page p99 with {} clients (median of 3 rounds): {:.2f} ms alone, {:.2f} ms with {} "
+        "followers of a growing log (ratio {:.2f}; rounds alone {:.1f}/{:.1f}/{:.1f}, with "
+        "{:.1f}/{:.1f}/{:.1f})\n",
+        clients, median(alone), median(along), followers, median(along) / median(alone), alone[0], alone[1],
+        alone[2], along[0], along[1], along[2]);
+    fmt::print(
+        "live logs: every follower received the log: {} ({} of {} in the worst round, the least {} bytes); "
+        "database transactions/s with only the followers: {:.1f} (without them: {:.1f})\n",
+        some == followers ? "yes" : "NO", some, followers, least, idleWith, idleWithout);
+}
+
 } // namespace
 
 int main()
@@ -199,7 +327,11 @@ try {
         row(p.name, r);
         worstP99 = std::max(worstP99, r.p99);
     }
-    if (only) return 0;
+    if (only) {
+        if (std::string("live logs").find(only) != std::string::npos)
+            liveLogs(db, dir.path, server.port, clients, duration);
+        return 0;
+    }
     auto big = fmt::format("/eval/{}", bigEval);
     auto one = load(server.port, big, false, 1, duration);
     auto oneJson = load(server.port, big, true, 1, duration);
@@ -212,6 +344,7 @@ try {
     auto bigWorst = std::max(one.max, oneJson.max);
     fmt::print("goal: the 20,000-build evaluation under 1 s: slowest load {:.0f} ms ({})\n", bigWorst,
                bigWorst < 1000 ? "met" : "NOT met");
+    liveLogs(db, dir.path, server.port, clients, duration);
     return 0;
 } catch (const std::exception& e) {
     fmt::print(stderr, "web_bench: {}\n", e.what());
