@@ -111,8 +111,9 @@ TEST_F(BrowserLiveTest, ARunningBuildsLogGrowsOnScreenUntilTheStepEnds)
     int first = ticksIn(browser().find("pre#log").text() + "\n", nonce_);
     EXPECT_LT(first, ticks) << "the log was complete when its page opened";
 
-    // Watch it grow: every 100 ms the ticks on screen are counted; a page that only showed the
-    // log at the end would be seen with two counts at most.
+    // Watch it grow: every 100 ms the ticks on screen are counted. The page is never loaded
+    // again, so each new count was appended while the build ran; a busy machine may open the
+    // page late, so three counts (two appends at least) are asked for, not one per tick.
     std::set<int> seen{first};
     std::string text;
     bool ended = browser().waitUntil(
@@ -133,7 +134,7 @@ TEST_F(BrowserLiveTest, ARunningBuildsLogGrowsOnScreenUntilTheStepEnds)
         auto at = text.find(line);
         EXPECT_EQ(text.find(line, at + 1), std::string::npos) << "shown twice: " << line;
     }
-    EXPECT_GE(seen.size(), 5u) << "the log did not grow on screen while the build ran: counts seen "
+    EXPECT_GE(seen.size(), 3u) << "the log did not grow on screen while the build ran: counts seen "
                                << ::testing::PrintToString(seen);
 }
 
