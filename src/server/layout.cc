@@ -24,6 +24,8 @@ th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid var(--line);ver
 .muted{color:var(--muted)}pre{white-space:pre-wrap;word-break:break-all;background:var(--line);padding:.5em}
 .pager a,.pager span{margin-right:.8em}code{font-size:.9em;word-break:break-all}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{color:var(--muted)}dd{margin:0}
+input,select,textarea{max-width:100%;box-sizing:border-box}fieldset{min-width:0}
+@media (max-width:40em){form.config table{display:block;overflow-x:auto}}
 )css";
 }
 

@@ -55,12 +55,12 @@ protected:
         return browser()
             .execute(R"js(
             const root = document.documentElement;
-            if (root.scrollWidth <= window.innerWidth) return '';
-            const wide = [...document.querySelectorAll('main *')]
-                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            if (root.scrollWidth <= window.innerWidth && root.scrollWidth <= root.clientWidth) return '';
+            const wide = [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1)
                 .slice(0, 5).map(e => e.tagName + (e.className ? '.' + e.className : '') + ' ' +
                                       Math.round(e.getBoundingClientRect().right) + 'px');
-            return 'page ' + root.scrollWidth + 'px wide on a ' + window.innerWidth + 'px screen: ' + wide.join(', ');
+            return 'page ' + root.scrollWidth + 'px wide on a ' + root.clientWidth + 'px screen: ' + wide.join(', ');
         )js")
             .get<std::string>();
     }
@@ -73,9 +73,31 @@ protected:
 TEST_F(BrowserLookTest, PagesFitAPhoneScreen)
 {
     browser().emulatePhone(390, 844);
-    for (const auto& path :
-         {buildPage("bad"), buildPage("bad") + "/log", buildPage("needsBad"), std::string("/jobset/p/js"),
-          std::string("/"), std::string("/queue"), std::string("/steps")}) {
+    auto bad = buildPage("bad");
+    for (const auto& path : std::vector<std::string>{bad,
+                                                     bad + "/log",
+                                                     bad + "/step/1",
+                                                     buildPage("needsBad"),
+                                                     "/",
+                                                     "/project/p",
+                                                     "/jobset/p/js",
+                                                     "/jobset/p/js/evals",
+                                                     "/eval/1",
+                                                     "/job/p/js/good",
+                                                     "/queue",
+                                                     "/status",
+                                                     "/machines",
+                                                     "/evals",
+                                                     "/steps",
+                                                     "/search?query=bad",
+                                                     "/user/alice",
+                                                     "/user/alice/tokens",
+                                                     "/admin/users",
+                                                     "/create-project",
+                                                     "/project/p/edit",
+                                                     "/project/p/create-jobset",
+                                                     "/jobset/p/js/edit",
+                                                     "/login"}) {
         SCOPED_TRACE(path);
         browser().navigate(url(path));
         // The page was laid out for the phone (the viewport meta tag), not zoomed out to fit.
@@ -87,6 +109,8 @@ TEST_F(BrowserLookTest, PagesFitAPhoneScreen)
     browser().screenshot("build-page-phone");
     browser().navigate(url("/jobset/p/js"));
     browser().screenshot("jobset-page-phone");
+    browser().navigate(url("/jobset/p/js/edit"));
+    browser().screenshot("jobset-form-phone");
 }
 
 // The page background's luminance, and for each selector of arguments[0] WCAG's contrast ratio
