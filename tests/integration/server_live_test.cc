@@ -16,6 +16,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <sys/wait.h>
 #include <thread>
 
 using namespace hydra;
@@ -298,6 +299,21 @@ TEST_F(ServerLiveTest, EventsStreamCarriesTheFarmsNotifications)
         if (e.event == "step_started")
             stepStarted = stepStarted || nlohmann::json::parse(e.data).at(0) == std::to_string(id);
     EXPECT_TRUE(stepStarted) << body;
+
+    // Open streams do not hold up a SIGTERM: they end, and the server exits cleanly.
+    std::atomic<int> ended{0};
+    std::vector<std::jthread> open;
+    for (const char* path : {"/events", "/events"})
+        open.emplace_back([&, path] {
+            auto c = client();
+            c->Get(path, [](const char*, size_t) { return true; });
+            ++ended;
+        });
+    std::this_thread::sleep_for(500ms);
+    int status = server_->stop();
+    open.clear();
+    EXPECT_EQ(ended, 2);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit status " << status;
 }
 
 TEST_F(ServerLiveTest, HydraBuildLogFollowPrintsTheLogAsWrittenAndEndsWithTheStep)
