@@ -43,11 +43,16 @@ protected:
     {
         BrowserTest::SetUp();
         nonce_ = randomNonce();
-        auto report = evaluate(pathJobset("live", jobsetDir(liveJobset(nonce_))));
-        ASSERT_EQ(report.newBuilds, 2u) << report.error << report.jobErrorText;
         server_ = TestDaemon(serverBinary(), state_ + "/server.log");
         port_ = startServerDaemon(server_, runnerEnv());
         ASSERT_NE(port_, 0);
+    }
+
+    /// Evaluates `text` as jobset p:`name`, which must give `builds` new builds.
+    void evaluateJobset(const std::string& name, const std::string& text, size_t builds)
+    {
+        auto report = evaluate(pathJobset(name, jobsetDir(text)));
+        ASSERT_EQ(report.newBuilds, builds) << report.error << report.jobErrorText;
     }
 
     void TearDown() override
@@ -88,6 +93,7 @@ int ticksIn(const std::string& text, const std::string& nonce)
 
 TEST_F(BrowserLiveTest, ARunningBuildsLogGrowsOnScreenUntilTheStepEnds)
 {
+    ASSERT_NO_FATAL_FAILURE(evaluateJobset("live", liveJobset(nonce_), 2));
     startRunner();
     auto ticker = buildOf("ticker");
     // The build page, as a person keeps it open, until it shows the build running; then its log.
@@ -140,6 +146,7 @@ TEST_F(BrowserLiveTest, ARunningBuildsLogGrowsOnScreenUntilTheStepEnds)
 
 TEST_F(BrowserLiveTest, TheQueueAndRunningPagesFollowTheBuildsWithoutReloading)
 {
+    ASSERT_NO_FATAL_FAILURE(evaluateJobset("live", liveJobset(nonce_), 2));
     auto quick = "/build/" + std::to_string(buildOf("quick"));
     auto ticker = "/build/" + std::to_string(buildOf("ticker"));
     // Both builds wait in the queue: nothing builds yet.
@@ -174,6 +181,70 @@ TEST_F(BrowserLiveTest, TheQueueAndRunningPagesFollowTheBuildsWithoutReloading)
 
     browser().navigate(url("/queue"));
     EXPECT_NE(mainText().find("The queue is empty."), std::string::npos) << mainText();
+}
+
+// top needs slow, which prints a line every half second for about 6 s.
+std::string chainJobset(const std::string& nonce)
+{
+    return fmt::format(R"(
+{{ system ? builtins.currentSystem, busybox, ... }}:
+let
+  mk = name: script: deps: derivation {{
+    inherit name system deps;
+    builder = "${{busybox}}/bin/sh";
+    args = [ "-c" script ];
+  }};
+  slow = mk "slow" "i=1; while [ $i -le 12 ]; do echo {0} slow $i; sleep 0.5; i=$((i+1)); done; echo > $out" [ ];
+in {{
+  top = mk "top" "echo {0} top > $out" [ slow ];
+}}
+)",
+                       nonce);
+}
+
+TEST_F(BrowserLiveTest, ABuildPageFollowsItsProgressWithoutReloading)
+{
+    ASSERT_NO_FATAL_FAILURE(evaluateJobset("chain", chainJobset(nonce_), 1));
+    browser().navigate(url("/build/" + std::to_string(buildOf("top"))));
+    // Nothing built yet: both derivations wait.
+    EXPECT_NE(browser().find("#progress").text().find("0 running · 2 waiting"), std::string::npos)
+        << browser().find("#progress").text();
+    markPage();
+
+    startRunner();
+    // The dependency's step runs, named with its machine, stage and live log, on the open page.
+    ASSERT_TRUE(browser().waitUntil(
+        [&] {
+            auto running = browser().findNow("#progress ul.running li");
+            return running && running->text().find("-slow.drv") != std::string::npos &&
+                   running->text().find("live log") != std::string::npos;
+        },
+        60s))
+        << mainText() << runnerLog();
+    EXPECT_NE(browser().find("#progress").text().find("1 running"), std::string::npos)
+        << browser().find("#progress").text();
+    browser().screenshot("progress-while-the-dependency-builds");
+
+    // Then the build itself is done, and its page says so by itself.
+    ASSERT_TRUE(
+        browser().waitUntil([&] { return browser().find("p.big .status").text() == "✔ Succeeded"; }, 90s))
+        << mainText() << runnerLog();
+    EXPECT_TRUE(pageStillMarked()) << "the build page was loaded again";
+    browser().screenshot("succeeded");
+}
+
+TEST_F(BrowserLiveTest, TheEvaluationsPageShowsANewEvaluationWithoutReloading)
+{
+    browser().navigate(url("/evals"));
+    EXPECT_FALSE(browser().findNow("main a[href='/eval/1']").has_value()) << mainText();
+    markPage();
+    ASSERT_NO_FATAL_FAILURE(evaluateJobset("live", liveJobset(nonce_), 2));
+    ASSERT_TRUE(
+        browser().waitUntil([&] { return browser().findNow("main a[href='/eval/1']").has_value(); }, 30s))
+        << mainText();
+    EXPECT_TRUE(pageStillMarked()) << "the evaluations page was loaded again";
+    EXPECT_NE(mainText().find("p:live"), std::string::npos) << mainText();
+    browser().screenshot("new-evaluation");
 }
 
 } // namespace
