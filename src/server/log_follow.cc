@@ -3,7 +3,7 @@
 namespace hydra::server {
 
 namespace {
-constexpr size_t chunkBytes = 64 * 1024;
+constexpr size_t chunkBytes = size_t{64} * 1024;
 } // namespace
 
 FollowEnd followLog(LogTail& tail, StepWatch& watch, const FollowSink& sink, FollowTiming timing)

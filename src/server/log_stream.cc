@@ -107,7 +107,6 @@ std::optional<db::web::LogStep> waitForFirstStep(const Site& site, int64_t build
         if (look) {
             auto f = site.read([&](auto& t) { return db::web::followedStep(t, buildId); });
             if (!f || f->step || f->buildFinished) return f ? f->step : std::nullopt;
-            look = false;
         }
         auto news = live.after(seq, keepAliveEvery);
         if (live.stopped()) return std::nullopt;

@@ -37,7 +37,7 @@ void LogTail::skipTo(uint64_t offset)
 {
     if (offset == 0 || reader_->seek(offset)) return;
     // A compressed log can only be read from its start.
-    std::string buf(64 * 1024, '\0');
+    std::string buf(size_t{64} * 1024, '\0');
     for (uint64_t left = offset; left > 0;) {
         auto got = reader_->read(buf.data(), std::min<uint64_t>(left, buf.size()));
         if (got == 0) break;
