@@ -1,6 +1,7 @@
 // Following a running step's log over HTTP, as `curl -N` and the log page's script do: the real
 // queue runner writes the log in Nix's sandbox while hydra-server streams it.
 
+#include "harness/build_host.hh"
 #include "harness/nix_graph.hh"
 #include "harness/queue_runner_fixture.hh"
 #include "harness/server_fixture.hh"
@@ -165,6 +166,42 @@ TEST_F(ServerLiveTest, CurlFollowGetsEachLineWithinASecondAndEndsWithTheStep)
     EXPECT_EQ(late, 0) << "lines that reached the stream more than a second after the log file";
     // Lines came one by one while the step ran, not all at its end.
     EXPECT_GT(seenInStream[12] - seenInStream[1], 2s);
+}
+
+TEST_F(ServerLiveTest, ARemoteBuildsLogStreamsAsItArrivesOverSsh)
+{
+    BuildHost host;
+    auto machines = state_ + "/machines";
+    std::ofstream(machines) << host.machinesLine("x86_64-linux") << "\n";
+    NixGraph g;
+    g.add("ticking").script = tickingScript(10, g.nonce());
+    auto drv = g.derivations().at("ticking");
+    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    startServer();
+    startRunner(machines);
+
+    std::string body;
+    std::map<int, Clock::time_point> arrived;
+    bool runningAtFirstLine = false;
+    auto c = client();
+    auto res = c->Get(fmt::format("/build/{}/log?follow=1", id), [&](const char* data, size_t len) {
+        body.append(data, len);
+        for (int i = 1; i <= 10; ++i)
+            if (!arrived.contains(i) && body.find(fmt::format("line {} of", i)) != std::string::npos) {
+                arrived[i] = Clock::now();
+                if (i == 1) runningAtFirstLine = stepRunning(id);
+            }
+        return true;
+    });
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    waitForFinished({id});
+    EXPECT_EQ(buildStatus(id), 0) << runnerLog();
+    EXPECT_EQ(query1<std::string>(fmt::format("SELECT machine FROM BuildSteps WHERE build = {}", id)),
+              host.storeUri());
+    EXPECT_TRUE(runningAtFirstLine);
+    ASSERT_EQ(arrived.size(), 10u) << body;
+    EXPECT_GT(arrived[10] - arrived[1], 2s); // line by line as the host printed them, not at the end
+    EXPECT_EQ(body, readFile(logPath(drv.drvPath)));
 }
 
 TEST_F(ServerLiveTest, EventStreamResumesAfterADroppedConnectionWithoutLossOrRepetition)
