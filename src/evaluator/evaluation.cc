@@ -177,7 +177,8 @@ JobsetEvaluator::announcingProgress(int jobsetId, const std::string& traceId,
     return [this, jobsetId, traceId, onProgress, last = Clock::TimePoint{},
             lastJobs = size_t{0}](const EvalProgress& p) mutable {
         if (onProgress) onProgress(p);
-        if (p.jobs == lastJobs || clock_.now() - last < std::chrono::seconds(1)) return;
+        // The last count (nothing pending) always goes out: a page must not stay at an early one.
+        if (p.jobs == lastJobs || (p.pending > 0 && clock_.now() - last < std::chrono::seconds(1))) return;
         last = clock_.now();
         lastJobs = p.jobs;
         try {

@@ -57,8 +57,9 @@ void EvaluatorFixture::SetUp()
     settings_.workers.gcRootsDir = state_ + "/gcroots"; // the queue runner's, as hydra.conf gives both
     evalListener_ = std::make_unique<db::Listener>(
         conninfo_,
-        std::vector<std::string>{"eval_started", "eval_added", "eval_cached", "eval_failed", "build_queued",
-                                 "cached_build_queued", "cached_build_finished", "builds_added"},
+        std::vector<std::string>{"eval_started", "eval_progress", "eval_added", "eval_cached", "eval_failed",
+                                 "build_queued", "cached_build_queued", "cached_build_finished",
+                                 "builds_added"},
         [this](const std::string& channel, const std::string& payload) {
             notifications_.lock()->emplace_back(channel, payload);
         },

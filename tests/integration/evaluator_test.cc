@@ -153,6 +153,16 @@ TEST_F(EvaluatorTest, FiftyJobsGiveExactlyTheRowsAndNotificationsOfOneEvaluation
     EXPECT_EQ(started[0], fmt::format("{}\t{}", trace, js));
     EXPECT_EQ(payloads("eval_added"),
               std::vector<std::string>{fmt::format("{}\t{}\t{}", trace, js, *r.evalId)});
+    // Live pages heard how many jobs were found as the workers went, the last count being all.
+    auto progress = payloads("eval_progress");
+    ASSERT_FALSE(progress.empty());
+    EXPECT_EQ(progress.back(), fmt::format("{}\t{}\t{}", trace, js, r.jobs));
+    long long previous = 0;
+    for (const auto& p : progress) {
+        auto n = std::stoll(p.substr(p.rfind('\t') + 1));
+        EXPECT_GT(n, previous) << p;
+        previous = n;
+    }
 }
 
 TEST_F(EvaluatorTest, UnchangedGitInputIsCachedAndANewCommitReusesUnchangedBuilds)
