@@ -90,7 +90,9 @@ Response followingPageOf(const Site& site, const LogSource& src)
     Html h;
     h.raw("<p>").link(src.rawLink, "raw").raw(" · ").link(src.tailLink, "tail").raw("</p>");
     h.raw("<p class=\"muted\" id=\"log-state\" aria-live=\"polite\">This step is still running: its log "
-          "is shown as far as written, and grows here as the step writes it.</p>");
+          "is shown as far as written, and grows here as the step writes it.</p>"
+          "<noscript><p class=\"muted\">Without JavaScript the log does not grow by itself: reload the page "
+          "for more.</p></noscript>");
     if (from > 0) h.raw("<p class=\"muted\">The log is long: only its last part is shown here.</p>");
     h.raw("<pre class=\"log\" id=\"log\" data-follow=\"")
         .text(stepLink)
