@@ -157,8 +157,12 @@ std::map<int64_t, int64_t> jobsFound(const std::vector<LiveEvent>& events)
     namespace c = db::channel;
     std::map<int64_t, int64_t> found;
     for (const auto& e : events) {
-        if (e.channel == c::evalProgress)
-            found[e.id(1)] = e.id(2);
+        // A malformed count (not `trace, jobset id, number`) is no count.
+        bool wellFormed = e.fields.size() == 3 && e.id(1) > 0 && !e.fields[2].empty() &&
+                          e.fields[2].find_first_not_of("0123456789") == std::string::npos &&
+                          e.fields[2].size() < 12;
+        if (e.channel == c::evalProgress && wellFormed)
+            found[e.id(1)] = std::stoll(e.fields[2]);
         else if (e.channel == c::evalStarted || e.channel == c::evalAdded || e.channel == c::evalFailed ||
                  e.channel == c::evalCached)
             found.erase(e.id(1));

@@ -428,8 +428,12 @@ TEST_F(ServerLiveTest, TheEvaluationsPageShowsRunningEvaluationsWithTheJobsFound
     EXPECT_NE(body.find("Evaluating now"), std::string::npos) << body;
     EXPECT_NE(body.find("<strong>1234</strong> jobs found so far"), std::string::npos) << body;
     EXPECT_NE(body.find("data-live=\"eval_started eval_progress"), std::string::npos);
-    // A malformed payload is no count.
+    // A malformed payload is no count: the last good one stays.
     exec(fmt::format("SELECT pg_notify('eval_progress', 'trace\t{}\tmany')", js));
+    exec(fmt::format("SELECT pg_notify('eval_progress', 'trace\tx{}\t5')", js));
+    std::this_thread::sleep_for(300ms);
+    body = httpRequest(port_, "GET", "/evals").body;
+    EXPECT_NE(body.find("<strong>1234</strong> jobs found so far"), std::string::npos) << body;
     exec(fmt::format("SELECT pg_notify('eval_added', 'trace\t{}\t7')", js));
     exec(fmt::format("UPDATE Jobsets SET startTime = NULL WHERE id = {}", js));
     for (int i = 0; i < 100 && body.find("Evaluating now") != std::string::npos; ++i) {
