@@ -29,6 +29,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <httplib.h>
 #include <iostream>
@@ -281,10 +282,9 @@ void liveLogs(bench::HydraDatabase& db, const fs::path& dir, int port, pid_t ser
     };
     fmt::print(
         "live logs: build page p99 with {} clients (median of 5 rounds): {:.2f} ms alone, {:.2f} ms with {} "
-        "followers of a growing log (ratio {:.2f}; rounds alone {:.1f}/{:.1f}/{:.1f}, with "
-        "{:.1f}/{:.1f}/{:.1f})\n",
-        clients, median(alone), median(along), followers, median(along) / median(alone), alone[0], alone[1],
-        alone[2], along[0], along[1], along[2]);
+        "followers of a growing log (ratio {:.2f}; rounds alone {:.1f}, with {:.1f})\n",
+        clients, median(alone), median(along), followers, median(along) / median(alone),
+        fmt::join(alone, "/"), fmt::join(along, "/"));
     fmt::print(
         "live logs: every follower received the log: {} ({} of {} in the worst round, the least {} bytes); "
         "database transactions/s with only the followers: {:.1f} (without them: {:.1f})\n",
