@@ -14,9 +14,12 @@
 // the reference's loop), its children (the commands) and PostgreSQL's processes: on a machine
 // shared with others, rates swing with their load while CPU per event says where the time went.
 // Log level is Warn while measuring, so RunCommand's line per run does not flood the terminal.
+// The end of a round is seen by asking every 10 ms whether any build is still pending.
 //
 // Environment: HYDRA_BENCH_NOTIFY_EVENTS (N, default 10000), HYDRA_BENCH_NOTIFY_ROUNDS (R,
-// default 10). Plain main: prints one line per measurement and the ratios.
+// default 10), HYDRA_BENCH_NOTIFY_STATEMENTS=1 (load pg_stat_statements and print, after each
+// daemon, PostgreSQL's statements by time per event). Plain main: prints one line per
+// measurement and the ratios.
 
 #include "bench_support.hh"
 #include "db/build_results.hh"
