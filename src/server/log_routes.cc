@@ -137,7 +137,15 @@ Response showLog(const Site& site, const Request& req, const LogSource& src, Mod
 LogSource buildSource(const Site& site, const Request& req)
 {
     auto id = idParam(req, "id", "build id");
-    auto target = site.read([&](auto& t) { return db::web::buildLogTarget(t, id); });
+    auto target = site.read([&](auto& t) {
+        auto found = db::web::buildLogTarget(t, id);
+        // No step has built the build's own derivation yet: while a step of it runs (one of its
+        // dependencies), that step's log is the one to watch.
+        if (found && !found->step)
+            if (auto f = db::web::followedStep(t, id); f && f->step && f->step->running)
+                found = db::web::BuildLogTarget{.drvPath = f->step->drvPath, .step = f->step};
+        return found;
+    });
     if (!target) throw HttpError(404, fmt::format("build {} does not exist", id));
     auto sid = std::to_string(id);
     return {.what = "build " + sid,

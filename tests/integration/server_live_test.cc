@@ -408,6 +408,12 @@ TEST_F(ServerLiveTest, AnUnfinishedBuildsPageShowsItsStepsDoneRunningAndWaiting)
     // The page refreshes itself for this build's events only.
     EXPECT_NE(b.find("data-live=\"step_started"), std::string::npos);
     EXPECT_NE(b.find("data-live-build=\"" + std::to_string(id) + "\""), std::string::npos);
+    // Its log page, while a dependency builds, is that step's log, followed live.
+    auto log = httpRequest(port_, "GET", fmt::format("/build/{}/log", id));
+    EXPECT_EQ(log.status, 200) << log.body;
+    EXPECT_NE(log.body.find("data-follow=\"/build/" + std::to_string(id) + "/step/1/log\""),
+              std::string::npos)
+        << log.body;
     waitForFinished({id});
     auto done = httpRequest(port_, "GET", fmt::format("/build/{}", id)).body;
     EXPECT_EQ(done.find("id=\"progress\""), std::string::npos);
