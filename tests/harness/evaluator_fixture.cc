@@ -124,24 +124,25 @@ std::string EvaluatorFixture::evaluatorLog() const
     return evaluator_.log();
 }
 
+std::string shellJobset(const std::string& bindings, const std::string& attrs)
+{
+    return "{ system ? builtins.currentSystem, busybox, ... }:\n"
+           "let\n"
+           "  mk = name: script: deps: derivation {\n"
+           "    inherit name system deps;\n"
+           "    builder = \"${busybox}/bin/sh\";\n"
+           "    args = [ \"-c\" script ];\n"
+           "  };\n" +
+           bindings + "in {\n" + attrs + "}\n";
+}
+
 std::string goodBadDependentJobset(const std::string& nonce)
 {
-    return fmt::format(R"(
-{{ system ? builtins.currentSystem, busybox, ... }}:
-let
-  mk = name: script: deps: derivation {{
-    inherit name system deps;
-    builder = "${{busybox}}/bin/sh";
-    args = [ "-c" script ];
-  }};
-  bad = mk "bad" "echo {0} is going to fail; exit 1" [ ];
-in {{
-  good = mk "good" "echo {0} builds fine; echo {0} > $out" [ ];
-  inherit bad;
-  needsBad = mk "needs-bad" "echo > $out" [ bad ];
-}}
-)",
-                       nonce);
+    return shellJobset(fmt::format("  bad = mk \"bad\" \"echo {} is going to fail; exit 1\" [ ];\n", nonce),
+                       fmt::format("  good = mk \"good\" \"echo {0} builds fine; echo {0} > $out\" [ ];\n"
+                                   "  inherit bad;\n"
+                                   "  needsBad = mk \"needs-bad\" \"echo > $out\" [ bad ];\n",
+                                   nonce));
 }
 
 std::string randomNonce()

@@ -20,6 +20,11 @@ std::string evaluatorBinary();
 /// Its derivations run the shell of the input "busybox" (sandbox_shell.hh), as `mk` does.
 std::string generatedJobset(int n, const std::string& nonce, const std::string& extra = "");
 
+/// A jobset expression whose derivations run the shell of the input "busybox" (sandbox_shell.hh):
+/// `bindings` (let-bindings, one per line) and `attrs` (the returned set's body) may use
+/// `mk NAME SCRIPT DEPS`, a derivation running SCRIPT with the derivations DEPS as inputs.
+std::string shellJobset(const std::string& bindings, const std::string& attrs);
+
 /// A jobset of three jobs built with the sandbox's busybox: `good` (prints "NONCE builds fine"),
 /// `bad` (prints "NONCE is going to fail", exits 1) and `needsBad`, which depends on `bad`.
 std::string goodBadDependentJobset(const std::string& nonce);

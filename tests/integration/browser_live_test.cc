@@ -21,20 +21,11 @@ constexpr int ticks = 20; // one line every 0.5 s: the ticker runs for about 10 
 // ticker prints "NONCE tick N" every half second; quick is done at once.
 std::string liveJobset(const std::string& nonce)
 {
-    return fmt::format(R"(
-{{ system ? builtins.currentSystem, busybox, ... }}:
-let
-  mk = name: script: derivation {{
-    inherit name system;
-    builder = "${{busybox}}/bin/sh";
-    args = [ "-c" script ];
-  }};
-in {{
-  ticker = mk "ticker" "i=1; while [ $i -le {1} ]; do echo {0} tick $i; sleep 0.5; i=$((i+1)); done; echo > $out";
-  quick = mk "quick" "echo {0} quick > $out";
-}}
-)",
-                       nonce, ticks);
+    return shellJobset(
+        "", fmt::format("  ticker = mk \"ticker\" \"i=1; while [ $i -le {1} ]; do echo {0} tick $i; "
+                        "sleep 0.5; i=$((i+1)); done; echo > $out\" [ ];\n"
+                        "  quick = mk \"quick\" \"echo {0} quick > $out\" [ ];\n",
+                        nonce, ticks));
 }
 
 class BrowserLiveTest : public BrowserTest<EvaluatorFixture> {
@@ -186,20 +177,11 @@ TEST_F(BrowserLiveTest, TheQueueAndRunningPagesFollowTheBuildsWithoutReloading)
 // top needs slow, which prints a line every half second for about 6 s.
 std::string chainJobset(const std::string& nonce)
 {
-    return fmt::format(R"(
-{{ system ? builtins.currentSystem, busybox, ... }}:
-let
-  mk = name: script: deps: derivation {{
-    inherit name system deps;
-    builder = "${{busybox}}/bin/sh";
-    args = [ "-c" script ];
-  }};
-  slow = mk "slow" "i=1; while [ $i -le 12 ]; do echo {0} slow $i; sleep 0.5; i=$((i+1)); done; echo > $out" [ ];
-in {{
-  top = mk "top" "echo {0} top > $out" [ slow ];
-}}
-)",
-                       nonce);
+    return shellJobset(
+        fmt::format("  slow = mk \"slow\" \"i=1; while [ $i -le 12 ]; do echo {0} slow $i; sleep 0.5; "
+                    "i=$((i+1)); done; echo > $out\" [ ];\n",
+                    nonce),
+        fmt::format("  top = mk \"top\" \"echo {0} top > $out\" [ slow ];\n", nonce));
 }
 
 TEST_F(BrowserLiveTest, ABuildPageFollowsItsProgressWithoutReloading)

@@ -20,21 +20,12 @@ constexpr int ticks = 12; // one line every 0.5 s
 
 std::string jobsetText(const std::string& nonce)
 {
-    return fmt::format(R"(
-{{ system ? builtins.currentSystem, busybox, ... }}:
-let
-  mk = name: script: derivation {{
-    inherit name system;
-    builder = "${{busybox}}/bin/sh";
-    args = [ "-c" script ];
-  }};
-in {{
-  good = mk "good" "echo {0} builds fine; echo {0} > $out";
-  bad = mk "bad" "echo {0} is going to fail; exit 1";
-  ticker = mk "ticker" "i=1; while [ $i -le {1} ]; do echo {0} tick $i; sleep 0.5; i=$((i+1)); done; echo > $out";
-}}
-)",
-                       nonce, ticks);
+    return shellJobset(
+        "", fmt::format("  good = mk \"good\" \"echo {0} builds fine; echo {0} > $out\" [ ];\n"
+                        "  bad = mk \"bad\" \"echo {0} is going to fail; exit 1\" [ ];\n"
+                        "  ticker = mk \"ticker\" \"i=1; while [ $i -le {1} ]; do echo {0} tick $i; "
+                        "sleep 0.5; i=$((i+1)); done; echo > $out\" [ ];\n",
+                        nonce, ticks));
 }
 
 class BrowserNoScriptTest : public BrowserTest<EvaluatorFixture> {

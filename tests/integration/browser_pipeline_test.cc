@@ -22,23 +22,13 @@ namespace {
 // is really built (see the restart below); slow runs long enough to be watched.
 std::string farmJobset(const std::string& nonce)
 {
-    return fmt::format(R"(
-{{ system ? builtins.currentSystem, busybox, ... }}:
-let
-  mk = name: script: deps: derivation {{
-    inherit name system deps;
-    builder = "${{busybox}}/bin/sh";
-    args = [ "-c" script ];
-  }};
-  bad = mk "bad" "echo {0} is going to fail; exit 1" [ ];
-in {{
-  good = mk "good" "echo {0} builds fine; echo {0} > $out" [ ];
-  inherit bad;
-  needsBad = mk "needs-bad" "echo > $out" [ bad ];
-  flaky = mk "flaky" "echo {0} flaky built for real; echo {0} > $out" [ ];
-}}
-)",
-                       nonce);
+    return shellJobset(
+        fmt::format("  bad = mk \"bad\" \"echo {} is going to fail; exit 1\" [ ];\n", nonce),
+        fmt::format("  good = mk \"good\" \"echo {0} builds fine; echo {0} > $out\" [ ];\n"
+                    "  inherit bad;\n"
+                    "  needsBad = mk \"needs-bad\" \"echo > $out\" [ bad ];\n"
+                    "  flaky = mk \"flaky\" \"echo {0} flaky built for real; echo {0} > $out\" [ ];\n",
+                    nonce));
 }
 
 class BrowserPipelineTest : public BrowserTest<EvaluatorFixture> {
