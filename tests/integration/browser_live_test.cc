@@ -3,7 +3,7 @@
 // screen as the build writes it, and the queue and running pages follow the builds, all without
 // the page being loaded again.
 
-#include "harness/browser_test.hh"
+#include "harness/browser_farm_test.hh"
 #include "harness/evaluator_fixture.hh"
 #include "harness/server_fixture.hh"
 
@@ -28,15 +28,13 @@ std::string liveJobset(const std::string& nonce)
                         nonce, ticks));
 }
 
-class BrowserLiveTest : public BrowserTest<EvaluatorFixture> {
+class BrowserLiveTest : public BrowserFarmTest {
 protected:
     void SetUp() override
     {
-        BrowserTest::SetUp();
+        BrowserFarmTest::SetUp();
         nonce_ = randomNonce();
-        server_ = TestDaemon(serverBinary(), state_ + "/server.log");
-        port_ = startServerDaemon(server_, runnerEnv());
-        ASSERT_NE(port_, 0);
+        ASSERT_NO_FATAL_FAILURE(startServer());
     }
 
     /// Evaluates `text` as jobset p:`name`, which must give `builds` new builds.
@@ -44,19 +42,6 @@ protected:
     {
         auto report = evaluate(pathJobset(name, jobsetDir(text)));
         ASSERT_EQ(report.newBuilds, builds) << report.error << report.jobErrorText;
-    }
-
-    void TearDown() override
-    {
-        keepFailureScreenshot();
-        if (server_.running()) server_.stop();
-        BrowserTest::TearDown();
-    }
-
-    std::string url(const std::string& path) const { return at(port_, path); }
-    long long buildOf(const std::string& job)
-    {
-        return query1<long long>(fmt::format("SELECT id FROM Builds WHERE job = '{}'", job));
     }
 
     /// Marks the page now shown; a page loaded again afterwards has lost the mark.
@@ -70,8 +55,6 @@ protected:
     std::string mainText() { return browser().find("main").text(); }
 
     std::string nonce_;
-    TestDaemon server_{"", ""};
-    int port_ = 0;
 };
 
 // The ticks seen in a log's text: each must appear once, in order, with nothing between.

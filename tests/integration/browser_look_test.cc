@@ -2,7 +2,7 @@
 // needs sideways scrolling, and in the dark colour scheme the page is dark with readable text,
 // links and status badges. Screenshots of both are kept.
 
-#include "harness/browser_test.hh"
+#include "harness/browser_farm_test.hh"
 #include "harness/evaluator_fixture.hh"
 #include "harness/server_fixture.hh"
 #include "harness/web_session.hh"
@@ -15,38 +15,22 @@ using namespace std::chrono_literals;
 namespace hydra::test {
 namespace {
 
-class BrowserLookTest : public BrowserTest<EvaluatorFixture> {
+class BrowserLookTest : public BrowserFarmTest {
 protected:
     void SetUp() override
     {
-        BrowserTest::SetUp();
+        BrowserFarmTest::SetUp();
         nonce_ = randomNonce();
         auto report = evaluate(pathJobset("js", jobsetDir(goodBadDependentJobset(nonce_))));
         ASSERT_EQ(report.newBuilds, 3u) << report.error << report.jobErrorText;
         startRunner();
         waitForCount("SELECT count(*) FROM Builds WHERE finished = 1", 3, 180s);
-        server_ = TestDaemon(serverBinary(), state_ + "/server.log");
-        port_ = startServerDaemon(server_, runnerEnv());
-        ASSERT_NE(port_, 0);
+        ASSERT_NO_FATAL_FAILURE(startServer());
         // Logged in, the pages carry their action buttons and account menu too.
         createUser(*conn_, "alice", "alice-pw", {"admin"});
         logInWithForm(port_, "alice", "alice-pw");
         ASSERT_TRUE(
             browser().waitUntil([&] { return browser().findNow("header .account button").has_value(); }));
-    }
-
-    void TearDown() override
-    {
-        keepFailureScreenshot();
-        if (server_.running()) server_.stop();
-        BrowserTest::TearDown();
-    }
-
-    std::string url(const std::string& path) const { return at(port_, path); }
-    std::string buildPage(const std::string& job)
-    {
-        return "/build/" +
-               std::to_string(query1<long long>(fmt::format("SELECT id FROM Builds WHERE job = '{}'", job)));
     }
 
     /// What is wider than the screen on the page shown: "" when nothing.
@@ -66,8 +50,6 @@ protected:
     }
 
     std::string nonce_;
-    TestDaemon server_{"", ""};
-    int port_ = 0;
 };
 
 TEST_F(BrowserLookTest, PagesFitAPhoneScreen)

@@ -3,7 +3,7 @@
 // log, a running build's log as far as written, and a build's action buttons all work; only the
 // live updates are missing.
 
-#include "harness/browser_test.hh"
+#include "harness/browser_farm_test.hh"
 #include "harness/evaluator_fixture.hh"
 #include "harness/server_fixture.hh"
 #include "harness/web_session.hh"
@@ -28,32 +28,16 @@ std::string jobsetText(const std::string& nonce)
                         nonce, ticks));
 }
 
-class BrowserNoScriptTest : public BrowserTest<EvaluatorFixture> {
+class BrowserNoScriptTest : public BrowserFarmTest {
 protected:
     BrowserOptions browserOptions() const override { return {.javascript = false}; }
 
-    void TearDown() override
-    {
-        keepFailureScreenshot();
-        if (server_.running()) server_.stop();
-        BrowserTest::TearDown();
-    }
-
-    std::string url(const std::string& path) const { return at(port_, path); }
-    std::string buildPage(const std::string& job)
-    {
-        return "/build/" +
-               std::to_string(query1<long long>(fmt::format("SELECT id FROM Builds WHERE job = '{}'", job)));
-    }
     void clickText(const std::string& selector, const std::string& text)
     {
         for (auto& e : browser().findAll(selector))
             if (e.text() == text) return e.click();
         FAIL() << "no " << selector << " '" << text << "' on " << browser().url();
     }
-
-    TestDaemon server_{"", ""};
-    int port_ = 0;
 };
 
 TEST_F(BrowserNoScriptTest, PagesWorkWithScriptsBlocked)
@@ -67,9 +51,7 @@ TEST_F(BrowserNoScriptTest, PagesWorkWithScriptsBlocked)
     ASSERT_EQ(report.newBuilds, 3u) << report.error << report.jobErrorText;
     createUser(*conn_, "alice", "alice-pw", {"admin"});
     startRunner();
-    server_ = TestDaemon(serverBinary(), state_ + "/server.log");
-    port_ = startServerDaemon(server_, runnerEnv());
-    ASSERT_NE(port_, 0);
+    ASSERT_NO_FATAL_FAILURE(startServer());
 
     // Logging in is a plain form post.
     logInWithForm(port_, "alice", "alice-pw");

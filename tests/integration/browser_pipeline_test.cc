@@ -4,7 +4,7 @@
 // page's button, a failed build's log opened from the jobset page, a restart that succeeds, and
 // the queue and running pages while a build runs.
 
-#include "harness/browser_test.hh"
+#include "harness/browser_farm_test.hh"
 #include "harness/evaluator_fixture.hh"
 #include "harness/sandbox_shell.hh"
 #include "harness/server_fixture.hh"
@@ -31,24 +31,8 @@ std::string farmJobset(const std::string& nonce)
                     nonce));
 }
 
-class BrowserPipelineTest : public BrowserTest<EvaluatorFixture> {
+class BrowserPipelineTest : public BrowserFarmTest {
 protected:
-    void TearDown() override
-    {
-        keepFailureScreenshot();
-        if (server_.running()) server_.stop();
-        BrowserTest::TearDown();
-    }
-
-    void startServer()
-    {
-        server_ = TestDaemon(serverBinary(), state_ + "/server.log");
-        port_ = startServerDaemon(server_, runnerEnv());
-        ASSERT_NE(port_, 0);
-    }
-
-    std::string url(const std::string& path) const { return at(port_, path); }
-
     /// Types `value` into the form field `name`, replacing what it held.
     void fill(const std::string& name, const std::string& value)
     {
@@ -102,9 +86,6 @@ protected:
 
     /// The status badge at the top of a build page.
     std::string buildStatusShown() { return browser().find("p.big .status").text(); }
-
-    TestDaemon server_{"", ""};
-    int port_ = 0;
 };
 
 TEST_F(BrowserPipelineTest, FromNewProjectToFailedLogToSuccessfulRestart)
