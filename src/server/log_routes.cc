@@ -183,6 +183,18 @@ LogSource stepSource(const Site& site, const Request& req)
 
 namespace {
 
+/// A build's log, followed; a build that finished without a step of its own (its outputs were
+/// already there) has at most the log another build left, which plain text gets as it is.
+Response followBuild(const Site& site, const Request& req)
+{
+    auto id = idParam(req, "id", "build id");
+    bool text = req.header("accept").find("text/event-stream") == std::string::npos;
+    auto f = site.read([&](auto& t) { return db::web::followedStep(t, id); });
+    if (text && f && !f->step && f->buildFinished)
+        return showLog(site, req, buildSource(site, req), Mode::Raw);
+    return followBuildResponse(site, req, id);
+}
+
 Response followStep(const Site& site, const Request& req)
 {
     auto src = stepSource(site, req);
@@ -194,13 +206,13 @@ Response followStep(const Site& site, const Request& req)
 
 Response buildLogPage(const Site& site, const Request& req)
 {
-    if (wantsFollow(req)) return followBuildResponse(site, req, idParam(req, "id", "build id"));
+    if (wantsFollow(req)) return followBuild(site, req);
     return showLog(site, req, buildSource(site, req), Mode::Page);
 }
 
 Response buildLogRaw(const Site& site, const Request& req)
 {
-    if (wantsFollow(req)) return followBuildResponse(site, req, idParam(req, "id", "build id"));
+    if (wantsFollow(req)) return followBuild(site, req);
     return showLog(site, req, buildSource(site, req), Mode::Raw);
 }
 
