@@ -40,6 +40,11 @@ json formToJson(const std::multimap<std::string, std::string>& fields)
         if (name == "csrf") continue;
         if (auto row = inputRowField(name)) {
             rows[row->first][row->second] = value;
+        } else if (name == "declarative" || name == "inputs") {
+            // These are what the form's own fields become; given as such they would clash.
+            throw HttpError(400, "form field ‘" + name +
+                                     "’ is not a field of this form (declfile, decltype, "
+                                     "declvalue and input-N-name, -type, -value are)");
         } else if (name == "declfile" || name == "decltype" || name == "declvalue") {
             body["declarative"][name.substr(4)] = value;
         } else {

@@ -71,6 +71,15 @@ TEST(ProjectInput, duplicateInputRowsAreRefused)
     EXPECT_EQ(statusOf([&] { formToJson(form); }), 400);
 }
 
+TEST(ProjectInput, formFieldsNamedAsTheirJsonAreRefused)
+{
+    // Found by the request_body fuzzer: "declarative" given as a field, then a decl* field.
+    std::multimap<std::string, std::string> form{{"declarative", "x"}, {"decltype", "git"}};
+    EXPECT_EQ(statusOf([&] { formToJson(form); }), 400);
+    std::multimap<std::string, std::string> inputs{{"inputs", "x"}};
+    EXPECT_EQ(statusOf([&] { formToJson(inputs); }), 400);
+}
+
 TEST(ProjectInput, jsonBodies)
 {
     auto body = actionBody(jsonRequest(R"({"displayname": "Sample", "enabled": "1", "visible": "1"})"), {});
