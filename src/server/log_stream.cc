@@ -7,6 +7,7 @@
 #include "server/live_step_watch.hh"
 #include "server/log_follow.hh"
 #include "server/site.hh"
+#include "util/error.hh"
 
 #include <charconv>
 #include <fmt/format.h>
@@ -79,8 +80,11 @@ void followTo(const Site& site, const FollowTarget& target, uint64_t from, bool 
             return out(fmt::format("\n[{} started again; its log follows]\n", target.what));
         };
     }
-    if (followLog(tail, watch, sink) == FollowEnd::StepEnded && events)
-        out(sseEvent("end", tail.offset(), Json::object()));
+    auto end = followLog(tail, watch, sink);
+    // A server that stops has not seen the step end: the stream is cut, not ended, so that a
+    // browser resumes it from the server that comes back and curl reports it incomplete.
+    if (site.live().stopped()) throw Error("hydra-server is stopping");
+    if (end == FollowEnd::StepEnded && events) out(sseEvent("end", tail.offset(), Json::object()));
 }
 
 bool concernsBuild(const LiveEvent& e, int64_t buildId)
@@ -151,6 +155,7 @@ Response followBuildResponse(const Site& site, const Request& req, int64_t build
         if (events) out(reconnectAdvice);
         auto s = step ? step : waitForFirstStep(site, buildId, events, out);
         if (!s) {
+            if (site.live().stopped()) throw Error("hydra-server is stopping");
             if (events) out(sseEvent("end", from, Json::object()));
             return;
         }

@@ -307,6 +307,47 @@ TEST_F(ServerLiveTest, RunningStepPagesFollowAndFinishedOnesAnswerAtOnce)
     EXPECT_EQ(httpRequest(port_, "GET", "/build/999999/log?follow=1").status, 404);
 }
 
+TEST_F(ServerLiveTest, AServerThatStopsCutsAFollowedLogRatherThanEndingIt)
+{
+    NixGraph g;
+    g.add("ticking").script = tickingScript(30, g.nonce());
+    auto drv = g.derivations().at("ticking");
+    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    startServer();
+    startRunner();
+    waitForRunningStep(id);
+    std::string text, events;
+    std::optional<httplib::Error> textEnd, eventsEnd;
+    std::jthread follower([&] {
+        auto res =
+            client()->Get(fmt::format("/build/{}/log?follow=1", id), [&](const char* data, size_t len) {
+                text.append(data, len);
+                return true;
+            });
+        textEnd = res.error();
+    });
+    std::jthread browser([&] {
+        httplib::Headers h{{"Accept", "text/event-stream"}};
+        auto res = client()->Get(fmt::format("/build/{}/log", id), h, [&](const char* data, size_t len) {
+            events.append(data, len);
+            return true;
+        });
+        eventsEnd = res.error();
+    });
+    std::this_thread::sleep_for(1500ms);
+    int status = server_->stop();
+    follower.join();
+    browser.join();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit status " << status;
+    // The step still runs: neither reader may be told that the log is complete.
+    EXPECT_TRUE(stepRunning(id));
+    ASSERT_TRUE(textEnd && eventsEnd);
+    EXPECT_NE(*textEnd, httplib::Error::Success) << text;
+    EXPECT_NE(*eventsEnd, httplib::Error::Success);
+    EXPECT_NE(text.find("line 1 of"), std::string::npos) << text;
+    EXPECT_EQ(events.find("event: end"), std::string::npos) << events;
+}
+
 TEST_F(ServerLiveTest, EventsStreamCarriesTheFarmsNotifications)
 {
     NixGraph g;
