@@ -86,7 +86,8 @@ private:
     const int64_t buildId_;
     int stepNr_ = 0;
     int quiet_ = 0;
-    Sync<bool> news_;
+    Sync<bool> news_{true}; ///< the step may have ended before anything was heard: ask at first
+
     std::condition_variable changed_;
     db::Listener listener_; // last: its thread stops before the members it calls go away
 };

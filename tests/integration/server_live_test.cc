@@ -417,6 +417,9 @@ TEST_F(ServerLiveTest, HydraBuildLogFollowPrintsTheLogAsWrittenAndEndsWithTheSte
     EXPECT_EQ(followed->out, readFile(logPath(drv.drvPath)));
     EXPECT_NE(followed->out.find("line 8 of " + g.nonce()), std::string::npos);
 
+    auto again = hydraCli({"build", "log", "--follow", std::to_string(id)}); // the step is over: all of it
+    EXPECT_EQ(again.status, 0) << again.err;
+    EXPECT_EQ(again.out, followed->out);
     auto whole = hydraCli({"build", "log", std::to_string(id)});
     EXPECT_EQ(whole.status, 0) << whole.err;
     EXPECT_EQ(whole.out, followed->out);
