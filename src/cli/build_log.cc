@@ -97,7 +97,7 @@ int printWholeLog(const Site& site, pqxx::connection& conn, int64_t buildId)
     pqxx::read_transaction t(conn);
     auto target = db::web::buildLogTarget(t, buildId);
     if (!target) throw Error("build {} does not exist", buildId);
-    auto log = server::LogReader::open(nix::buildLogPath(site.dataDir() + "/build-logs", target->drvPath));
+    auto log = server::LogReader::open(nix::buildLogPath(nix::buildLogDir(site.dataDir()), target->drvPath));
     if (!log) throw Error("build {} has no log: none of ‘{}’ is stored", buildId, target->drvPath);
     server::streamLog(*log, writeOut);
     return 0;
@@ -113,7 +113,7 @@ int printBuildLog(const Site& site, pqxx::connection& conn, int64_t buildId, boo
     // Finished without a step of its own (its outputs were there): whatever log another build left.
     if (!step) return printWholeLog(site, conn, buildId);
     watch.watchStep(step->stepNr);
-    server::LogTail tail(nix::buildLogPath(site.dataDir() + "/build-logs", step->drvPath), 0);
+    server::LogTail tail(nix::buildLogPath(nix::buildLogDir(site.dataDir()), step->drvPath), 0);
     auto end = server::followLog(
         tail, watch,
         {.text = [](std::string_view chunk, uint64_t) { return writeOut(chunk); },

@@ -16,6 +16,11 @@ std::filesystem::path inBuckets(const std::filesystem::path& logDir, std::string
 
 } // namespace
 
+std::filesystem::path buildLogDir(const std::filesystem::path& dataDir)
+{
+    return dataDir / "build-logs";
+}
+
 std::filesystem::path buildLogPath(const std::filesystem::path& logDir, std::string_view drvPath)
 {
     return inBuckets(logDir, StorePath::parse(drvPath).baseName());

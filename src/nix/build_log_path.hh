@@ -8,6 +8,10 @@
 
 namespace hydra::nix {
 
+/// Where the build logs of the installation with state directory `dataDir` are: its
+/// build-logs folder, as in Hydra (the queue runner writes there, the server and CLI read).
+std::filesystem::path buildLogDir(const std::filesystem::path& dataDir);
+
 /// `logDir`/<first 2 chars of the .drv base name>/<the rest>. Throws Error naming `drvPath`
 /// when it is not a store path.
 std::filesystem::path buildLogPath(const std::filesystem::path& logDir, std::string_view drvPath);

@@ -14,7 +14,7 @@ namespace hydra::qr {
 std::filesystem::path defaultBuildLogDir(const EnvLookup& env)
 {
     auto data = env("HYDRA_DATA");
-    return std::filesystem::path(data && !data->empty() ? *data : "/var/lib/hydra") / "build-logs";
+    return nix::buildLogDir(data && !data->empty() ? *data : "/var/lib/hydra");
 }
 
 BuildLog::BuildLog(std::filesystem::path path) : path_(std::move(path))

@@ -13,6 +13,13 @@ int64_t LiveEvent::id(size_t i) const
     return ec == std::errc() && end == f.data() + f.size() && v > 0 ? v : 0;
 }
 
+bool LiveEvent::names(int64_t wanted) const
+{
+    for (size_t i = 0; i < fields.size(); ++i)
+        if (id(i) == wanted) return true;
+    return false;
+}
+
 LiveEvents::LiveEvents(size_t keep) : keep_(keep == 0 ? 1 : keep) {}
 
 void LiveEvents::publish(std::string channel, std::vector<std::string> fields)

@@ -22,6 +22,8 @@ struct LiveEvent {
 
     /// The field at `i` as a positive id, or 0 when absent or not a number.
     int64_t id(size_t i) const;
+    /// True when any field is `id` (build_finished names a build and those that ended with it).
+    bool names(int64_t id) const;
 };
 
 /// The last events, each with a sequence number one above the one before. Thread-safe.

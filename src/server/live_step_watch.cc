@@ -26,10 +26,7 @@ bool LiveStepWatch::concerns(const LiveEvent& e) const
         e.channel == c::buildsRestarted)
         return true;
     if (e.channel == c::stepFinished) return e.id(0) == buildId_ && e.id(1) == stepNr_;
-    if (e.channel == c::buildFinished)
-        for (size_t i = 0; i < e.fields.size(); ++i)
-            if (e.id(i) == buildId_) return true;
-    return false;
+    return e.channel == c::buildFinished && e.names(buildId_);
 }
 
 void LiveStepWatch::wait(std::chrono::milliseconds timeout)

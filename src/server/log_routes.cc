@@ -3,6 +3,7 @@
 #include "db/web_logs.hh"
 #include "nix/build_log_path.hh"
 #include "nix/store_path.hh"
+#include "server/event_stream.hh"
 #include "server/html.hh"
 #include "server/layout.hh"
 #include "server/log_reader.hh"
@@ -188,11 +189,11 @@ namespace {
 Response followBuild(const Site& site, const Request& req)
 {
     auto id = idParam(req, "id", "build id");
-    bool text = req.header("accept").find("text/event-stream") == std::string::npos;
     auto f = site.read([&](auto& t) { return db::web::followedStep(t, id); });
-    if (text && f && !f->step && f->buildFinished)
+    if (!f) throw HttpError(404, fmt::format("build {} does not exist", id));
+    if (!wantsEventStream(req) && !f->step && f->buildFinished)
         return showLog(site, req, buildSource(site, req), Mode::Raw);
-    return followBuildResponse(site, req, id);
+    return followBuildResponse(site, req, id, *f);
 }
 
 Response followStep(const Site& site, const Request& req)

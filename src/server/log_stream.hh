@@ -2,6 +2,7 @@
 // The live forms of a log route: `?follow=1` (plain text, for curl -N and scripts) and
 // server-sent events (for the log page, resumable with Last-Event-ID).
 
+#include "db/web_logs.hh"
 #include "server/http.hh"
 
 #include <cstdint>
@@ -26,8 +27,9 @@ struct FollowTarget {
 /// ends when the step does: as text/plain, or as text/event-stream when the client asks for it.
 Response followResponse(const Site& site, const Request& req, FollowTarget target);
 
-/// Follows build `buildId`'s running step, or its last one; a queued build's stream first waits
-/// for its first step. 404 when the build does not exist or ended without any step.
-Response followBuildResponse(const Site& site, const Request& req, int64_t buildId);
+/// Follows build `buildId`'s running step, or its last one, as `f` (just read) found it; a queued
+/// build's stream first waits for its first step. 404 when it ended without any step.
+Response followBuildResponse(const Site& site, const Request& req, int64_t buildId,
+                             const db::web::FollowedStep& f);
 
 } // namespace hydra::server

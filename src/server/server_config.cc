@@ -1,5 +1,6 @@
 #include "server/server_config.hh"
 
+#include "nix/build_log_path.hh"
 #include "nix/store_db.hh"
 #include "util/error.hh"
 
@@ -73,7 +74,7 @@ ServerConfig makeServerConfig(std::span<const std::string> args, const HydraConf
     c.isPrivate = conf.web.isPrivate;
     c.queueRunnerEndpoint = conf.web.queueRunnerEndpoint;
     c.webhooks = webhookSecretsFrom(conf.raw);
-    c.logDir = dataDir / "build-logs";
+    c.logDir = nix::buildLogDir(dataDir);
     if (conf.web.binaryCacheSecretKeyFile)
         c.binaryCacheKey = std::make_shared<const nix::SigningKey>(
             nix::SigningKey::load(*conf.web.binaryCacheSecretKeyFile));
