@@ -92,6 +92,20 @@ protected:
         waitForCount(fmt::format("SELECT count(*) FROM BuildSteps WHERE build = {} AND busy <> 0", id), 1,
                      120s);
     }
+    /// A queued build of one derivation printing `lines` lines, one every 0.4 s.
+    struct Ticking {
+        std::string nonce;
+        NixDrv drv;
+        long long id;
+    };
+    Ticking queueTicking(int lines)
+    {
+        NixGraph g;
+        g.add("ticking").script = tickingScript(lines, g.nonce());
+        auto drv = g.derivations().at("ticking");
+        auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+        return {g.nonce(), drv, id};
+    }
     std::unique_ptr<httplib::Client> client()
     {
         auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
@@ -106,10 +120,9 @@ protected:
 
 TEST_F(ServerLiveTest, CurlFollowGetsEachLineWithinASecondAndEndsWithTheStep)
 {
-    NixGraph g;
-    g.add("ticking").script = tickingScript(12, g.nonce());
-    auto drv = g.derivations().at("ticking");
-    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    auto ticking = queueTicking(12);
+    const auto& drv = ticking.drv;
+    auto id = ticking.id;
     startServer();
     startRunner();
     waitForRunningStep(id);
@@ -173,10 +186,9 @@ TEST_F(ServerLiveTest, ARemoteBuildsLogStreamsAsItArrivesOverSsh)
     BuildHost host;
     auto machines = state_ + "/machines";
     std::ofstream(machines) << host.machinesLine("x86_64-linux") << "\n";
-    NixGraph g;
-    g.add("ticking").script = tickingScript(10, g.nonce());
-    auto drv = g.derivations().at("ticking");
-    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    auto ticking = queueTicking(10);
+    const auto& drv = ticking.drv;
+    auto id = ticking.id;
     startServer();
     startRunner(machines);
 
@@ -206,10 +218,9 @@ TEST_F(ServerLiveTest, ARemoteBuildsLogStreamsAsItArrivesOverSsh)
 
 TEST_F(ServerLiveTest, EventStreamResumesAfterADroppedConnectionWithoutLossOrRepetition)
 {
-    NixGraph g;
-    g.add("ticking").script = tickingScript(10, g.nonce());
-    auto drv = g.derivations().at("ticking");
-    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    auto ticking = queueTicking(10);
+    const auto& drv = ticking.drv;
+    auto id = ticking.id;
     startServer();
     startRunner();
     waitForRunningStep(id);
@@ -261,10 +272,10 @@ TEST_F(ServerLiveTest, EventStreamResumesAfterADroppedConnectionWithoutLossOrRep
 
 TEST_F(ServerLiveTest, RunningStepPagesFollowAndFinishedOnesAnswerAtOnce)
 {
-    NixGraph g;
-    g.add("ticking").script = tickingScript(8, g.nonce());
-    auto drv = g.derivations().at("ticking");
-    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    auto ticking = queueTicking(8);
+    const auto& drv = ticking.drv;
+    auto id = ticking.id;
+    const auto& nonce = ticking.nonce;
     startServer();
 
     // A queued build's follower waits for its first step, then follows it to its end.
@@ -291,7 +302,7 @@ TEST_F(ServerLiveTest, RunningStepPagesFollowAndFinishedOnesAnswerAtOnce)
     reader.join();
     waitForFinished({id});
     EXPECT_EQ(body, readFile(logPath(drv.drvPath)));
-    EXPECT_NE(body.find("line 8 of " + g.nonce()), std::string::npos);
+    EXPECT_NE(body.find("line 8 of " + nonce), std::string::npos);
 
     // Once the step is over, following answers the whole log and ends at once; the page is static.
     auto again = httpRequest(port_, "GET", fmt::format("/build/{}/log?follow=1", id));
@@ -309,10 +320,8 @@ TEST_F(ServerLiveTest, RunningStepPagesFollowAndFinishedOnesAnswerAtOnce)
 
 TEST_F(ServerLiveTest, AServerThatStopsCutsAFollowedLogRatherThanEndingIt)
 {
-    NixGraph g;
-    g.add("ticking").script = tickingScript(30, g.nonce());
-    auto drv = g.derivations().at("ticking");
-    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    auto ticking = queueTicking(30);
+    auto id = ticking.id;
     startServer();
     startRunner();
     waitForRunningStep(id);
@@ -396,10 +405,10 @@ TEST_F(ServerLiveTest, EventsStreamCarriesTheFarmsNotifications)
 
 TEST_F(ServerLiveTest, HydraBuildLogFollowPrintsTheLogAsWrittenAndEndsWithTheStep)
 {
-    NixGraph g;
-    g.add("ticking").script = tickingScript(8, g.nonce());
-    auto drv = g.derivations().at("ticking");
-    auto id = rows_->queueBuild(rows_->jobset(), "ticking", drv.drvPath, drv.out());
+    auto ticking = queueTicking(8);
+    const auto& drv = ticking.drv;
+    auto id = ticking.id;
+    const auto& nonce = ticking.nonce;
     auto hydraCli = [&](std::vector<std::string> args) {
         args.insert(args.begin(), std::string(HYDRA_BINARY_DIR) + "/bin/hydra");
         return hydra::run({.argv = args, .setEnv = runnerEnv(), .unsetEnv = {"HYDRA_DATABASE_URL"}}, "",
@@ -415,7 +424,7 @@ TEST_F(ServerLiveTest, HydraBuildLogFollowPrintsTheLogAsWrittenAndEndsWithTheSte
     EXPECT_EQ(followed->status, 0) << followed->err;
     EXPECT_FALSE(stepRunning(id));
     EXPECT_EQ(followed->out, readFile(logPath(drv.drvPath)));
-    EXPECT_NE(followed->out.find("line 8 of " + g.nonce()), std::string::npos);
+    EXPECT_NE(followed->out.find("line 8 of " + nonce), std::string::npos);
 
     auto again = hydraCli({"build", "log", "--follow", std::to_string(id)}); // the step is over: all of it
     EXPECT_EQ(again.status, 0) << again.err;
