@@ -152,11 +152,11 @@ Response runningBuildsPage(const Site& site, const Request& req)
 namespace {
 
 /// Jobs found so far by each jobset's running evaluation, as its eval_progress events told.
-std::map<int64_t, int64_t> jobsFound(const std::vector<LiveEvent>& events)
+std::map<int64_t, int64_t> jobsFound(LiveEvents& events)
 {
     namespace c = db::channel;
     std::map<int64_t, int64_t> found;
-    for (const auto& e : events) {
+    events.visit([&](const LiveEvent& e) {
         // A malformed count (not `trace, jobset id, number`) is no count.
         bool wellFormed = e.fields.size() == 3 && e.id(1) > 0 && !e.fields[2].empty() &&
                           e.fields[2].find_first_not_of("0123456789") == std::string::npos &&
@@ -166,7 +166,7 @@ std::map<int64_t, int64_t> jobsFound(const std::vector<LiveEvent>& events)
         else if (e.channel == c::evalStarted || e.channel == c::evalAdded || e.channel == c::evalFailed ||
                  e.channel == c::evalCached)
             found.erase(e.id(1));
-    }
+    });
     return found;
 }
 
@@ -174,7 +174,7 @@ Html runningEvalsView(const Site& site, const std::vector<db::web::RunningEval>&
 {
     Html h;
     if (running.empty()) return h;
-    auto found = jobsFound(site.live().kept());
+    auto found = jobsFound(site.live());
     h.raw("<section id=\"evaluating\"><h2>Evaluating now</h2><ul>");
     for (const auto& r : running) {
         h.raw("<li>").link(site.link({"jobset", r.project, r.jobset}), r.project + ":" + r.jobset);

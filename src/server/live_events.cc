@@ -49,10 +49,10 @@ std::vector<LiveEvent> LiveEvents::after(uint64_t afterSeq, std::chrono::millise
     return out;
 }
 
-std::vector<LiveEvent> LiveEvents::kept()
+void LiveEvents::visit(const std::function<void(const LiveEvent&)>& f)
 {
     auto s = state_.lock();
-    return {s->kept.begin(), s->kept.end()};
+    for (const auto& e : s->kept) f(e);
 }
 
 uint64_t LiveEvents::lastSeq()

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,9 @@ public:
     /// once stopped. A waiter that fell behind the kept events gets a resync event first.
     std::vector<LiveEvent> after(uint64_t afterSeq, std::chrono::milliseconds timeout);
 
-    /// The events kept now, oldest first.
-    std::vector<LiveEvent> kept();
+    /// Calls `f` on each event kept now, oldest first, under the lock (no copy of the ring: `f`
+    /// must be quick and must not call back into this object).
+    void visit(const std::function<void(const LiveEvent&)>& f);
 
     /// The number of the newest event (0 before the first).
     uint64_t lastSeq();
