@@ -34,9 +34,7 @@ StepRunnerOptions stepOptions(const QueueRunnerSettings& s)
             .maxLogSize = q.maxLogSize,
             .maxOutputSize = q.maxOutputSize,
             .useSubstitutes = q.useSubstitutes,
-            .maxTries = q.maxTries,
-            .retryInterval = q.retryInterval,
-            .retryBackoff = q.retryBackoff,
+            .retry = {.maxTries = q.maxTries, .interval = q.retryInterval, .backoff = q.retryBackoff},
             .sessionMaxIdle = q.sessionMaxIdle,
             .sessionMaxAge = q.sessionMaxAge};
 }

@@ -8,7 +8,6 @@
 #include "queue-runner/db_records.hh"
 #include "util/logging.hh"
 
-#include <cmath>
 #include <optional>
 #include <set>
 
@@ -119,7 +118,7 @@ void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::st
         log::event(log::Level::Error, contextOf(a.work.build.id, a.stepNr, a.machine), "step {} failed: {}",
                    drvPath, e.what());
         abandonRow(a);
-        queue_.retry(drvPath, opts_.retryInterval);
+        queue_.retry(drvPath, opts_.retry.interval);
     }
 }
 
@@ -142,16 +141,19 @@ void StepRunner::record(Attempt& a, const StepOutcome& outcome, MachineState& ma
     machine.recordStepDone({.total = elapsed,
                             .build = elapsed - std::chrono::milliseconds(outcome.overheadMs),
                             .overhead = std::chrono::milliseconds(outcome.overheadMs)});
-    if (stop.stop_requested()) return recordStopped(a, outcome, stop);
-    if (outcome.outputsValid()) {
-        machine.recordSuccess();
-        return recordSuccess(a, outcome);
+    auto decision = decideStepEnd({.stopRequested = stop.stop_requested(),
+                                   .outputsValid = outcome.outputsValid(),
+                                   .transient = outcome.transient,
+                                   .tries = a.work.tries},
+                                  opts_.retry);
+    if (decision.machine == StepDecision::Health::Sound) machine.recordSuccess();
+    if (decision.machine == StepDecision::Health::Failing) machine.recordFailure(outcome.errorMsg);
+    switch (decision.verdict) {
+    case StepVerdict::Stopped: return recordStopped(a, outcome, stop);
+    case StepVerdict::Succeeded: return recordSuccess(a, outcome);
+    case StepVerdict::Retry: return recordRetry(a, outcome, decision.delay);
+    case StepVerdict::Failed: return recordFailure(a, outcome, outcome.status);
     }
-    if (outcome.transient) {
-        machine.recordFailure(outcome.errorMsg);
-        if (a.work.tries + 1 < opts_.maxTries) return recordRetry(a, outcome);
-    }
-    recordFailure(a, outcome, outcome.status);
 }
 
 db::StepFinish StepRunner::finishOf(const Attempt& a, const StepOutcome& outcome,
@@ -247,17 +249,15 @@ void StepRunner::lateJoiners(const std::string& drvPath, const std::vector<db::Q
     }
     if (missed && resync_) resync_();
 }
-void StepRunner::recordRetry(Attempt& a, const StepOutcome& outcome)
+void StepRunner::recordRetry(Attempt& a, const StepOutcome& outcome, Clock::Duration delay)
 {
-    auto delay = std::chrono::duration_cast<Clock::Duration>(opts_.retryInterval *
-                                                             std::pow(opts_.retryBackoff, a.work.tries));
     pool_.withTransaction([&](pqxx::work& t) {
         db::finishBuildStep(t, a.work.build.id, a.stepNr, finishOf(a, outcome, db::BuildStatus::Aborted));
     });
     log::event(log::Level::Warn, contextOf(a.work.build.id, a.stepNr, a.machine),
                "step {} will be retried in {} s (attempt {} of {}): {}", a.drvPath,
                std::chrono::duration_cast<std::chrono::seconds>(delay).count(), a.work.tries + 1,
-               opts_.maxTries, firstLine(outcome.errorMsg));
+               opts_.retry.maxTries, firstLine(outcome.errorMsg));
     queue_.retry(a.drvPath, delay);
 }
 
@@ -302,7 +302,7 @@ void StepRunner::failUnsupported(const std::string& drvPath)
         // Still queued in the database: the step waits in the queue to be reported again.
         log::event(log::Level::Error, contextOf(work->build.id, 0, ""),
                    "step {} is unsupported, but recording it failed: {}", drvPath, e.what());
-        queue_.requeue(drvPath, opts_.retryInterval);
+        queue_.requeue(drvPath, opts_.retry.interval);
         return;
     }
     auto finished = queue_.failed(drvPath, std::chrono::seconds(0));

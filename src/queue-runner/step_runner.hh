@@ -8,6 +8,7 @@
 #include "queue-runner/machine_registry.hh"
 #include "queue-runner/session_pool.hh"
 #include "queue-runner/step_builder.hh"
+#include "queue-runner/step_policy.hh"
 #include "queue-runner/step_stages.hh"
 
 #include <filesystem>
@@ -22,9 +23,7 @@ struct StepRunnerOptions {
     uint64_t maxLogSize = 64ULL << 20;
     uint64_t maxOutputSize = 2ULL << 30;
     bool useSubstitutes = false;
-    unsigned maxTries = 5;
-    std::chrono::seconds retryInterval{60};
-    double retryBackoff = 3.0;
+    RetryPolicy retry; ///< transient failures; also the wait before a step whose record failed
     nix::ConnectionOptions connection; ///< how machines are reached
     /// How long a machine's session may sit unused before it is closed (0: never kept).
     std::chrono::seconds sessionMaxIdle{60};
@@ -71,7 +70,7 @@ private:
     void record(Attempt& a, const StepOutcome& outcome, MachineState& machine, const std::stop_token& stop);
     void recordSuccess(Attempt& a, const StepOutcome& outcome);
     void recordFailure(Attempt& a, const StepOutcome& outcome, db::BuildStatus status);
-    void recordRetry(Attempt& a, const StepOutcome& outcome);
+    void recordRetry(Attempt& a, const StepOutcome& outcome, Clock::Duration delay);
     void recordStopped(Attempt& a, const StepOutcome& outcome, const std::stop_token& stop);
     db::StepFinish finishOf(const Attempt& a, const StepOutcome& outcome, db::BuildStatus status) const;
     void lateJoiners(const std::string& drvPath, const std::vector<db::QueuedBuild>& committed,
