@@ -36,7 +36,7 @@ void RunQueue::enqueue(StepIndex index, const Step& step)
     e.queued = true;
     e.type = step.type;
     e.globalPriority = step.globalPriority;
-    e.key = Key{step.localPriority, step.criticalPath, step.lowestBuildId, index};
+    e.key = Key{step.localPriority, byCriticalPath_ ? step.criticalPath : 0, step.lowestBuildId, index};
     e.since = step.runnableSince;
     e.jobsets = step.jobsets;
     auto& q = types_[step.type];

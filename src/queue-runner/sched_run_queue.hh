@@ -24,6 +24,9 @@ namespace hydra::qr {
 /// Runnable steps per step type in scheduling order; a StepObserver fed by the StepGraph.
 class RunQueue final : public StepObserver {
 public:
+    /// `byCriticalPath` false leaves the critical path out of the order (Hydra's classic order).
+    explicit RunQueue(bool byCriticalPath = true) : byCriticalPath_(byCriticalPath) {}
+
     /// The order inside one (type, global priority, jobset) set; smaller is better.
     struct Key {
         int localPriority;
@@ -78,6 +81,7 @@ private:
         std::vector<JobsetId> jobsets;
     };
 
+    bool byCriticalPath_;
     std::vector<TypeQueue> types_;
     std::vector<Entry> entries_; // by step index
     size_t total_ = 0;

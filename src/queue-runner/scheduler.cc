@@ -7,7 +7,8 @@ namespace hydra::qr {
 
 Scheduler::Scheduler(const Clock& clock, SchedulerConfig config)
     : clock_(clock), config_(config), durations_(config.defaultStepDuration),
-      fairShare_(config.fairShareWindow, config.defaultShares), graph_(durations_)
+      fairShare_(config.fairShareWindow, config.defaultShares), queue_(config.order == StepOrder::CriticalPath),
+      graph_(durations_)
 {
     graph_.setObserver(&queue_);
 }

@@ -35,12 +35,19 @@
 
 namespace hydra::qr {
 
+/// The order of runnable steps inside a global priority, share and local priority.
+enum class StepOrder {
+    CriticalPath, ///< longest critical path first, then lowest build id (this project's default)
+    Classic,      ///< lowest build id first, as Hydra's queue runner orders them
+};
+
 /// Tunables of the scheduler (from hydra.conf where Hydra has a key).
 struct SchedulerConfig {
     Clock::Duration maxUnsupportedTime{0}; ///< max_unsupported_time; 0: report at once
     Clock::Duration fairShareWindow = std::chrono::hours(24);
     unsigned defaultShares = 100;                 ///< Jobsets.schedulingShares default
     std::chrono::seconds defaultStepDuration{60}; ///< expected duration with no history
+    StepOrder order = StepOrder::CriticalPath;
 };
 
 /// One decision of dispatch: run this step on this machine.

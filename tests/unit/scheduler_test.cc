@@ -136,6 +136,19 @@ TEST_F(SchedulerTest, CriticalPathBeatsBuildId)
     EXPECT_EQ(order(s, 2), (std::vector<std::string>{drv("long"), drv("short")}));
 }
 
+TEST_F(SchedulerTest, TheClassicOrderIgnoresTheCriticalPath)
+{
+    // Hydra's own order: after priorities and share, the lowest build id, however long the
+    // other step's chain.
+    Scheduler s(clock, SchedulerConfig{.order = StepOrder::Classic});
+    s.setExpectedDuration("p:j:short", 10s);
+    s.setExpectedDuration("p:j:long", 10000s);
+    s.addBuild(build(1, "short"), {step("short")});
+    s.addBuild(build(2, "long"), {step("long")});
+    s.addBuild(build(3, "urgent", 1, 0, 5), {step("urgent")});
+    EXPECT_EQ(order(s, 3), (std::vector<std::string>{drv("urgent"), drv("short"), drv("long")}));
+}
+
 TEST_F(SchedulerTest, LowestBuildIdDecidesTheRest)
 {
     Scheduler s(clock);
