@@ -2,6 +2,8 @@
 
 #include "util/logging.hh"
 
+#include <algorithm>
+
 namespace hydra::qr {
 
 Dispatcher::Dispatcher(BuildQueue& queue, MachineRegistry& machines, const Clock& clock)
@@ -20,11 +22,7 @@ Dispatcher::~Dispatcher()
 void Dispatcher::run(const std::stop_token& stop)
 {
     while (!stop.stop_requested()) {
-        auto reload = machines_.reloadIfChanged();
-        if (reload.error) log::warn("machines file: {}", *reload.error);
-        reapFinished();
-        if (runner_) runner_->closeIdleSessions();
-        dispatchOnce();
+        runOnce();
         queue_.waitForWork(stop, nextWait());
     }
     std::multimap<std::string, StepThread> all;
@@ -45,8 +43,13 @@ std::chrono::milliseconds Dispatcher::nextWait() const
     return wait;
 }
 
-void Dispatcher::dispatchOnce()
+void Dispatcher::runOnce()
 {
+    auto reload = machines_.reloadIfChanged();
+    if (reload.error) log::warn("machines file: {}", *reload.error);
+    reapFinished();
+    if (executor_) executor_->closeIdle();
+
     // Machines backing off after failures are passed too, with their back-off: they take no
     // step now, but still support their steps, which must wait for them rather than fail as
     // unsupported.
@@ -64,7 +67,7 @@ void Dispatcher::dispatchOnce()
                       .consecutiveFailures = v.consecutiveFailures});
     }
     auto result = queue_.dispatch(ms);
-    for (const auto& drv : result.unsupported) runner_->failUnsupported(drv);
+    for (const auto& drv : result.unsupported) executor_->failUnsupported(drv);
     for (const auto& a : result.assignments) {
         auto slot = machines_.tryReserve(a.machineName);
         if (!slot) {
@@ -79,10 +82,10 @@ void Dispatcher::dispatchOnce()
 void Dispatcher::start(const Assignment& a, MachineSlot slot)
 {
     auto done = std::make_shared<std::atomic<bool>>(false);
-    StepRunner* runner = runner_;
+    StepExecutor* executor = executor_;
     std::jthread thread(
-        [runner, drv = a.drvPath, slot = std::move(slot), done, this](const std::stop_token& stop) mutable {
-            runner->run(drv, std::move(slot), stop);
+        [executor, drv = a.drvPath, slot = std::move(slot), done, this](const std::stop_token& stop) mutable {
+            executor->run(drv, std::move(slot), stop);
             *done = true;
             queue_.notify(); // the loop reaps the thread and reuses the slot
         });
@@ -117,6 +120,13 @@ void Dispatcher::cancel(const std::vector<std::string>& drvPaths)
             it->second.thread.request_stop();
         }
     }
+}
+
+size_t Dispatcher::runningCount() const
+{
+    auto threads = threads_.lock();
+    return static_cast<size_t>(
+        std::count_if(threads->begin(), threads->end(), [](const auto& t) { return !*t.second.done; }));
 }
 
 nlohmann::json Dispatcher::statusJson() const

@@ -3,7 +3,7 @@
 
 #include "queue-runner/build_queue.hh"
 #include "queue-runner/machine_registry.hh"
-#include "queue-runner/step_runner.hh"
+#include "queue-runner/step_executor.hh"
 
 #include <map>
 #include <memory>
@@ -20,10 +20,19 @@ public:
     Dispatcher(const Dispatcher&) = delete;
     Dispatcher& operator=(const Dispatcher&) = delete;
 
-    /// Set once, before run(): the runner of the steps (it needs cancel() in turn).
-    void setRunner(StepRunner* runner) { runner_ = runner; }
-    /// Runs until `stop`; then stops every step thread and waits for them.
+    /// Set once, before run(): who runs the steps (the daemon's StepRunner needs cancel() in turn).
+    void setExecutor(StepExecutor* executor) { executor_ = executor; }
+    /// Runs rounds until `stop`, sleeping between them until there is work or nextWait() passes;
+    /// then stops every step thread and waits for them.
     void run(const std::stop_token& stop);
+    /// One round: reloads a changed machines file, reaps ended steps, assigns runnable steps to
+    /// free slots and starts them, fails unsupported ones.
+    void runOnce();
+    /// How long the loop may sleep after a round with nothing to do: until a machine comes back
+    /// from its back-off (at least 10 ms), at most 2 s (machines file, delayed retries).
+    std::chrono::milliseconds nextWait() const;
+    /// Steps whose threads have not ended yet.
+    size_t runningCount() const;
     /// Stops the given steps where they run (a cancelled or deleted build no longer needs them).
     void cancel(const std::vector<std::string>& drvPaths);
     /// {"<drv>": "<machine>"} for the status JSON's active steps.
@@ -40,15 +49,13 @@ private:
         std::shared_ptr<std::atomic<bool>> done;
         std::jthread thread;
     };
-    void dispatchOnce();
     void start(const Assignment& a, MachineSlot slot);
     void reapFinished();
-    std::chrono::milliseconds nextWait() const;
 
     BuildQueue& queue_;
     MachineRegistry& machines_;
     const Clock& clock_;
-    StepRunner* runner_ = nullptr;
+    StepExecutor* executor_ = nullptr;
     mutable Sync<std::multimap<std::string, StepThread>> threads_;
     mutable Sync<std::map<std::string, long long>> lastActive_; ///< step type -> unix time of its last start
 };

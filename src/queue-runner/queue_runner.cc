@@ -140,7 +140,7 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     StepStages stages; // running steps by busy stage, bytes copied
     StepRunner runner(pool, queue, roots, clock, stepOptions(s),
                       [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
-    dispatcher.setRunner(&runner);
+    dispatcher.setExecutor(&runner);
     LocalStore local(runner.localSessions());
     QueueMonitor monitor(
         pool, queue, StepDiscovery([&](const std::set<std::string>& p) { return local.queryValid(p); }),

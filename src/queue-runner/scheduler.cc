@@ -7,8 +7,8 @@ namespace hydra::qr {
 
 Scheduler::Scheduler(const Clock& clock, SchedulerConfig config)
     : clock_(clock), config_(config), durations_(config.defaultStepDuration),
-      fairShare_(config.fairShareWindow, config.defaultShares), queue_(config.order == StepOrder::CriticalPath),
-      graph_(durations_)
+      fairShare_(config.fairShareWindow, config.defaultShares),
+      queue_(config.order == StepOrder::CriticalPath), graph_(durations_)
 {
     graph_.setObserver(&queue_);
 }
@@ -154,12 +154,17 @@ DispatchResult Scheduler::dispatch(std::vector<DispatchMachine>& machines)
 
 void Scheduler::refreshSupport(const std::vector<DispatchMachine>& machines)
 {
-    // The machine list rarely changes between rounds: recompute only when it does.
-    std::vector<std::tuple<const nix::Machine*, unsigned, std::string>> identity;
-    identity.reserve(machines.size());
-    for (const auto& m : machines) identity.emplace_back(m.machine, m.maxJobs, m.name);
-    if (identity != supportFor_) {
-        supportFor_ = std::move(identity);
+    // The machine list rarely changes between rounds: recompute only when it does. Compared
+    // in place, since copying the names every round cost more than the rest of a round.
+    auto same = [&](size_t i) {
+        const auto& [machine, maxJobs, name] = supportFor_[i];
+        return machine == machines[i].machine && maxJobs == machines[i].maxJobs && name == machines[i].name;
+    };
+    bool unchanged = supportFor_.size() == machines.size();
+    for (size_t i = 0; unchanged && i < machines.size(); ++i) unchanged = same(i);
+    if (!unchanged) {
+        supportFor_.clear();
+        for (const auto& m : machines) supportFor_.emplace_back(m.machine, m.maxJobs, m.name);
         support_.clear();
     }
     for (auto t = static_cast<TypeId>(support_.size()); t < graph_.typeCount(); ++t) {

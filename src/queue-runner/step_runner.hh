@@ -8,6 +8,7 @@
 #include "queue-runner/machine_registry.hh"
 #include "queue-runner/session_pool.hh"
 #include "queue-runner/step_builder.hh"
+#include "queue-runner/step_executor.hh"
 #include "queue-runner/step_policy.hh"
 #include "queue-runner/step_stages.hh"
 
@@ -38,20 +39,20 @@ using StepCanceller = std::function<void(const std::vector<std::string>& drvPath
 
 /// Runs steps and records them: BuildSteps rows, finished Builds, FailedPaths, GC roots, the
 /// notifications, the machine's health and the queue. Usable from many threads at once.
-class StepRunner {
+class StepRunner final : public StepExecutor {
 public:
     StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const nix::GcRoots& roots, const Clock& clock,
                StepRunnerOptions opts, StepCanceller cancel);
 
     /// Runs one dispatched step to its end on the slot's machine. Never throws: trouble is
     /// recorded (and logged) as the step's outcome.
-    void run(const std::string& drvPath, MachineSlot slot, const std::stop_token& stop);
+    void run(const std::string& drvPath, MachineSlot slot, const std::stop_token& stop) override;
 
     /// Fails a step no machine supports (status 9) and the builds that need it.
-    void failUnsupported(const std::string& drvPath);
+    void failUnsupported(const std::string& drvPath) override;
 
     /// Closes machine sessions left unused for too long (called regularly by the dispatcher).
-    void closeIdleSessions() { sessions_.closeIdle(); }
+    void closeIdle() override { sessions_.closeIdle(); }
     /// Sessions with the local store from the same pool, for the runner's other local queries:
     /// they end when idle like the steps' own.
     nix::LocalStoreSessions& localSessions() { return localSessions_; }
