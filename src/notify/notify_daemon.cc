@@ -10,6 +10,8 @@
 #include "util/error.hh"
 #include "util/logging.hh"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -41,6 +43,16 @@ struct Task {
     Clock::time_point queuedAt;
 };
 
+/// The builds whose build_finished a worker handled and whose pending notification it has not
+/// cleared yet, and the queue keys it holds until then.
+struct Handled {
+    std::vector<int64_t> builds;
+    std::vector<int64_t> keys;
+};
+
+/// Up to this many builds' pending notifications are cleared by one statement.
+constexpr size_t maxClearBatch = 32;
+
 std::vector<int64_t> buildsOf(const Event& e)
 {
     std::vector<int64_t> ids{e.buildId()};
@@ -68,9 +80,10 @@ private:
     void takeRetry(const db::TaskRetry& r);
     void worker(const std::stop_token& st);
     void runTask(Task& t);
+    void clearHandled(Handled& h);
     void callPlugin(const Task& t, Plugin& p);
     void recordFailure(const Task& t, Plugin& p, const std::string& error);
-    void clearPending(const Event& e);
+    void clearPending(const std::vector<int64_t>& builds);
     void markBuildHandled(Event& e);
     void waitForWorkers();
 
@@ -170,22 +183,41 @@ void Daemon::takeRetry(const db::TaskRetry& r)
                   r.pluginName);
     pool_.withTransaction([&](pqxx::work& t) { db::deleteTaskRetry(t, r.id); });
     retriesInHand_.lock()->erase(r.id);
-    if (e && e->channel == "build_finished") clearPending(*e);
+    if (e && e->channel == "build_finished") clearPending(buildsOf(*e));
 }
 
+// While more events wait, a worker clears the pending notifications of the builds it handled
+// together, up to maxClearBatch in one statement, rather than with a statement (and a round
+// trip) per event; with nothing waiting it clears at once. It holds those builds' queue keys
+// until then, so a later event of the same build sees the flag cleared (markBuildHandled).
+// A flag not cleared when the process ends makes the build handled again at the next start,
+// as for an event in hand.
 void Daemon::worker(const std::stop_token& st)
 {
+    Handled handled;
     while (!st.stop_requested()) {
-        auto item = queue_.take(std::chrono::milliseconds(250));
-        if (!item) continue;
+        auto wait = handled.keys.empty() ? std::chrono::milliseconds(250) : std::chrono::milliseconds(0);
+        auto item = queue_.take(wait);
+        if (!item) {
+            clearHandled(handled);
+            continue;
+        }
         auto& [key, task] = *item;
-        if (task.event.channel == "build_finished" && !task.retry)
-            queuedFinished_.lock()->erase(task.event.payload);
+        bool finished = task.event.channel == "build_finished";
+        if (finished && !task.retry) queuedFinished_.lock()->erase(task.event.payload);
         ++running_;
         runTask(task);
         --running_;
-        queue_.done(key);
+        if (!finished) {
+            queue_.done(key);
+            continue;
+        }
+        auto ids = buildsOf(task.event);
+        handled.builds.insert(handled.builds.end(), ids.begin(), ids.end());
+        handled.keys.push_back(key);
+        if (handled.builds.size() >= maxClearBatch) clearHandled(handled);
     }
+    clearHandled(handled);
     --*workersLeft_.lock();
     workersCv_.notify_all();
 }
@@ -194,12 +226,6 @@ void Daemon::runTask(Task& t)
 {
     if (t.event.channel == "build_finished" && t.event.fields.size() > 1) markBuildHandled(t.event);
     for (auto* p : t.plugins) callPlugin(t, *p);
-    try {
-        if (t.event.channel == "build_finished") clearPending(t.event);
-    } catch (const std::exception& e) {
-        log::error("cannot clear the pending notification of build_finished ‘{}’: {}", t.event.payload,
-                   e.what());
-    }
     if (t.retry) retriesInHand_.lock()->erase(t.retry->id);
 }
 
@@ -251,12 +277,28 @@ void Daemon::recordFailure(const Task& t, Plugin& p, const std::string& error)
               t.event.payload, attempts, error, delay);
 }
 
-void Daemon::clearPending(const Event& e)
+// The builds' build_finished is handled (each plugin succeeded or has a TaskRetries row); then
+// lets other tasks of those builds run.
+void Daemon::clearHandled(Handled& h)
 {
-    auto ids = buildsOf(e);
+    if (!h.builds.empty()) {
+        try {
+            clearPending(h.builds);
+        } catch (const std::exception& e) {
+            log::error("cannot clear the pending notification of builds {}: {}", fmt::join(h.builds, ", "),
+                       e.what());
+        }
+    }
+    for (auto key : h.keys) queue_.done(key);
+    h.builds.clear();
+    h.keys.clear();
+}
+
+void Daemon::clearPending(const std::vector<int64_t>& builds)
+{
     // One statement: without BEGIN and COMMIT it costs one round trip to the database, not three.
     auto cleared = pool_.withTransaction<pqxx::nontransaction>(
-        [&](pqxx::nontransaction& t) { return db::clearNotificationPending(t, ids); });
+        [&](pqxx::nontransaction& t) { return db::clearNotificationPending(t, builds); });
     for (auto id : cleared) log::debug("build {}: notification handled", id);
 }
 

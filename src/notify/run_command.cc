@@ -124,7 +124,7 @@ db::RunCommandOutcome execute(const std::string& command, const std::string& jso
     po.argv = commandArgv(command);
     po.setEnv["HYDRA_JSON"] = jsonPath;
     po.outputFile = logPath.string();
-    po.pipeStdin = true;
+    po.stdinFromNull = true; // end of file at once, with no pipe to make per run
     po.dieWithParent = true; // a killed daemon leaves no command running unrecorded
     std::optional<Process> p;
     try {
@@ -136,7 +136,6 @@ db::RunCommandOutcome execute(const std::string& command, const std::string& jso
         o.errorNumber = e.errorNumber();
         return o;
     }
-    p->in().close();
     if (auto status = p->waitUntil(std::chrono::steady_clock::now() + timeout)) return outcomeOf(*status);
     log::warn("command ‘{}’ still running after {} s: killing it", command, timeout.count());
     p->kill(SIGKILL);

@@ -2,6 +2,7 @@
 
 #include "util/error.hh"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -23,20 +24,30 @@ namespace hydra {
 
 namespace {
 
-std::vector<std::string> buildEnv(const ProcessOptions& opts)
+bool namesVariable(std::string_view entry, std::string_view name)
 {
-    std::map<std::string, std::string> env;
+    return entry.size() > name.size() && entry[name.size()] == '=' && entry.starts_with(name);
+}
+
+// The child's environment: the inherited entries (pointers into environ, not copies) less those
+// unset or set anew, then the ones set, whose text `setEntries` holds: no copy of every entry at
+// each start.
+std::vector<char*> childEnv(const ProcessOptions& opts, std::vector<std::string>& setEntries)
+{
+    std::vector<char*> out;
     for (char** e = environ; *e; ++e) {
         std::string_view kv(*e);
-        auto eq = kv.find('=');
-        if (eq == std::string_view::npos) continue;
-        env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+        if (kv.find('=') == std::string_view::npos) continue;
+        bool replaced = std::any_of(opts.unsetEnv.begin(), opts.unsetEnv.end(),
+                                    [&](const std::string& k) { return namesVariable(kv, k); }) ||
+                        std::any_of(opts.setEnv.begin(), opts.setEnv.end(),
+                                    [&](const auto& set) { return namesVariable(kv, set.first); });
+        if (!replaced) out.push_back(*e);
     }
-    for (auto& k : opts.unsetEnv) env.erase(k);
-    for (auto& [k, v] : opts.setEnv) env[k] = v;
-    std::vector<std::string> out;
-    out.reserve(env.size());
-    for (auto& [k, v] : env) out.push_back(k + "=" + v);
+    setEntries.clear();
+    for (const auto& [k, v] : opts.setEnv) setEntries.push_back(k + "=" + v);
+    for (auto& e : setEntries) out.push_back(e.data());
+    out.push_back(nullptr);
     return out;
 }
 
@@ -124,26 +135,36 @@ pid_t forkChild(ChildPlan& plan, int& childErr)
     return pid;
 }
 
-// Memory for the stack of a child that shares the parent's memory until it execs.
-class ChildStack {
-public:
-    explicit ChildStack(size_t argc)
-    {
-        // execvpe keeps the path it tries and, for a script, a new argv on the stack.
-        size_ = (size_t{64} * 1024 + (argc + 2) * sizeof(char*) + 4095) & ~size_t{4095};
-        base_ =
-            ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (base_ == MAP_FAILED) throwSysError("allocating a stack for a child process");
+// The top of this thread's stack for the children it starts, kept from one start to the next:
+// a stack mapped and unmapped per start made every CPU running another of the daemon's threads
+// flush its TLB (munmap), and its first use took page faults. A child uses it only while the
+// thread that started it is suspended (CLONE_VFORK), so one per thread is enough.
+void* childStackTop(size_t argc)
+{
+    struct Stack {
+        void* base = nullptr;
+        size_t size = 0;
+        Stack() = default;
+        Stack(const Stack&) = delete;
+        Stack& operator=(const Stack&) = delete;
+        ~Stack()
+        {
+            if (base) ::munmap(base, size);
+        }
+    };
+    thread_local Stack stack;
+    // execvpe keeps the path it tries and, for a script, a new argv on the stack.
+    size_t need = (size_t{64} * 1024 + (argc + 2) * sizeof(char*) + 4095) & ~size_t{4095};
+    if (need > stack.size) {
+        void* base =
+            ::mmap(nullptr, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (base == MAP_FAILED) throwSysError("allocating a stack for a child process");
+        if (stack.base) ::munmap(stack.base, stack.size);
+        stack.base = base;
+        stack.size = need;
     }
-    ~ChildStack() { ::munmap(base_, size_); }
-    ChildStack(const ChildStack&) = delete;
-    ChildStack& operator=(const ChildStack&) = delete;
-    void* top() const { return static_cast<char*>(base_) + size_; }
-
-private:
-    void* base_;
-    size_t size_;
-};
+    return static_cast<char*>(stack.base) + stack.size;
+}
 
 // Starts the child as glibc's posix_spawn does, sharing the parent's memory and suspending the
 // calling thread until the child has exec'd or exited: fork()'s copy of the page tables, and the
@@ -153,11 +174,11 @@ private:
 pid_t startChild(ChildPlan& plan, size_t argc, int& childErr)
 {
     if (plan.setUid || plan.setGid) return forkChild(plan, childErr);
-    ChildStack stack(argc);
+    void* stackTop = childStackTop(argc);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = ::clone(childMain, stack.top(), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+    pid_t pid = ::clone(childMain, stackTop, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
     int cloneErr = errno;
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (pid < 0) {
@@ -168,13 +189,24 @@ pid_t startChild(ChildPlan& plan, size_t argc, int& childErr)
     return pid;
 }
 
+// /dev/null, opened once for the whole process (close-on-exec; a child gets it by dup2) rather
+// than at every start.
+int devNullForReading()
+{
+    static const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throwSysError("opening /dev/null");
+    return fd;
+}
+
 // The child's ends of its standard streams (pipes, a file, /dev/null) and the parent's ends.
 struct ChildStreams {
     AutoFd inR, inW, outR, outW, errR, errW, file;
+    int stdinFd = -1;
 
     explicit ChildStreams(const ProcessOptions& opts)
     {
         if (opts.pipeStdin) std::tie(inR, inW) = makePipe();
+        stdinFd = opts.pipeStdin ? inR.get() : (opts.stdinFromNull ? devNullForReading() : -1);
         if (opts.pipeStdout) std::tie(outR, outW) = makePipe();
         if (opts.pipeStderr) std::tie(errR, errW) = makePipe();
         if (!opts.outputFile.empty() && !opts.pipeStdout) {
@@ -199,7 +231,7 @@ ChildPlan planOf(const ProcessOptions& opts, const ChildStreams& io, char* const
     plan.gid = opts.gid.value_or(0);
     plan.setUid = opts.uid.has_value();
     plan.uid = opts.uid.value_or(0);
-    plan.inFd = io.inR.get();
+    plan.inFd = io.stdinFd;
     plan.outFd = opts.pipeStdout ? io.outW.get() : io.file.get();
     bool merge = opts.stderrToStdout || !opts.outputFile.empty();
     plan.errFd = opts.pipeStderr ? io.errW.get() : (merge ? plan.outFd : -1);
@@ -211,12 +243,12 @@ ChildPlan planOf(const ProcessOptions& opts, const ChildStreams& io, char* const
 Process Process::spawn(const ProcessOptions& opts)
 {
     if (opts.argv.empty()) throw Error("cannot start a process without a program name");
-    std::vector<std::string> envStrings = buildEnv(opts);
-    std::vector<char*> argv, envp;
-    for (auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    std::vector<std::string> setEntries;
+    std::vector<char*> envp = childEnv(opts, setEntries);
+    std::vector<char*> argv;
+    argv.reserve(opts.argv.size() + 1);
+    for (const auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    for (auto& e : envStrings) envp.push_back(e.data());
-    envp.push_back(nullptr);
 
     ChildStreams io(opts);
     ChildPlan plan = planOf(opts, io, argv.data(), envp.data());

@@ -20,6 +20,7 @@ struct ProcessOptions {
     std::map<std::string, std::string> setEnv; ///< added to (or replacing) the inherited environment
     std::vector<std::string> unsetEnv;
     bool pipeStdin = false;
+    bool stdinFromNull = false; ///< when not piped: stdin reads /dev/null (end of file at once)
     bool pipeStdout = false;
     bool pipeStderr = false;
     bool stdoutToNull = false;   ///< when not piped

@@ -123,6 +123,53 @@ TEST(Process, WorkingDirectoryAndEnvironment)
     EXPECT_EQ(r, "/\na-unset\n");
 }
 
+// A variable set for the child replaces the inherited one, and unsetting a name leaves the
+// variables whose names merely begin with it.
+TEST(Process, SetVariableReplacesTheInheritedOne)
+{
+    ::setenv("HYDRA_PROCESS_TEST_SET", "old", 1);
+    ::setenv("HYDRA_PROCESS_TEST_SET_LONGER", "kept", 1);
+    ::setenv("HYDRA_PROCESS_TEST", "gone", 1);
+    auto r = runChecked({.argv = {"sh", "-c", "env | grep ^HYDRA_PROCESS_TEST | sort"},
+                         .setEnv = {{"HYDRA_PROCESS_TEST_SET", "new"}},
+                         .unsetEnv = {"HYDRA_PROCESS_TEST"}});
+    ::unsetenv("HYDRA_PROCESS_TEST_SET");
+    ::unsetenv("HYDRA_PROCESS_TEST_SET_LONGER");
+    ::unsetenv("HYDRA_PROCESS_TEST");
+    EXPECT_EQ(r, "HYDRA_PROCESS_TEST_SET=new\nHYDRA_PROCESS_TEST_SET_LONGER=kept\n");
+}
+
+// `cat` ends at once on /dev/null, where an inherited terminal or pipe would keep it waiting;
+// the shared descriptor serves one start after another.
+TEST(Process, StdinFromNullEndsAtOnce)
+{
+    for (int i = 0; i < 2; ++i) {
+        auto p = Process::spawn({.argv = {"sh", "-c", "cat; readlink /proc/self/fd/0"},
+                                 .stdinFromNull = true,
+                                 .pipeStdout = true});
+        auto out = readAll(p.out().get(), std::chrono::steady_clock::now() + std::chrono::seconds(30), "sh");
+        EXPECT_TRUE(exitedOk(p.wait()));
+        EXPECT_EQ(out, "/dev/null\n");
+    }
+}
+
+// A thread keeps the stack of the children it starts; a start with more arguments than it has
+// room for gets a larger one. A script without "#!" makes execvpe build a new argv on that
+// stack (20,000 arguments: 160 KiB of pointers).
+TEST(Process, ManyArgumentsAfterFewOnTheSameThread)
+{
+    auto script =
+        std::filesystem::temp_directory_path() / ("hydra-process-args-" + std::to_string(::getpid()));
+    std::ofstream(script) << "echo $#\n";
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    EXPECT_EQ(runChecked({.argv = {script.string(), "a"}}), "1\n");
+    std::vector<std::string> argv{script.string()};
+    argv.resize(20001, "x");
+    EXPECT_EQ(runChecked({.argv = argv}), "20000\n");
+    EXPECT_EQ(runChecked({.argv = {script.string(), "a", "b"}}), "2\n");
+    std::filesystem::remove(script);
+}
+
 TEST(Process, ChildLeadsItsOwnGroupOrSession)
 {
     auto grouped = Process::spawn({.argv = {"sleep", "30"}});
