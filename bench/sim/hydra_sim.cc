@@ -28,18 +28,22 @@ void printRun(const SimResult& r, const SimResult* reference)
     fmt::print("\n## {}\n\n", r.policy);
     fmt::print("| figure | value |\n|---|---:|\n");
     fmt::print("| makespan | {} |\n", hours(r.makespan));
-    fmt::print("| lower bound: max(critical path {}, work ÷ capacity {}) | {} |\n",
-               hours(r.criticalPathBound), hours(r.capacityBound), hours(r.lowerBound));
+    fmt::print("| lower bound: max(critical path {}, work ÷ capacity {} of {}) | {} |\n",
+               hours(r.criticalPathBound), hours(r.capacityBound), r.bottleneck, hours(r.lowerBound));
     fmt::print("| makespan ÷ lower bound | {:.3f} |\n", r.makespan / r.lowerBound);
+    fmt::print("| tighter bound: work ÷ capacity after the earliest time it can start | {} |\n",
+               hours(r.releaseBound));
+    fmt::print("| makespan ÷ tighter bound | {:.3f} |\n", r.makespan / r.releaseBound);
     if (reference)
         fmt::print("| makespan against {} | {:+.1f} % |\n", reference->policy,
                    100.0 * (r.makespan / reference->makespan - 1));
-    fmt::print("| steps dispatched (retries) | {} ({}) |\n", r.stepsDispatched, r.retries);
+    fmt::print("| steps dispatched (retries; failed for good after machine failures) | {} ({}; {}) |\n",
+               r.stepsDispatched, r.retries, r.triesUsedUp);
     fmt::print("| builds succeeded / failed / cancelled | {} / {} / {} |\n", r.buildsSucceeded,
                r.buildsFailed, r.buildsCancelled);
     fmt::print("| machine utilisation | {:.1f} % |\n", 100 * r.utilisation);
-    fmt::print("| scheduler time per dispatched step | {:.2f} µs |\n", r.schedulerCpuPerStep);
-    fmt::print("| adding builds, per step added | {:.2f} µs |\n", r.addCpuPerStep);
+    fmt::print("| scheduler CPU per dispatched step | {:.2f} µs |\n", r.schedulerCpuPerStep);
+    fmt::print("| adding builds: CPU per step added | {:.2f} µs |\n", r.addCpuPerStep);
     fmt::print("| scheduler heap per queued step (at {} queued) | {:.0f} B |\n", r.peakQueuedSteps,
                r.bytesPerQueuedStep);
     double total = 0;

@@ -9,13 +9,35 @@
 #include <malloc.h>
 #include <queue>
 #include <random>
+#include <time.h>
 #include <unordered_map>
 
 namespace hydra::sim {
 
 namespace {
 
-using Wall = std::chrono::steady_clock;
+/// This thread's CPU time: wall time would count the time other processes on the machine take
+/// from it, which on a loaded 2-core machine doubles a section of a few microseconds.
+struct ThreadCpu {
+    using duration = std::chrono::nanoseconds;
+    static duration now()
+    {
+        timespec ts{};
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+    }
+    /// What one pair of readings costs by itself (a system call), subtracted from each section.
+    static duration overhead()
+    {
+        static const duration measured = [] {
+            constexpr int n = 20000;
+            auto began = now();
+            for (int i = 0; i < n; ++i) (void) now();
+            return (now() - began) / n;
+        }();
+        return measured;
+    }
+};
 
 /// Something that happens at a simulated time; `seq` keeps equal times in insertion order.
 struct Event {
@@ -39,13 +61,12 @@ struct Running {
     std::vector<qr::JobsetId> jobsets;
 };
 
-/// Calls `f` and adds its wall time to `account` (one thread: wall time is CPU time unless the
-/// machine preempts the process).
-template <class F> auto timedInto(Wall::duration& account, F f)
+/// Calls `f` and adds the CPU time it took to `account`.
+template <class F> auto timedInto(ThreadCpu::duration& account, F f)
 {
-    auto began = Wall::now();
+    auto began = ThreadCpu::now();
     auto r = f();
-    account += Wall::now() - began;
+    account += std::max(ThreadCpu::now() - began - ThreadCpu::overhead(), ThreadCpu::duration::zero());
     return r;
 }
 
@@ -140,10 +161,10 @@ private:
             auto orphans = timedInto(schedulerTime_, [&] { return scheduler_.removeBuild(id); });
             stopOrphans(orphans);
         }
-        auto began = Wall::now();
+        auto began = ThreadCpu::now();
         size_t added = 0;
         for (size_t b : eval.builds) added += addBuild(w_.builds[b]);
-        addTime_ += Wall::now() - began;
+        addTime_ += ThreadCpu::now() - began;
         stepsAdded_ += added;
         // Memory is highest right after an evaluation's builds came in.
         if (heapBytes() > baseHeap_ && scheduler_.graph().stepCount() > result_.peakQueuedSteps) {
@@ -201,18 +222,20 @@ private:
 
     void dispatchRound()
     {
-        std::vector<qr::DispatchMachine> ms;
-        ms.reserve(farm_.size());
+        // Built once and updated in place: the machines themselves do not change.
+        auto& ms = machines_;
+        if (ms.empty())
+            for (const auto& m : farm_)
+                ms.push_back({.name = m.machine.storeUri,
+                              .machine = &m.machine,
+                              .maxJobs = m.machine.maxJobs,
+                              .speedFactor = m.machine.speedFactor});
         for (size_t i = 0; i < farm_.size(); ++i) {
             auto f = states_[i]->failureInfo();
             bool off = f.disabledUntil > clock_.now();
-            ms.push_back({.name = farm_[i].machine.storeUri,
-                          .machine = &farm_[i].machine,
-                          .inUse = inUse_[i],
-                          .maxJobs = farm_[i].machine.maxJobs,
-                          .speedFactor = farm_[i].machine.speedFactor,
-                          .disabledUntil = off ? std::optional(f.disabledUntil) : std::nullopt,
-                          .consecutiveFailures = f.consecutiveFailures});
+            ms[i].inUse = inUse_[i];
+            ms[i].disabledUntil = off ? std::optional(f.disabledUntil) : std::nullopt;
+            ms[i].consecutiveFailures = f.consecutiveFailures;
         }
         auto result = timedInto(schedulerTime_, [&] { return scheduler_.dispatch(ms); });
         for (const auto& drv : result.unsupported) fail(byDrv_.at(drv), 0);
@@ -276,7 +299,9 @@ private:
             timedInto(schedulerTime_, [&] { return scheduler_.requeueStep(drv, decision.delay); });
             push(now_ + std::chrono::duration<double>(decision.delay).count(), Event::Kind::Tick, 0);
             return;
-        case qr::StepVerdict::Failed: return fail(s, duration.count());
+        case qr::StepVerdict::Failed:
+            if (r.ending == Ending::MachineFailure) ++result_.triesUsedUp;
+            return fail(s, duration.count());
         case qr::StepVerdict::Stopped: return;
         }
     }
@@ -325,6 +350,7 @@ private:
     qr::RetryPolicy retry_;
     std::vector<std::unique_ptr<qr::MachineState>> states_;
     std::vector<unsigned> inUse_;
+    std::vector<qr::DispatchMachine> machines_;
     std::unordered_map<std::string, StepId> byDrv_;
     std::vector<char> done_;
     std::vector<char> failed_;
@@ -343,8 +369,8 @@ private:
     uint64_t tokens_ = 0;
     size_t baseHeap_ = 0;
     size_t stepsAdded_ = 0;
-    Wall::duration schedulerTime_{};
-    Wall::duration addTime_{};
+    ThreadCpu::duration schedulerTime_{};
+    ThreadCpu::duration addTime_{};
     SimResult result_;
 };
 
@@ -374,28 +400,41 @@ void Simulation::finish()
         earliest[s] = from + work(s) / speed;
         result_.criticalPathBound = std::max(result_.criticalPathBound, earliest[s]);
     }
-    // Work ÷ capacity, for each system and for each feature within it.
-    std::map<std::pair<std::string, std::string>, double> workOf;
+    // Work ÷ capacity, for each system and for each feature within it. The tighter form also
+    // counts when work can start at the earliest: the steps of a class that cannot start before
+    // t (their dependencies' critical path) need at least their work ÷ capacity after t.
+    std::map<std::pair<std::string, std::string>, std::vector<std::pair<double, double>>> workOf;
     for (StepId s : executed_) {
         const auto& step = w_.steps[s];
-        workOf[{step.system, ""}] += work(s);
-        if (step.bigParallel) workOf[{step.system, "big-parallel"}] += work(s);
-        if (step.kvm) workOf[{step.system, "kvm"}] += work(s);
+        std::pair<double, double> item{earliest[s] - work(s) / maxSpeed(step), work(s)};
+        workOf[{step.system, ""}].push_back(item);
+        if (step.bigParallel) workOf[{step.system, "big-parallel"}].push_back(item);
+        if (step.kvm) workOf[{step.system, "kvm"}].push_back(item);
     }
-    for (const auto& [cls, seconds] : workOf) {
+    for (auto& [cls, items] : workOf) {
         std::set<std::string> features;
         if (!cls.second.empty()) features.insert(cls.second);
         double capacity = 0;
         for (const auto& m : farm_)
             if (m.machine.supports(cls.first, features))
                 capacity += m.machine.maxJobs * m.machine.speedFactor;
-        result_.capacityBound = std::max(result_.capacityBound, seconds / capacity);
+        std::sort(items.begin(), items.end(), std::greater<>());
+        double after = 0;
+        for (const auto& [start, seconds] : items) {
+            after += seconds;
+            result_.releaseBound = std::max(result_.releaseBound, start + after / capacity);
+        }
+        if (after / capacity > result_.capacityBound) {
+            result_.capacityBound = after / capacity;
+            result_.bottleneck = cls.second.empty() ? cls.first : cls.first + ":" + cls.second;
+        }
     }
     result_.lowerBound = std::max(result_.criticalPathBound, result_.capacityBound);
+    result_.releaseBound = std::max(result_.releaseBound, result_.lowerBound);
     double slots = 0;
     for (const auto& m : farm_) slots += m.machine.maxJobs;
     result_.utilisation = busySeconds_ / (slots * result_.makespan);
-    auto micros = [](Wall::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
+    auto micros = [](ThreadCpu::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
     result_.schedulerCpuPerStep =
         micros(schedulerTime_) / double(std::max<size_t>(result_.stepsDispatched, 1));
     result_.addCpuPerStep = micros(addTime_) / double(std::max<size_t>(stepsAdded_, 1));

@@ -44,8 +44,13 @@ struct SimResult {
     double lowerBound = 0; ///< max(critical path from arrival, work ÷ capacity per machine class)
     double criticalPathBound = 0;
     double capacityBound = 0;
+    /// A tighter bound: for each class and time t, t + the work of its steps that cannot start
+    /// before t (their dependencies' critical path) ÷ its capacity.
+    double releaseBound = 0;
+    std::string bottleneck; ///< the machine class of capacityBound, e.g. "x86_64-darwin"
     size_t stepsDispatched = 0;
     size_t retries = 0;
+    size_t triesUsedUp = 0; ///< steps failed for good after transient failures only
     size_t buildsSucceeded = 0;
     size_t buildsFailed = 0;
     size_t buildsCancelled = 0;

@@ -232,6 +232,23 @@ TEST_F(SchedulerTest, BetweenEquallyLoadedMachinesOneThatFailedLatelyComesLast)
     EXPECT_EQ(r.assignments[0].machineName, "b-sound");
 }
 
+TEST_F(SchedulerTest, AMachineThatFailedLatelyGetsStepsOnlyWhenNoSoundMachineHasAFreeSlot)
+{
+    // An idle machine just back from its back-off would be the least loaded; a sound machine
+    // with one slot left still goes first, and the failing one gets what is left over.
+    machines = {machine("a-failing", 8), machine("b-sound", 4)};
+    Scheduler s(clock);
+    s.addBuild(build(1, "x"), {step("x")});
+    s.addBuild(build(2, "y"), {step("y")});
+    auto ms = states();
+    ms[0].consecutiveFailures = 2;
+    ms[1].inUse = 3;
+    auto r = s.dispatch(ms);
+    ASSERT_EQ(r.assignments.size(), 2U);
+    EXPECT_EQ(r.assignments[0].machineName, "b-sound");
+    EXPECT_EQ(r.assignments[1].machineName, "a-failing");
+}
+
 TEST_F(SchedulerTest, RequiredAndMandatoryFeaturesChooseTheMachine)
 {
     machines = {machine("plain", 4), machine("kvm", 4, 1, {"x86_64-linux"}, {"kvm"}),
