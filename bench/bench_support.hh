@@ -18,6 +18,7 @@
 #include <pqxx/pqxx>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <sys/stat.h>
 #include <thread>
 
@@ -129,7 +130,6 @@ struct Server {
     }
 };
 
-/// A wall-clock duration in seconds.
 /// A whole number from the environment variable `name` (at least `min`), or `fallback` when it
 /// is unset or empty; anything else is an error naming the variable.
 inline uint64_t envNumber(const char* name, uint64_t fallback, uint64_t min = 1)
@@ -142,9 +142,19 @@ inline uint64_t envNumber(const char* name, uint64_t fallback, uint64_t min = 1)
     return n;
 }
 
+/// A wall-clock duration in seconds.
 inline double seconds(std::chrono::steady_clock::duration d)
 {
     return std::chrono::duration<double>(d).count();
+}
+
+/// One row of the table scripts/bench.sh prints after every benchmark ran: the figure, ours,
+/// the reference it is compared with (measured in the same run, or the goal), and their ratio
+/// as the benchmark states it. Tab-separated behind a marker, so the script can gather it.
+inline void summary(std::string_view bench, std::string_view figure, std::string_view ours,
+                    std::string_view reference, std::string_view ratio)
+{
+    fmt::print("@summary\t{}\t{}\t{}\t{}\t{}\n", bench, figure, ours, reference, ratio);
 }
 
 } // namespace hydra::bench

@@ -116,6 +116,9 @@ int main()
         fmt::print("nix copy from hydra-server:                     {:.1f} s, {:.0f} MiB/s\n", served,
                    total / served);
         fmt::print("ratio (reference time / hydra-server time):     {:.2f}\n", reference / served);
+        bench::summary("cache_bench", "nix copy of a closure", fmt::format("{:.1f} s", served),
+                       fmt::format("{:.1f} s from a file:// cache", reference),
+                       fmt::format("{:.2f}× the speed", reference / served));
         fmt::print("hydra-server peak memory: {} MiB\n", peakRssKiB(server.process->pid()) / 1024);
         std::vector<std::string> del{"nix-store", "--delete"};
         del.insert(del.end(), paths.begin(), paths.end());

@@ -396,6 +396,9 @@ void printStreamingTable(const Config& c, const Streaming& s)
         double rate = mibPerSec(n, median(v.seconds));
         fmt::print("  {:<44}{:9.1f} {:6.2f} {:10.1f} MiB\n", v.label, rate, rate / refRate,
                    inMiB(v.peakKiB, 1024));
+        bench::summary("nar_bench", v.label, fmt::format("{:.0f} MiB/s", rate),
+                       fmt::format("{:.0f} MiB/s {}", refRate, s.ref.label),
+                       fmt::format("{:.2f}", rate / refRate));
         peakKiB = std::max(peakKiB, v.peakKiB);
     }
     double growth = inMiB(peakKiB - std::min(peakKiB, run.startRssKiB), 1024);

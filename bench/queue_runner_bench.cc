@@ -261,6 +261,9 @@ void benchOnce(const std::string& binary, size_t n, size_t jobs)
                "(slot ms per drv: {:.1f} vs {:.1f})\n",
                n, dag.sinks.size(), jobs, nixTime, runnerTime, runnerTime / nixTime, perStep(nixTime),
                perStep(runnerTime));
+    bench::summary("queue_runner_bench", fmt::format("{} derivations, -j{}", n, jobs),
+                   fmt::format("{:.2f} s", runnerTime), fmt::format("{:.2f} s nix-build", nixTime),
+                   fmt::format("{:.2f}× the time", runnerTime / nixTime));
     std::fflush(stdout);
 }
 

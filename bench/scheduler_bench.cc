@@ -4,6 +4,7 @@
 // runnable steps by the full order each round, as Hydra's queue runner does), measured in
 // the same run. Plain main: prints one table.
 
+#include "bench_support.hh"
 #include "queue-runner/scheduler.hh"
 
 #include <fmt/format.h>
@@ -196,6 +197,9 @@ void run(size_t targetSteps)
     fmt::print("per dispatch round (incremental):     {:8.2f} us\n", perDispatch);
     fmt::print("naive round (key + sort all runnable): {:8.0f} us\n", naive);
     fmt::print("ratio naive / incremental dispatch:   {:8.0f}x\n", naive / perDispatch);
+    bench::summary("scheduler_bench", fmt::format("dispatch round at {} steps", work.all.size()),
+                   fmt::format("{:.1f} µs", perDispatch), fmt::format("{:.0f} µs sorting all (Hydra)", naive),
+                   fmt::format("{:.0f}× faster", naive / perDispatch));
 
     // Cancelling a thousand builds (e.g. an obsolete evaluation).
     start = Wall::now();

@@ -80,6 +80,21 @@ int main()
         auto ours = simulate(workload, farm, qr::StepOrder::CriticalPath);
         printRun(classic, nullptr);
         printRun(ours, &classic);
+        fmt::print("\n");
+        bench::summary("hydra-sim",
+                       fmt::format("makespan, {} steps on {} machines", workload.steps.size(), farm.size()),
+                       hours(ours.makespan), fmt::format("{} Hydra's classic order", hours(classic.makespan)),
+                       fmt::format("{:+.1f} %", 100.0 * (ours.makespan / classic.makespan - 1)));
+        bench::summary("hydra-sim", "makespan against lower bounds", hours(ours.makespan),
+                       fmt::format("{} / {} (tighter)", hours(ours.lowerBound), hours(ours.releaseBound)),
+                       fmt::format("{:.3f} / {:.3f}", ours.makespan / ours.lowerBound,
+                                   ours.makespan / ours.releaseBound));
+        bench::summary("hydra-sim", "scheduler CPU per dispatched step",
+                       fmt::format("{:.2f} µs", ours.schedulerCpuPerStep), "goal 5 µs",
+                       fmt::format("{:.2f}", ours.schedulerCpuPerStep / 5));
+        bench::summary("hydra-sim", "scheduler heap per queued step",
+                       fmt::format("{:.0f} B", ours.bytesPerQueuedStep), "goal 1 KiB",
+                       fmt::format("{:.2f}", ours.bytesPerQueuedStep / 1024));
         fmt::print("\n(simulated in {:.1f} s)\n",
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
         return 0;
