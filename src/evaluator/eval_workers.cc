@@ -27,6 +27,10 @@ using namespace std::chrono_literals;
 // was on: batches can be large, and few batches mean few starts of Nix.
 constexpr size_t maxBatchSize = 10000;
 
+// How deep the listing opens nested sets (nixpkgs' release sets nest two or three levels);
+// deeper ones are opened by the workers, a round each.
+constexpr unsigned listingDepth = 4;
+
 /// The work still to do and what is done, shared by the workers.
 struct Queue {
     std::deque<AttrPath> pending;              ///< paths not yet given to a worker
@@ -61,15 +65,27 @@ public:
         if (opts.gcRootsDir) roots_.emplace(*opts.gcRootsDir);
     }
 
-    /// Lists the top level; its failure is the failure of the whole expression.
+    /// Lists the jobs, nested sets opened, so that the first batches share out every job: a
+    /// set found later costs another round of processes, each evaluating again what its jobs
+    /// depend on. Only a failure of the top level is the failure of the whole expression; when
+    /// the listing dies below it, the names it did not open are given to the workers as they are.
     void listTop()
     {
-        auto o = runBatch(src_, opts_, {AttrPath{}}, false, abort_.get_token());
+        auto o = runListing(src_, opts_, listingDepth, abort_.get_token());
         if (o.end == BatchOutcome::End::OutOfMemory) o.error = memoryError();
+        if (o.results.empty()) throw ExpressionError("evaluating {}: {}", describe(src_), o.error);
+        const auto& names = o.results[0].at("names");
         if (o.end != BatchOutcome::End::Complete)
-            throw ExpressionError("evaluating {}: {}", describe(src_), o.error);
+            log::info("listing the jobs of {} stopped after {} of {} names: {}", describe(src_),
+                      o.results.size() - 1, names.size(), o.error);
         auto q = queue_.lock();
-        for (auto& name : o.results.at(0).at("names")) q->pending.push_back({name.get<std::string>()});
+        for (size_t i = 0; i < names.size(); ++i) {
+            if (i + 1 >= o.results.size()) {
+                q->pending.push_back({names[i].get<std::string>()});
+                continue;
+            }
+            for (const auto& path : o.results[i + 1].at("paths")) q->pending.push_back(path.get<AttrPath>());
+        }
     }
 
     /// Runs the workers until every path is evaluated, reporting progress meanwhile.

@@ -136,8 +136,17 @@ std::string nixErrorText(std::string_view stderrText)
     return kept;
 }
 
-BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const std::vector<AttrPath>& paths,
-                      bool catchErrors, const std::stop_token& stop, const Rewrites& rewrites)
+namespace {
+
+/// One worker process: what it printed and how it ended (nullopt: killed for its memory).
+struct WorkerRun {
+    std::vector<nlohmann::json> results;
+    std::optional<int> status;
+    std::string text; ///< its other output
+};
+
+WorkerRun runWorker(const JobSource& src, const EvalWorkerOptions& opts, const std::string& expression,
+                    const std::stop_token& stop)
 {
     OutputFile output;
     ProcessOptions po;
@@ -151,29 +160,55 @@ BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const
     Process p = Process::spawn(po);
     try {
         // nix-instantiate reads all of stdin before it evaluates anything.
-        writeAll(p.in().get(), workerExpression(src, paths, catchErrors, rewrites), SteadyClock::now() + 60s,
-                 "nix-instantiate's input");
+        writeAll(p.in().get(), expression, SteadyClock::now() + 60s, "nix-instantiate's input");
     } catch (const Error&) {
         // It exited early; its output says why.
     }
     p.in().close();
-    auto status = watch(p, opts.maxMemoryMiB, stop);
-    std::string text = output.read();
+    WorkerRun run;
+    run.status = watch(p, opts.maxMemoryMiB, stop);
+    run.text = output.read();
+    run.results = takeResults(run.text);
+    return run;
+}
+
+/// The outcome of a run that should have printed `expected` results.
+BatchOutcome outcome(WorkerRun&& run, size_t expected)
+{
     BatchOutcome o;
-    o.results = takeResults(text);
-    if (!status) {
+    o.results = std::move(run.results);
+    if (!run.status) {
         o.end = BatchOutcome::End::OutOfMemory;
         return o;
     }
-    if (exitedOk(*status) && o.results.size() == paths.size()) {
+    if (exitedOk(*run.status) && o.results.size() == expected) {
         o.end = BatchOutcome::End::Complete;
         return o;
     }
-    o.error = nixErrorText(text);
+    o.error = nixErrorText(run.text);
     if (o.error.empty())
-        o.error = exitedOk(*status) ? "nix-instantiate printed no result"
-                                    : "nix-instantiate " + statusToString(*status);
+        o.error = exitedOk(*run.status) ? "nix-instantiate printed no result"
+                                        : "nix-instantiate " + statusToString(*run.status);
     return o;
+}
+
+} // namespace
+
+BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const std::vector<AttrPath>& paths,
+                      bool catchErrors, const std::stop_token& stop, const Rewrites& rewrites)
+{
+    return outcome(runWorker(src, opts, workerExpression(src, paths, catchErrors, rewrites), stop),
+                   paths.size());
+}
+
+BatchOutcome runListing(const JobSource& src, const EvalWorkerOptions& opts, unsigned depth,
+                        const std::stop_token& stop)
+{
+    auto run = runWorker(src, opts, listingExpression(src, depth), stop);
+    // Complete: the top level and a result for each of its names.
+    size_t expected =
+        run.results.empty() ? 1 : 1 + run.results[0].value("names", nlohmann::json::array()).size();
+    return outcome(std::move(run), expected);
 }
 
 } // namespace hydra::evaluator

@@ -33,6 +33,11 @@ public:
 BatchOutcome runBatch(const JobSource& src, const EvalWorkerOptions& opts, const std::vector<AttrPath>& paths,
                       bool catchErrors, const std::stop_token& stop, const Rewrites& rewrites = {});
 
+/// Runs the listing process (listingExpression): results as there, Complete when every name
+/// of the top level got its paths. Throws as runBatch does.
+BatchOutcome runListing(const JobSource& src, const EvalWorkerOptions& opts, unsigned depth,
+                        const std::stop_token& stop);
+
 /// Nix's error from its stderr: colours removed, from the first "error:" line on, without
 /// the --show-trace hint, at most ~4 KiB.
 std::string nixErrorText(std::string_view stderrText);

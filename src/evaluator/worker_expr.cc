@@ -92,6 +92,14 @@ constexpr const char* helpers = R"nix(
   autoCall = v: if builtins.isFunction v && builtins.functionArgs v != { }
     then v (builtins.intersectAttrs (builtins.functionArgs v) jobsetArgs) else v;
   at = path: builtins.foldl' (a: n: autoCall a.${n}) root path;
+  # The paths to evaluate at and below `path`, `depth` levels deep: a set that is not a
+  # derivation is opened as node would open it, so that the workers can share out every job at
+  # once; anything else, or a value that throws, stays a path for a worker to evaluate or report.
+  expand = depth: path:
+    let isSet = builtins.tryEval (let v = at path; in builtins.isAttrs v && !(isDrv v));
+    in if depth > 0 && isSet.success && isSet.value
+      then builtins.concatMap (n: expand (depth - 1) (path ++ [ n ])) (children (at path)).names
+      else [ path ];
   # Each result goes to stderr the moment it is known: when the process dies later (an error
   # tryEval cannot catch, or too much memory), the paths done before are not lost.
   one = i: path:
@@ -153,20 +161,43 @@ std::string rewritesLiteral(const Rewrites& rewrites)
 
 } // namespace
 
+namespace {
+
+/// What the worker and listing expressions share: the jobset's root and the helpers above.
+std::string prelude(const JobSource& src, bool catchErrors, const Rewrites& rewrites)
+{
+    return fmt::format(
+        "{{ ... }}@workerArgs:\nlet\n  jobsetArgs = builtins.removeAttrs workerArgs [ \"{}\" ];\n{}"
+        "  catchErrors = {};\n  rewrites = {};\n{}",
+        callMarker, rootExpression(src), catchErrors ? "true" : "false", rewritesLiteral(rewrites), helpers);
+}
+
+} // namespace
+
 std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& paths, bool catchErrors,
                              const Rewrites& rewrites)
 {
     std::string list = "[\n";
     for (const auto& path : paths) list += "    " + pathLiteral(path) + "\n";
     list += "  ]";
-    return fmt::format(
-        "{{ ... }}@workerArgs:\nlet\n  jobsetArgs = builtins.removeAttrs workerArgs [ \"{}\" ];\n{}"
-        "  catchErrors = {};\n  rewrites = {};\n{}  paths = {};\nin builtins.foldl' (done: i: builtins.seq "
-        "(one i "
-        "(builtins.elemAt paths i)) done) null\n"
-        "  (builtins.genList (i: i) (builtins.length paths))\n",
-        callMarker, rootExpression(src), catchErrors ? "true" : "false", rewritesLiteral(rewrites), helpers,
-        list);
+    return prelude(src, catchErrors, rewrites) +
+           fmt::format(
+               "  paths = {};\nin builtins.foldl' (done: i: builtins.seq (one i (builtins.elemAt paths i)) "
+               "done) null\n  (builtins.genList (i: i) (builtins.length paths))\n",
+               list);
+}
+
+std::string listingExpression(const JobSource& src, unsigned depth)
+{
+    // Result 0 is the top level as a worker gives it; it throws when the top level is no set.
+    return prelude(src, false, {}) +
+           fmt::format(
+               "  names = (node [ ] root).names;\n"
+               "  listed = i: builtins.trace (\"@hydra-eval-result \" + builtins.toJSON {{\n"
+               "    i = i + 1; t = \"paths\"; paths = expand {} [ (builtins.elemAt names i) ]; }}) null;\n"
+               "in builtins.seq (one 0 [ ]) (builtins.foldl' (done: i: builtins.seq (listed i) done) null\n"
+               "  (builtins.genList (i: i) (builtins.length names)))\n",
+               depth);
 }
 
 std::vector<std::string> workerCommand(const JobSource& src, const EvalWorkerOptions& opts)

@@ -30,6 +30,13 @@ inline constexpr const char* resultMarker = "trace: @hydra-eval-result ";
 std::string workerExpression(const JobSource& src, const std::vector<AttrPath>& paths, bool catchErrors,
                              const Rewrites& rewrites = {});
 
+/// The expression that lists the jobset's jobs before the workers share them out: result 0 is
+/// the top level as workerExpression gives it ("set" and its "names"; it throws when the top
+/// level is no set), then result i (i >= 1) is "t": "paths" with "paths", the paths to evaluate
+/// for the i-th name: sets that are not derivations opened `depth` levels deep, anything else
+/// (or a value that throws) the path itself.
+std::string listingExpression(const JobSource& src, unsigned depth);
+
 /// The nix-instantiate command line: read-write mode (the .drv files are written), the
 /// jobset's arguments and the options' Nix settings.
 std::vector<std::string> workerCommand(const JobSource& src, const EvalWorkerOptions& opts);
