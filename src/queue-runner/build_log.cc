@@ -11,12 +11,6 @@
 
 namespace hydra::qr {
 
-std::filesystem::path defaultBuildLogDir(const EnvLookup& env)
-{
-    auto data = env("HYDRA_DATA");
-    return nix::buildLogDir(data && !data->empty() ? *data : "/var/lib/hydra");
-}
-
 BuildLog::BuildLog(std::filesystem::path path) : path_(std::move(path))
 {
     std::error_code ec;

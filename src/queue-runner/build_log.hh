@@ -15,9 +15,6 @@
 
 namespace hydra::qr {
 
-/// $HYDRA_DATA/build-logs (HYDRA_DATA defaulting to /var/lib/hydra, as in Hydra).
-std::filesystem::path defaultBuildLogDir(const EnvLookup& env = systemEnv);
-
 /// `logDir`/<first 2 chars of the .drv base name>/<the rest> (shared with the web server).
 using nix::buildLogPath;
 

@@ -7,6 +7,7 @@
 #include "db/queue_notify.hh"
 #include "metrics/metrics_server.hh"
 #include "metrics/prometheus_text.hh"
+#include "nix/build_log_path.hh"
 #include "queue-runner/build_queue.hh"
 #include "queue-runner/dispatcher.hh"
 #include "queue-runner/gc_roots_pruner.hh"
@@ -30,7 +31,7 @@ namespace {
 StepRunnerOptions stepOptions(const QueueRunnerSettings& s)
 {
     const auto& q = s.config.queueRunner;
-    return {.logDir = s.dataDir / "build-logs",
+    return {.logDir = nix::buildLogDir(s.dataDir),
             .maxLogSize = q.maxLogSize,
             .maxOutputSize = q.maxOutputSize,
             .useSubstitutes = q.useSubstitutes,

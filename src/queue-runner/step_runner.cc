@@ -57,17 +57,18 @@ StepRunner::StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const nix::G
 int StepRunner::startRow(const StepWork& work, const std::string& drvPath, const std::string& machine,
                          int64_t start)
 {
+    // build_started goes to every build whose own derivation this step builds, at each start of
+    // it (a retry included), as Hydra sends it; not for the dependencies built before it.
+    auto topLevelOf = queue_.finishing(drvPath, true).succeeded;
     return pool_.withTransaction([&](pqxx::work& t) {
-        int nr = db::createBuildStep(t, db::NewStep{.build = work.build.id,
-                                                    .drvPath = drvPath,
-                                                    .system = work.drv.platform,
-                                                    .machine = machine,
-                                                    .busy = db::StepBusy::Connecting,
-                                                    .startTime = start,
-                                                    .outputs = declaredOutputs(work.drv)});
-        // The first step of a build is when the build starts, as far as the world can tell.
-        if (nr == 1) db::notifyBuildStarted(t, work.build.id);
-        return nr;
+        for (const auto& b : topLevelOf) db::notifyBuildStarted(t, b.id);
+        return db::createBuildStep(t, db::NewStep{.build = work.build.id,
+                                                  .drvPath = drvPath,
+                                                  .system = work.drv.platform,
+                                                  .machine = machine,
+                                                  .busy = db::StepBusy::Connecting,
+                                                  .startTime = start,
+                                                  .outputs = declaredOutputs(work.drv)});
     });
 }
 
@@ -113,12 +114,14 @@ void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::st
         if (stages_) stages_->addBytes(outcome.bytesSent, outcome.bytesReceived);
         record(a, outcome, slot.state(), stop);
     } catch (const std::exception& e) {
-        // The database is the likely culprit; the step goes back to the queue. Its row must
-        // not stay busy until the next start-up, if the database lets us say so now.
+        // The database is the likely culprit; the step goes back to the queue, without
+        // counting as a try: a stretch of database trouble must not use up the tries a later
+        // failure of a machine may need. Its row must not stay busy until the next start-up,
+        // if the database lets us say so now.
         log::event(log::Level::Error, contextOf(a.work.build.id, a.stepNr, a.machine), "step {} failed: {}",
                    drvPath, e.what());
         abandonRow(a);
-        queue_.retry(drvPath, opts_.retry.interval);
+        queue_.requeue(drvPath, opts_.retry.interval);
     }
 }
 

@@ -5,6 +5,7 @@
 #include "harness/queue_runner_fixture.hh"
 #include "util/fd.hh"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -155,7 +156,22 @@ TEST_F(QueueRunnerTest, BuildsSharedDagOnLocalhostOnceEachWithRowsAndNotificatio
         auto fields = std::count(p.begin(), p.end(), '\t');
         EXPECT_EQ(fields, 2) << "step_finished carries build, step and log path: " << p;
     }
-    EXPECT_GE(count("build_started"), 1u);
+    // build_started: once per build, when its own derivation starts building, after its
+    // dependencies were built (as Hydra sends it), not when the first of them starts.
+    auto started = payloads("build_started");
+    std::sort(started.begin(), started.end());
+    std::vector<std::string> want;
+    for (auto id : ids) want.push_back(std::to_string(id));
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(started, want);
+    {
+        auto notes = notifications_.lock();
+        auto first = [&](const char* channel) {
+            return std::find_if(notes->begin(), notes->end(),
+                                [&](const auto& n) { return n.first == channel; });
+        };
+        EXPECT_LT(first("step_finished") - notes->begin(), first("build_started") - notes->begin());
+    }
     EXPECT_EQ(stopRunner(), 0);
 }
 
