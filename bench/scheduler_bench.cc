@@ -129,7 +129,8 @@ double naiveSortMicros(Scheduler& s, const std::vector<std::string>& drvs, FakeC
 std::vector<DispatchMachine> machineStates(const std::vector<nix::Machine>& machines)
 {
     std::vector<DispatchMachine> out;
-    for (const auto& m : machines) out.push_back({m.storeUri, &m, 0, m.maxJobs, m.speedFactor, {}});
+    for (const auto& m : machines)
+        out.push_back({m.storeUri, std::make_shared<const nix::Machine>(m), 0, m.maxJobs, m.speedFactor, {}});
     return out;
 }
 

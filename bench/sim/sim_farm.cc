@@ -227,7 +227,9 @@ private:
         if (ms.empty())
             for (const auto& m : farm_)
                 ms.push_back({.name = m.machine.storeUri,
-                              .machine = &m.machine,
+                              // The farm outlives the simulation: a pointer that does not own.
+                              .machine = std::shared_ptr<const nix::Machine>(std::shared_ptr<const void>(),
+                                                                             &m.machine),
                               .maxJobs = m.machine.maxJobs,
                               .speedFactor = m.machine.speedFactor});
         for (size_t i = 0; i < farm_.size(); ++i) {

@@ -59,7 +59,7 @@ void Dispatcher::runOnce()
     for (const auto& v : views) {
         if (v.removed) continue;
         ms.push_back({.name = v.name,
-                      .machine = v.machine.get(),
+                      .machine = v.machine,
                       .inUse = v.slotsInUse,
                       .maxJobs = v.machine->maxJobs,
                       .speedFactor = v.machine->speedFactor,

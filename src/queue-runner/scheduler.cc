@@ -129,21 +129,30 @@ DispatchResult Scheduler::dispatch(std::vector<DispatchMachine>& machines)
         if (inserted) i->second = fairShare_.shareUsed(j, now);
         return i->second;
     };
-    // A type's head is looked up only once one of its machines has a free slot.
+    // The machines with a free slot: usually few, since a round follows a step's end. A type
+    // takes part only while one of them can run it, and its head is looked up only then.
+    std::vector<size_t> open;
+    for (size_t i = 0; i < machines.size(); ++i)
+        if (hasFreeSlot(machines[i], now)) open.push_back(i);
     std::vector<std::optional<RunQueue::Candidate>> heads(typeCount);
     std::vector<bool> known(typeCount, false);
-    for (;;) {
+    std::vector<size_t> candidates;
+    while (!open.empty()) {
         std::optional<RunQueue::Candidate> pick;
         for (TypeId t : active) {
-            auto free = [&](size_t i) { return hasFreeSlot(machines[i], now); };
-            if (!std::any_of(support_[t].begin(), support_[t].end(), free)) continue;
+            const auto& can = canTake_[t];
+            if (!std::any_of(open.begin(), open.end(), [&](size_t i) { return can[i] != 0; })) continue;
             if (!known[t]) heads[t] = queue_.best(t, shareOf);
             known[t] = true;
             if (heads[t] && (!pick || heads[t]->before(*pick))) pick = heads[t];
         }
         if (!pick) break;
-        size_t m = *chooseMachine(machines, support_[pick->type], now);
+        candidates.clear();
+        for (size_t i : open)
+            if (canTake_[pick->type][i] != 0) candidates.push_back(i);
+        size_t m = *chooseMachine(machines, candidates, now);
         ++machines[m].inUse;
+        if (!hasFreeSlot(machines[m], now)) open.erase(std::find(open.begin(), open.end(), m));
         graph_.setState(pick->step, StepState::Running, now);
         result.assignments.push_back(
             {graph_.step(pick->step).drvPath, m, machines[m].name, graph_.type(pick->type).name()});
@@ -154,23 +163,26 @@ DispatchResult Scheduler::dispatch(std::vector<DispatchMachine>& machines)
 
 void Scheduler::refreshSupport(const std::vector<DispatchMachine>& machines)
 {
-    // The machine list rarely changes between rounds: recompute only when it does. Compared
-    // in place, since copying the names every round cost more than the rest of a round.
-    auto same = [&](size_t i) {
-        const auto& [machine, maxJobs, name] = supportFor_[i];
-        return machine == machines[i].machine && maxJobs == machines[i].maxJobs && name == machines[i].name;
-    };
+    // The machine list rarely changes between rounds: recompute only when it does. The
+    // pointers tell (see DispatchMachine::machine); comparing names cost more than the round.
     bool unchanged = supportFor_.size() == machines.size();
-    for (size_t i = 0; unchanged && i < machines.size(); ++i) unchanged = same(i);
+    for (size_t i = 0; unchanged && i < machines.size(); ++i)
+        unchanged =
+            supportFor_[i].first == machines[i].machine && supportFor_[i].second == machines[i].maxJobs;
     if (!unchanged) {
         supportFor_.clear();
-        for (const auto& m : machines) supportFor_.emplace_back(m.machine, m.maxJobs, m.name);
+        for (const auto& m : machines) supportFor_.emplace_back(m.machine, m.maxJobs);
         support_.clear();
+        canTake_.clear();
     }
     for (auto t = static_cast<TypeId>(support_.size()); t < graph_.typeCount(); ++t) {
         auto& list = support_.emplace_back();
+        auto& can = canTake_.emplace_back(machines.size(), 0);
         for (size_t i = 0; i < machines.size(); ++i)
-            if (canRun(machines[i], graph_.type(t))) list.push_back(i);
+            if (canRun(machines[i], graph_.type(t))) {
+                list.push_back(i);
+                can[i] = 1;
+            }
     }
 }
 

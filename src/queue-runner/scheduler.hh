@@ -123,8 +123,9 @@ private:
     StepGraph graph_;
     std::vector<std::optional<Clock::TimePoint>> unsupportedSince_; // by type
     std::vector<std::vector<size_t>> support_;                      // by type: machine indices
-    /// The machines support_ was computed for (pointer, max jobs, name).
-    std::vector<std::tuple<const nix::Machine*, unsigned, std::string>> supportFor_;
+    std::vector<std::vector<char>> canTake_; // by type, then machine index: support_ as a table
+    /// The machines support_ was computed for, with their max jobs.
+    std::vector<std::pair<std::shared_ptr<const nix::Machine>, unsigned>> supportFor_;
     /// Held steps waiting to be requeued: (when, step, generation at the time).
     std::set<std::tuple<Clock::TimePoint, StepIndex, uint32_t>> delayed_;
 };

@@ -63,7 +63,8 @@ TEST(QueueFigures, ARunningStepIsNotWaiting)
     m.storeUri = "localhost";
     m.systems = {"x86_64-linux"};
     m.maxJobs = 1;
-    std::vector<DispatchMachine> ms{{.name = "localhost", .machine = &m, .inUse = 0, .maxJobs = 1}};
+    std::vector<DispatchMachine> ms{
+        {.name = "localhost", .machine = std::make_shared<const nix::Machine>(m), .inUse = 0, .maxJobs = 1}};
     ASSERT_EQ(s.dispatch(ms).assignments.size(), 1U);
     EXPECT_EQ(typeNamed(s, "x86_64-linux").runnable, 0U);
     EXPECT_EQ(typeNamed(s, "x86_64-linux").waited, 0s);

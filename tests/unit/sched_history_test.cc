@@ -37,10 +37,10 @@ nix::Machine oneSlot()
 /// The drv paths dispatched to one free slot per round, in order.
 template <typename Queue> std::vector<std::string> order(Queue& q, size_t n)
 {
-    auto one = oneSlot();
+    auto one = std::make_shared<const nix::Machine>(oneSlot());
     std::vector<std::string> out;
     for (size_t i = 0; i < n; ++i) {
-        std::vector<DispatchMachine> ms{{"one", &one, 0, 1, 1, {}}};
+        std::vector<DispatchMachine> ms{{"one", one, 0, 1, 1, {}}};
         auto r = q.dispatch(ms);
         if (r.assignments.empty()) break;
         out.push_back(r.assignments.at(0).drvPath);

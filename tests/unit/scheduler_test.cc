@@ -51,17 +51,19 @@ struct SchedulerTest : testing::Test {
     std::vector<DispatchMachine> states() const
     {
         std::vector<DispatchMachine> out;
-        for (const auto& m : machines) out.push_back({m.storeUri, &m, 0, m.maxJobs, m.speedFactor, {}});
+        for (const auto& m : machines)
+            out.push_back(
+                {m.storeUri, std::make_shared<const nix::Machine>(m), 0, m.maxJobs, m.speedFactor, {}});
         return out;
     }
 
     /// The drv names dispatched to one free slot per round, one round per step, in order.
     static std::vector<std::string> order(Scheduler& s, size_t n)
     {
-        nix::Machine one = machine("one", 1);
+        auto one = std::make_shared<const nix::Machine>(machine("one", 1));
         std::vector<std::string> out;
         for (size_t i = 0; i < n; ++i) {
-            std::vector<DispatchMachine> ms{{"one", &one, 0, 1, 1, {}}};
+            std::vector<DispatchMachine> ms{{"one", one, 0, 1, 1, {}}};
             auto r = s.dispatch(ms);
             if (r.assignments.empty()) break;
             out.push_back(r.assignments.at(0).drvPath);
@@ -247,6 +249,24 @@ TEST_F(SchedulerTest, AMachineThatFailedLatelyGetsStepsOnlyWhenNoSoundMachineHas
     ASSERT_EQ(r.assignments.size(), 2U);
     EXPECT_EQ(r.assignments[0].machineName, "b-sound");
     EXPECT_EQ(r.assignments[1].machineName, "a-failing");
+}
+
+TEST_F(SchedulerTest, AMachineReloadedWithNewFeaturesIsSeenUnderTheSameNameAndMaxJobs)
+{
+    // The machines file gained `kvm` for "a": a new machine object, same name and max jobs.
+    Scheduler s(clock);
+    s.addBuild(build(1, "plain"), {step("plain")});
+    auto before = std::make_shared<const nix::Machine>(machine("a", 2));
+    std::vector<DispatchMachine> ms{{"a", before, 0, 2, 1, {}}};
+    ASSERT_EQ(s.dispatch(ms).assignments.size(), 1U);
+    s.addBuild(build(2, "needs-kvm"), {step("needs-kvm", "x86_64-linux", {"kvm"})});
+    before.reset(); // what the old snapshot held goes; its memory may be reused at once
+    auto after = std::make_shared<const nix::Machine>(machine("a", 2, 1, {"x86_64-linux"}, {"kvm"}));
+    ms = {{"a", after, 1, 2, 1, {}}};
+    auto r = s.dispatch(ms);
+    ASSERT_EQ(r.assignments.size(), 1U);
+    EXPECT_EQ(r.assignments[0].drvPath, drv("needs-kvm"));
+    EXPECT_TRUE(r.unsupported.empty());
 }
 
 TEST_F(SchedulerTest, RequiredAndMandatoryFeaturesChooseTheMachine)
