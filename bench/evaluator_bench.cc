@@ -15,6 +15,7 @@
 
 #include "bench_support.hh"
 #include "evaluator/eval_workers.hh"
+#include "evaluator/worker_batch.hh"
 #include "nixpkgs_jobset.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
@@ -92,16 +93,16 @@ double cpuSeconds(const rusage& ru)
     return s(ru.ru_utime) + s(ru.ru_stime);
 }
 
-/// What a forked run of evaluateJobs hands back to the benchmark.
+/// What a forked run hands back to the benchmark: its figures, or why it failed.
 struct SharedFigures {
     Figures figures;
-    size_t errors = 0;
     char failure[512] = {};
 };
 
-/// evaluateJobs in a child process of its own, so that RUSAGE_CHILDREN covers its workers and
-/// nothing else: ru_maxrss is then the largest worker's peak, as evaluator_max_memory_size sees it.
-Figures timeEvaluator(const fs::path& file, unsigned workers, uint64_t maxMemoryMiB)
+/// Runs `run` (which fills in seconds and jobs, or throws) in a child process of its own, so
+/// that RUSAGE_CHILDREN covers the Nix processes it starts and nothing else: ru_maxrss is then
+/// the largest one's peak, as evaluator_max_memory_size sees it.
+template <typename Run> Figures inChild(const Run& run)
 {
     void* mem =
         ::mmap(nullptr, sizeof(SharedFigures), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -111,20 +112,7 @@ Figures timeEvaluator(const fs::path& file, unsigned workers, uint64_t maxMemory
     if (pid < 0) throwSysError("fork");
     if (pid == 0) {
         try {
-            evaluator::JobSource src;
-            src.nixFile = file;
-            src.args = {{"nonce", evaluator::NixArg::Kind::String, randomNonce()}};
-            src.searchPath = {{"src", file.parent_path().string()}}; // restricted evaluation reads only this
-            std::stop_source stop;
-            auto start = Wall::now();
-            auto r = evaluator::evaluateJobs(src, {.workers = workers, .maxMemoryMiB = maxMemoryMiB},
-                                             stop.get_token());
-            shared->figures.seconds = bench::seconds(Wall::now() - start);
-            shared->figures.jobs = r.jobs.size();
-            shared->errors = r.errors.size();
-            if (!r.errors.empty())
-                fmt::format_to_n(shared->failure, sizeof shared->failure - 1, "{}: {}", r.errors[0].job,
-                                 r.errors[0].message);
+            shared->figures = run();
             rusage ru{};
             ::getrusage(RUSAGE_CHILDREN, &ru);
             shared->figures.peakMiB = maxRssMiB(ru);
@@ -139,10 +127,44 @@ Figures timeEvaluator(const fs::path& file, unsigned workers, uint64_t maxMemory
         if (errno != EINTR) throwSysError("waitpid");
     SharedFigures result = *shared;
     ::munmap(mem, sizeof(SharedFigures));
-    if (result.failure[0] != 0 && result.errors == 0) throw Error("evaluateJobs: {}", result.failure);
-    if (result.errors != 0)
-        throw Error("evaluateJobs found {} errors, the first {}", result.errors, result.failure);
+    if (result.failure[0] != 0) throw Error("{}", result.failure);
     return result.figures;
+}
+
+evaluator::JobSource jobSource(const fs::path& file)
+{
+    evaluator::JobSource src;
+    src.nixFile = file;
+    src.args = {{"nonce", evaluator::NixArg::Kind::String, randomNonce()}};
+    src.searchPath = {{"src", file.parent_path().string()}}; // restricted evaluation reads only this
+    return src;
+}
+
+Figures timeEvaluator(const fs::path& file, unsigned workers, uint64_t maxMemoryMiB)
+{
+    return inChild([&] {
+        std::stop_source stop;
+        auto start = Wall::now();
+        auto r = evaluator::evaluateJobs(jobSource(file), {.workers = workers, .maxMemoryMiB = maxMemoryMiB},
+                                         stop.get_token());
+        Figures f{bench::seconds(Wall::now() - start), 0, 0, r.jobs.size()};
+        if (!r.errors.empty())
+            throw Error("evaluateJobs found {} errors, the first {}: {}", r.errors.size(), r.errors[0].job,
+                        r.errors[0].message);
+        return f;
+    });
+}
+
+/// The listing that precedes the workers, alone: the part of an evaluation no worker shares.
+Figures timeListing(const fs::path& file)
+{
+    return inChild([&] {
+        std::stop_source stop;
+        auto start = Wall::now();
+        auto o = evaluator::runListing(jobSource(file), {}, 4, stop.get_token());
+        if (o.end != evaluator::BatchOutcome::End::Complete) throw Error("listing: {}", o.error);
+        return Figures{bench::seconds(Wall::now() - start), 0, 0, o.results.size() - 1};
+    });
 }
 
 /// A Nix command on the jobset with a fresh nonce; its jobs are its output lines naming a .drv.
@@ -178,7 +200,7 @@ void compare(const std::string& title, const fs::path& file, size_t jobs, unsign
     fmt::print("{} ({} jobs, best of {} rounds)\n", title, jobs, rounds);
     std::fflush(stdout);
     // On a machine shared with other work, the best of a few rounds is the least disturbed.
-    Figures one, many, inst, env;
+    Figures one, many, inst, env, listing;
     auto best = [](Figures& kept, const Figures& f) {
         if (kept.seconds == 0 || f.seconds < kept.seconds) kept = f;
     };
@@ -189,6 +211,7 @@ void compare(const std::string& title, const fs::path& file, size_t jobs, unsign
              timeNixCommand({"nix-instantiate", file.string()}, file.parent_path() / "instantiate.out"));
         best(env, timeNixCommand({"nix-env", "-f", file.string(), "-qaP", "--drv-path"},
                                  file.parent_path() / "nix-env.out"));
+        best(listing, timeListing(file));
     }
     for (const auto* f : {&one, &many})
         if (f->jobs != jobs) throw Error("evaluateJobs found {} jobs, not {}", f->jobs, jobs);
@@ -200,6 +223,15 @@ void compare(const std::string& title, const fs::path& file, size_t jobs, unsign
                "{:.2f}x; 1 worker over nix-instantiate {:.2f}x\n",
                workers, inst.seconds / many.seconds, env.seconds / many.seconds, one.seconds / many.seconds,
                inst.seconds / one.seconds);
+    // Where the cores are not shared with other work, the time is CPU time: the listing, then
+    // the workers' CPU time shared by the cores. A model, for a machine too busy to measure it.
+    unsigned cores = std::max(1u, std::min(workers, std::thread::hardware_concurrency()));
+    double cpuBound = listing.cpuSeconds + (many.cpuSeconds - listing.cpuSeconds) / cores;
+    fmt::print(
+        "  CPU: listing {:.2f} s; {} workers {:.2f}x the CPU of 1 and {:.2f}x that of nix-instantiate; "
+        "CPU-bound on {} idle cores: {:.2f} s, {:.2f}x faster than nix-instantiate's CPU time\n",
+        listing.cpuSeconds, workers, many.cpuSeconds / one.cpuSeconds, many.cpuSeconds / inst.cpuSeconds,
+        cores, cpuBound, inst.cpuSeconds / cpuBound);
     fmt::print("  largest worker {:.1f} MiB of evaluator_max_memory_size {} MiB ({:.2f}x nix-instantiate's "
                "peak)\n",
                many.peakMiB, maxMemoryMiB, many.peakMiB / inst.peakMiB);
