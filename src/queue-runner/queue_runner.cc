@@ -35,9 +35,13 @@ StepRunnerOptions stepOptions(const QueueRunnerSettings& s)
             .maxLogSize = q.maxLogSize,
             .maxOutputSize = q.maxOutputSize,
             .useSubstitutes = q.useSubstitutes,
-            .retry = {.maxTries = q.maxTries, .interval = q.retryInterval, .backoff = q.retryBackoff},
-            .sessionMaxIdle = q.sessionMaxIdle,
-            .sessionMaxAge = q.sessionMaxAge};
+            .retry = {.maxTries = q.maxTries, .interval = q.retryInterval, .backoff = q.retryBackoff}};
+}
+
+MachineSessionOptions sessionOptions(const QueueRunnerSettings& s)
+{
+    const auto& q = s.config.queueRunner;
+    return {.sessionMaxIdle = q.sessionMaxIdle, .sessionMaxAge = q.sessionMaxAge};
 }
 
 MachineRegistryOptions machineOptions(const QueueRunnerSettings& s)
@@ -139,10 +143,12 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
     seedFromRecentSteps(pool, queue, clock, scheduling.fairShareWindow);
     Dispatcher dispatcher(queue, machines, clock);
     StepStages stages; // running steps by busy stage, bytes copied
-    StepRunner runner(pool, queue, roots, clock, stepOptions(s),
+    PgStepRecords records(pool);
+    ServeStepBuild builder(sessionOptions(s), clock);
+    StepRunner runner(queue, records, builder, roots, clock, stepOptions(s),
                       [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); });
     dispatcher.setExecutor(&runner);
-    LocalStore local(runner.localSessions());
+    LocalStore local(builder.localSessions());
     QueueMonitor monitor(
         pool, queue, StepDiscovery([&](const std::set<std::string>& p) { return local.queryValid(p); }),
         roots, clock, [&](const std::vector<std::string>& drvs) { dispatcher.cancel(drvs); },

@@ -1,8 +1,5 @@
 #include "queue-runner/step_runner.hh"
 
-#include "db/build_results.hh"
-#include "db/build_steps.hh"
-#include "db/queue_notify.hh"
 #include "queue-runner/build_log.hh"
 #include "queue-runner/build_outcome.hh"
 #include "queue-runner/db_records.hh"
@@ -39,37 +36,36 @@ log::Context contextOf(db::BuildId build, int step, const std::string& machine)
     return {.build = build, .step = step, .machine = machine};
 }
 
+std::vector<db::BuildId> idsOf(const std::vector<db::QueuedBuild>& builds)
+{
+    std::vector<db::BuildId> ids;
+    ids.reserve(builds.size());
+    for (const auto& b : builds) ids.push_back(b.id);
+    return ids;
+}
+
 } // namespace
 
-StepRunner::StepRunner(db::ConnectionPool& pool, BuildQueue& queue, const nix::GcRoots& roots,
+StepRunner::StepRunner(BuildQueue& queue, StepRecords& records, StepBuild& builder, const nix::GcRoots& roots,
                        const Clock& clock, StepRunnerOptions opts, StepCanceller cancel)
-    : pool_(pool), queue_(queue), roots_(roots), clock_(clock), opts_(std::move(opts)),
-      cancel_(std::move(cancel)),
-      sessions_(
-          {.connection = opts_.connection, .maxIdle = opts_.sessionMaxIdle, .maxAge = opts_.sessionMaxAge},
-          clock),
-      localSessions_(sessions_, opts_.localSessionsKept),
-      builder_(
-          StepBuilderOptions{.local = opts_.connection,
-                             .localSessions = opts_.sessionMaxIdle.count() > 0 ? &localSessions_ : nullptr})
+    : queue_(queue), records_(records), builder_(builder), roots_(roots), clock_(clock),
+      opts_(std::move(opts)), cancel_(std::move(cancel))
 {}
 
-int StepRunner::startRow(const StepWork& work, const std::string& drvPath, const std::string& machine,
-                         int64_t start)
+StepJob StepRunner::jobOf(const Attempt& a, const MachineSlot& slot) const
 {
-    // build_started goes to every build whose own derivation this step builds, at each start of
-    // it (a retry included), as Hydra sends it; not for the dependencies built before it.
-    auto topLevelOf = queue_.finishing(drvPath, true).succeeded;
-    return pool_.withTransaction([&](pqxx::work& t) {
-        for (const auto& b : topLevelOf) db::notifyBuildStarted(t, b.id);
-        return db::createBuildStep(t, db::NewStep{.build = work.build.id,
-                                                  .drvPath = drvPath,
-                                                  .system = work.drv.platform,
-                                                  .machine = machine,
-                                                  .busy = db::StepBusy::Connecting,
-                                                  .startTime = start,
-                                                  .outputs = declaredOutputs(work.drv)});
-    });
+    return StepJob{.buildId = a.work.build.id,
+                   .stepNr = a.stepNr,
+                   .drvPath = a.drvPath,
+                   .drv = a.work.drv,
+                   .maxSilent = static_cast<uint64_t>(std::max(a.work.build.maxSilent, 0)),
+                   .timeout = static_cast<uint64_t>(std::max(a.work.build.timeout, 0)),
+                   .maxLogSize = opts_.maxLogSize,
+                   .maxOutputSize = opts_.maxOutputSize,
+                   .logPath = buildLogPath(opts_.logDir, a.drvPath),
+                   .sharedStore = slot.machine().kind == nix::MachineKind::Localhost,
+                   .useSubstitutes = opts_.useSubstitutes,
+                   .machine = a.machine};
 }
 
 void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::stop_token& stop)
@@ -82,35 +78,26 @@ void StepRunner::run(const std::string& drvPath, MachineSlot slot, const std::st
     std::optional<StepStages::Entry> stage;
     if (stages_) stage.emplace(stages_->begin());
     try {
-        a.stepNr = startRow(a.work, drvPath, a.machine, a.start);
+        // build_started goes to every build whose own derivation this step builds, at each
+        // start of it (a retry included), as Hydra sends it; not for the dependencies before.
+        a.stepNr = records_.start({.build = a.work.build.id,
+                                   .drvPath = drvPath,
+                                   .system = a.work.drv.platform,
+                                   .machine = a.machine,
+                                   .busy = db::StepBusy::Connecting,
+                                   .startTime = a.start,
+                                   .outputs = declaredOutputs(a.work.drv)},
+                                  idsOf(queue_.finishing(drvPath, true).succeeded));
         log::event(log::Level::Info, contextOf(a.work.build.id, a.stepNr, a.machine), "building {}", drvPath);
-        StepJob job{.buildId = a.work.build.id,
-                    .stepNr = a.stepNr,
-                    .drvPath = drvPath,
-                    .drv = a.work.drv,
-                    .maxSilent = static_cast<uint64_t>(std::max(a.work.build.maxSilent, 0)),
-                    .timeout = static_cast<uint64_t>(std::max(a.work.build.timeout, 0)),
-                    .maxLogSize = opts_.maxLogSize,
-                    .maxOutputSize = opts_.maxOutputSize,
-                    .logPath = buildLogPath(opts_.logDir, drvPath),
-                    .sharedStore = slot.machine().kind == nix::MachineKind::Localhost,
-                    .useSubstitutes = opts_.useSubstitutes,
-                    .machine = a.machine};
-        const nix::Machine& machine = slot.machine();
-        auto connect = [&](const nix::LogSink& sink) { return sessions_.acquire(machine, sink); };
-        ConnectionReturn giveBack;
-        if (opts_.sessionMaxIdle.count() > 0)
-            giveBack = [&](nix::MachineConnection&& c) { sessions_.release(machine, std::move(c)); };
-        // The row starts at Connecting (startRow): only a change of stage is written.
+        // The row starts at Connecting: only a change of stage is written.
         auto written = db::StepBusy::Connecting;
         auto progress = [&](db::StepBusy busy) {
             if (stage) stage->set(busy);
             if (busy == written) return;
             written = busy;
-            pool_.withTransaction(
-                [&](pqxx::work& t) { db::updateBuildStep(t, a.work.build.id, a.stepNr, busy); });
+            records_.stage(a.work.build.id, a.stepNr, busy);
         };
-        auto outcome = builder_.run(job, connect, slot.state().sendLock(), progress, stop, giveBack);
+        auto outcome = builder_.build(jobOf(a, slot), slot, progress, stop);
         if (stages_) stages_->addBytes(outcome.bytesSent, outcome.bytesReceived);
         record(a, outcome, slot.state(), stop);
     } catch (const std::exception& e) {
@@ -129,8 +116,7 @@ void StepRunner::abandonRow(const Attempt& a) noexcept
 {
     if (a.stepNr == 0) return;
     try {
-        pool_.withTransaction(
-            [&](pqxx::work& t) { db::abortBusyStep(t, a.work.build.id, a.stepNr, clock_.unixTime()); });
+        records_.abandon(a.work.build.id, a.stepNr, clock_.unixTime());
     } catch (const std::exception& e) {
         log::event(log::Level::Warn, contextOf(a.work.build.id, a.stepNr, a.machine),
                    "step row stays busy until the next start-up: {}", e.what());
@@ -152,7 +138,7 @@ void StepRunner::record(Attempt& a, const StepOutcome& outcome, MachineState& ma
     if (decision.machine == StepDecision::Health::Sound) machine.recordSuccess();
     if (decision.machine == StepDecision::Health::Failing) machine.recordFailure(outcome.errorMsg);
     switch (decision.verdict) {
-    case StepVerdict::Stopped: return recordStopped(a, outcome, stop);
+    case StepVerdict::Stopped: return recordStopped(a, outcome);
     case StepVerdict::Succeeded: return recordSuccess(a, outcome);
     case StepVerdict::Retry: return recordRetry(a, outcome, decision.delay);
     case StepVerdict::Failed: return recordFailure(a, outcome, outcome.status);
@@ -181,22 +167,21 @@ void StepRunner::recordSuccess(Attempt& a, const StepOutcome& outcome)
     // The database first: if the commit fails, run() puts the step back and the queue still
     // has it and its builds, as the database does.
     auto finishing = queue_.finishing(a.drvPath, true);
-    pool_.withTransaction([&](pqxx::work& t) {
-        db::finishBuildStep(t, a.work.build.id, a.stepNr, finishOf(a, outcome, outcome.stepStatus()));
-        for (const auto& b : finishing.succeeded) {
-            db::SucceededBuild done{.id = b.id,
-                                    .failedWithOutput = outcome.status == db::BuildStatus::FailedWithOutput,
-                                    .startTime = a.start,
-                                    .stopTime = clock_.unixTime(),
-                                    .size = static_cast<int64_t>(outcome.size),
-                                    .closureSize = static_cast<int64_t>(outcome.closureSize),
-                                    .releaseName = outcome.releaseName,
-                                    .products = productRows(outcome.products),
-                                    .metrics = metricRows(outcome.metrics)};
-            for (const auto& [name, path] : outcome.outputs) done.outputs.push_back({name, path});
-            db::markSucceededBuild(t, done);
-        }
-    });
+    std::vector<db::SucceededBuild> done;
+    for (const auto& b : finishing.succeeded) {
+        db::SucceededBuild s{.id = b.id,
+                             .failedWithOutput = outcome.status == db::BuildStatus::FailedWithOutput,
+                             .startTime = a.start,
+                             .stopTime = clock_.unixTime(),
+                             .size = static_cast<int64_t>(outcome.size),
+                             .closureSize = static_cast<int64_t>(outcome.closureSize),
+                             .releaseName = outcome.releaseName,
+                             .products = productRows(outcome.products),
+                             .metrics = metricRows(outcome.metrics)};
+        for (const auto& [name, path] : outcome.outputs) s.outputs.push_back({name, path});
+        done.push_back(std::move(s));
+    }
+    records_.succeeded(a.work.build.id, a.stepNr, finishOf(a, outcome, outcome.stepStatus()), done);
     auto finished = queue_.succeeded(a.drvPath, duration);
     for (const auto& b : finishing.succeeded)
         log::event(log::Level::Info, contextOf(b.id, 0, a.machine), "build finished: success");
@@ -224,10 +209,7 @@ void StepRunner::recordFailure(Attempt& a, const StepOutcome& outcome, db::Build
     auto finishing = queue_.finishing(a.drvPath, false);
     std::vector<db::DependentBuild> builds;
     for (const auto& b : finishing.failed) builds.push_back({b.id, b.drvPath});
-    pool_.withTransaction([&](pqxx::work& t) {
-        db::finishBuildStep(t, a.work.build.id, a.stepNr, finish);
-        db::failBuilds(t, failure, builds);
-    });
+    records_.failed(a.work.build.id, a.stepNr, finish, failure, builds);
     auto finished = queue_.failed(a.drvPath, duration);
     log::event(log::Level::Info, contextOf(a.work.build.id, a.stepNr, a.machine), "step {} failed ({}): {}",
                a.drvPath, db::buildStatusName(status), firstLine(outcome.errorMsg));
@@ -252,11 +234,10 @@ void StepRunner::lateJoiners(const std::string& drvPath, const std::vector<db::Q
     }
     if (missed && resync_) resync_();
 }
+
 void StepRunner::recordRetry(Attempt& a, const StepOutcome& outcome, Clock::Duration delay)
 {
-    pool_.withTransaction([&](pqxx::work& t) {
-        db::finishBuildStep(t, a.work.build.id, a.stepNr, finishOf(a, outcome, db::BuildStatus::Aborted));
-    });
+    records_.ended(a.work.build.id, a.stepNr, finishOf(a, outcome, db::BuildStatus::Aborted));
     log::event(log::Level::Warn, contextOf(a.work.build.id, a.stepNr, a.machine),
                "step {} will be retried in {} s (attempt {} of {}): {}", a.drvPath,
                std::chrono::duration_cast<std::chrono::seconds>(delay).count(), a.work.tries + 1,
@@ -264,7 +245,7 @@ void StepRunner::recordRetry(Attempt& a, const StepOutcome& outcome, Clock::Dura
     queue_.retry(a.drvPath, delay);
 }
 
-void StepRunner::recordStopped(Attempt& a, const StepOutcome& outcome, const std::stop_token&)
+void StepRunner::recordStopped(Attempt& a, const StepOutcome& outcome)
 {
     // No build needs the step any more (cancelled, deleted): the row ends cancelled, as
     // Hydra records it. Otherwise the runner is shutting down: the row ends aborted and the
@@ -274,7 +255,7 @@ void StepRunner::recordStopped(Attempt& a, const StepOutcome& outcome, const std
     if (finish.errorMsg.empty())
         finish.errorMsg =
             wanted ? "stopped: the queue runner is shutting down" : "stopped: no build needs it any more";
-    pool_.withTransaction([&](pqxx::work& t) { db::finishBuildStep(t, a.work.build.id, a.stepNr, finish); });
+    records_.ended(a.work.build.id, a.stepNr, finish);
     if (wanted) queue_.requeue(a.drvPath);
 }
 
@@ -289,18 +270,16 @@ void StepRunner::failUnsupported(const std::string& drvPath)
     std::vector<db::DependentBuild> builds;
     for (const auto& b : finishing.failed) builds.push_back({b.id, b.drvPath});
     try {
-        pool_.withTransaction([&](pqxx::work& t) {
-            // failBuilds records the step row (status 9) for the build itself, as Hydra does.
-            db::failBuilds(t,
-                           db::StepFailure{.buildId = work->build.id,
-                                           .drvPath = drvPath,
-                                           .system = work->drv.platform,
-                                           .stepStatus = db::BuildStatus::Unsupported,
-                                           .errorMsg = why,
-                                           .startTime = now,
-                                           .stopTime = now},
-                           builds);
-        });
+        // failBuilds records the step row (status 9) for the build itself, as Hydra does.
+        records_.failed(work->build.id, 0, {},
+                        db::StepFailure{.buildId = work->build.id,
+                                        .drvPath = drvPath,
+                                        .system = work->drv.platform,
+                                        .stepStatus = db::BuildStatus::Unsupported,
+                                        .errorMsg = why,
+                                        .startTime = now,
+                                        .stopTime = now},
+                        builds);
     } catch (const std::exception& e) {
         // Still queued in the database: the step waits in the queue to be reported again.
         log::event(log::Level::Error, contextOf(work->build.id, 0, ""),
