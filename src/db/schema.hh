@@ -17,6 +17,10 @@ inline constexpr const char* buildsDeleted = "builds_deleted";
 inline constexpr const char* buildsRestarted = "builds_restarted";
 inline constexpr const char* buildsCancelled = "builds_cancelled";
 inline constexpr const char* buildsBumped = "builds_bumped";
+inline constexpr const char* jobsetSharesChanged = "jobset_shares_changed";
+inline constexpr const char* jobsetsAdded = "jobsets_added";
+inline constexpr const char* jobsetsDeleted = "jobsets_deleted";
+inline constexpr const char* jobsetSchedulingChanged = "jobset_scheduling_changed";
 } // namespace channel
 
 /// One numbered schema migration (SQL text embedded in the binary from src/db/sql/).

@@ -2,6 +2,7 @@
 
 #include "db/jobsets.hh"
 #include "db/listener.hh"
+#include "db/schema.hh"
 #include "evaluator/jobset_schedule.hh"
 #include "util/error.hh"
 #include "util/logging.hh"
@@ -64,7 +65,8 @@ public:
     void run(const std::stop_token& stop)
     {
         db::Listener listener(
-            settings_.conninfo, {"jobsets_added", "jobsets_deleted", "jobset_scheduling_changed"},
+            settings_.conninfo,
+            {db::channel::jobsetsAdded, db::channel::jobsetsDeleted, db::channel::jobsetSchedulingChanged},
             [this](const std::string&, const std::string&) { wakeups_.signal(); },
             [this] { wakeups_.signal(); });
         log::info("hydra-evaluator: started (max_concurrent_evals {}, evaluator_workers {})",

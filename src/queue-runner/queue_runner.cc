@@ -169,11 +169,11 @@ void runQueueRunner(const QueueRunnerSettings& s, const std::stop_token& stop)
           {"application/json", [&] { return machinesDocument(status.document()).dump(); }}}});
 
     auto channels = QueueMonitor::channels();
-    channels.push_back("dump_status");
+    channels.push_back(db::channel::dumpStatus);
     db::Listener listener(
         s.conninfo, channels,
         [&](const std::string& channel, const std::string& payload) {
-            if (channel == "dump_status")
+            if (channel == db::channel::dumpStatus)
                 status.dump();
             else
                 monitor.onNotification(channel, payload);
