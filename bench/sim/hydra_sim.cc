@@ -43,7 +43,8 @@ void printRun(const SimResult& r, const SimResult* reference)
     fmt::print("| builds succeeded / failed / cancelled | {} / {} / {} |\n", r.buildsSucceeded,
                r.buildsFailed, r.buildsCancelled);
     fmt::print("| machine utilisation | {:.1f} % |\n", 100 * r.utilisation);
-    fmt::print("| scheduler CPU per dispatched step | {:.2f} µs |\n", r.schedulerCpuPerStep);
+    fmt::print("| scheduler CPU per dispatched step: dispatch rounds / all calls | {:.2f} / {:.2f} µs |\n",
+               r.dispatchCpuPerStep, r.schedulerCpuPerStep);
     fmt::print("| adding builds: CPU per step added | {:.2f} µs |\n", r.addCpuPerStep);
     fmt::print("| scheduler heap per queued step (at {} queued) | {:.0f} B |\n", r.peakQueuedSteps,
                r.bytesPerQueuedStep);
@@ -110,9 +111,10 @@ int main()
                        fmt::format("{} / {} (tighter)", hours(ours.lowerBound), hours(ours.releaseBound)),
                        fmt::format("{:.3f} / {:.3f}", ours.makespan / ours.lowerBound,
                                    ours.makespan / ours.releaseBound));
-        bench::summary("hydra-sim", "scheduler CPU per dispatched step",
-                       fmt::format("{:.2f} µs", ours.schedulerCpuPerStep), "goal 5 µs",
-                       fmt::format("{:.2f}", ours.schedulerCpuPerStep / 5));
+        bench::summary(
+            "hydra-sim", "scheduler CPU per dispatched step: dispatch / all",
+            fmt::format("{:.2f} / {:.2f} µs", ours.dispatchCpuPerStep, ours.schedulerCpuPerStep), "goal 5 µs",
+            fmt::format("{:.2f} / {:.2f}", ours.dispatchCpuPerStep / 5, ours.schedulerCpuPerStep / 5));
         bench::summary("hydra-sim", "scheduler heap per queued step",
                        fmt::format("{:.0f} B", ours.bytesPerQueuedStep), "goal 1 KiB",
                        fmt::format("{:.2f}", ours.bytesPerQueuedStep / 1024));

@@ -239,7 +239,7 @@ private:
             ms[i].disabledUntil = off ? std::optional(f.disabledUntil) : std::nullopt;
             ms[i].consecutiveFailures = f.consecutiveFailures;
         }
-        auto result = timedInto(schedulerTime_, [&] { return scheduler_.dispatch(ms); });
+        auto result = timedInto(dispatchTime_, [&] { return scheduler_.dispatch(ms); });
         for (const auto& drv : result.unsupported) fail(byDrv_.at(drv), 0);
         for (const auto& a : result.assignments) start(byDrv_.at(a.drvPath), a.machine);
     }
@@ -371,7 +371,8 @@ private:
     uint64_t tokens_ = 0;
     size_t baseHeap_ = 0;
     size_t stepsAdded_ = 0;
-    ThreadCpu::duration schedulerTime_{};
+    ThreadCpu::duration schedulerTime_{}; ///< everything but dispatch rounds and adding builds
+    ThreadCpu::duration dispatchTime_{};
     ThreadCpu::duration addTime_{};
     SimResult result_;
 };
@@ -437,8 +438,11 @@ void Simulation::finish()
     for (const auto& m : farm_) slots += m.machine.maxJobs;
     result_.utilisation = busySeconds_ / (slots * result_.makespan);
     auto micros = [](ThreadCpu::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
-    result_.schedulerCpuPerStep =
-        micros(schedulerTime_) / double(std::max<size_t>(result_.stepsDispatched, 1));
+    auto perStep = [&](ThreadCpu::duration d) {
+        return micros(d) / double(std::max<size_t>(result_.stepsDispatched, 1));
+    };
+    result_.dispatchCpuPerStep = perStep(dispatchTime_);
+    result_.schedulerCpuPerStep = perStep(dispatchTime_ + schedulerTime_);
     result_.addCpuPerStep = micros(addTime_) / double(std::max<size_t>(stepsAdded_, 1));
     for (const auto& j : w_.jobsets) {
         auto& l = latencies_[static_cast<size_t>(j.id)];

@@ -55,7 +55,8 @@ struct SimResult {
     size_t buildsFailed = 0;
     size_t buildsCancelled = 0;
     double utilisation = 0;         ///< busy slot-seconds ÷ (slots × makespan)
-    double schedulerCpuPerStep = 0; ///< µs of CPU in the scheduler per dispatched step
+    double schedulerCpuPerStep = 0; ///< µs of CPU in the scheduler per dispatched step, all calls
+    double dispatchCpuPerStep = 0;  ///< of which in dispatch rounds (choosing steps and machines)
     double addCpuPerStep = 0;       ///< µs of CPU adding builds, per step added
     size_t peakQueuedSteps = 0;
     double bytesPerQueuedStep = 0; ///< heap growth of the scheduler at its peak ÷ steps queued then

@@ -103,11 +103,46 @@ DispatchResult Scheduler::dispatch(std::vector<DispatchMachine>& machines)
     auto now = clock_.now();
     releaseDelayed(now);
     DispatchResult result;
+    refreshSupport(machines);
+    auto active = activeTypes(now, result.unsupported);
+    // Shares are fixed for the round: usage changes only when steps finish.
+    round_.shares.clear();
+    std::function<double(JobsetId)> shareOf = [&](JobsetId j) {
+        auto [i, inserted] = round_.shares.try_emplace(j, 0.0);
+        if (inserted) i->second = fairShare_.shareUsed(j, now);
+        return i->second;
+    };
+    // The machines with a free slot: usually few, since a round follows a step's end. A type
+    // takes part only while one of them can run it, and its head is looked up only then.
+    auto& open = round_.open;
+    open.clear();
+    for (size_t i = 0; i < machines.size(); ++i)
+        if (hasFreeSlot(machines[i], now)) open.push_back(i);
+    auto& heads = round_.heads;
+    heads.assign(graph_.typeCount(), std::nullopt);
+    auto& known = round_.known;
+    known.assign(graph_.typeCount(), 0);
+    while (!open.empty()) {
+        std::optional<RunQueue::Candidate> pick;
+        for (TypeId t : active) {
+            const auto& can = canTake_[t];
+            if (!std::any_of(open.begin(), open.end(), [&](size_t i) { return can[i] != 0; })) continue;
+            if (known[t] == 0) heads[t] = queue_.best(t, shareOf);
+            known[t] = 1;
+            if (heads[t] && (!pick || heads[t]->before(*pick))) pick = heads[t];
+        }
+        if (!pick) break;
+        size_t m = assign(*pick, machines, now, result);
+        if (!hasFreeSlot(machines[m], now)) open.erase(std::find(open.begin(), open.end(), m));
+        known[pick->type] = 0;
+    }
+    return result;
+}
+
+std::vector<TypeId> Scheduler::activeTypes(Clock::TimePoint now, std::vector<std::string>& unsupported)
+{
     size_t typeCount = graph_.typeCount();
     unsupportedSince_.resize(typeCount);
-
-    // Which machines could take each type that has runnable steps.
-    refreshSupport(machines);
     std::vector<TypeId> active;
     for (TypeId t = 0; t < typeCount; ++t) {
         if (queue_.size(t) == 0) {
@@ -115,50 +150,31 @@ DispatchResult Scheduler::dispatch(std::vector<DispatchMachine>& machines)
             continue;
         }
         if (support_[t].empty()) {
-            reportUnsupported(t, now, result.unsupported);
+            reportUnsupported(t, now, unsupported);
             continue;
         }
         unsupportedSince_[t].reset();
         active.push_back(t);
     }
+    return active;
+}
 
-    // Shares are fixed for the round: usage changes only when steps finish.
-    std::unordered_map<JobsetId, double> shares;
-    auto shareOf = [&](JobsetId j) {
-        auto [i, inserted] = shares.try_emplace(j, 0.0);
-        if (inserted) i->second = fairShare_.shareUsed(j, now);
-        return i->second;
-    };
-    // The machines with a free slot: usually few, since a round follows a step's end. A type
-    // takes part only while one of them can run it, and its head is looked up only then.
-    std::vector<size_t> open;
-    for (size_t i = 0; i < machines.size(); ++i)
-        if (hasFreeSlot(machines[i], now)) open.push_back(i);
-    std::vector<std::optional<RunQueue::Candidate>> heads(typeCount);
-    std::vector<bool> known(typeCount, false);
-    std::vector<size_t> candidates;
-    while (!open.empty()) {
-        std::optional<RunQueue::Candidate> pick;
-        for (TypeId t : active) {
-            const auto& can = canTake_[t];
-            if (!std::any_of(open.begin(), open.end(), [&](size_t i) { return can[i] != 0; })) continue;
-            if (!known[t]) heads[t] = queue_.best(t, shareOf);
-            known[t] = true;
-            if (heads[t] && (!pick || heads[t]->before(*pick))) pick = heads[t];
-        }
-        if (!pick) break;
-        candidates.clear();
-        for (size_t i : open)
-            if (canTake_[pick->type][i] != 0) candidates.push_back(i);
-        size_t m = *chooseMachine(machines, candidates, now);
-        ++machines[m].inUse;
-        if (!hasFreeSlot(machines[m], now)) open.erase(std::find(open.begin(), open.end(), m));
-        graph_.setState(pick->step, StepState::Running, now);
-        result.assignments.push_back(
-            {graph_.step(pick->step).drvPath, m, machines[m].name, graph_.type(pick->type).name()});
-        known[pick->type] = false;
-    }
-    return result;
+size_t Scheduler::assign(const RunQueue::Candidate& pick, std::vector<DispatchMachine>& machines,
+                         Clock::TimePoint now, DispatchResult& result)
+{
+    auto& candidates = round_.candidates;
+    candidates.clear();
+    for (size_t i : round_.open)
+        if (canTake_[pick.type][i] != 0) candidates.push_back(i);
+    size_t m = *chooseMachine(machines, candidates, now);
+    ++machines[m].inUse;
+    graph_.setState(pick.step, StepState::Running, now);
+    // Type names are made once per type: building one joins its features.
+    while (typeNames_.size() <= pick.type)
+        typeNames_.push_back(graph_.type(static_cast<TypeId>(typeNames_.size())).name());
+    result.assignments.push_back(
+        {graph_.step(pick.step).drvPath, m, machines[m].name, typeNames_[pick.type]});
+    return m;
 }
 
 void Scheduler::refreshSupport(const std::vector<DispatchMachine>& machines)

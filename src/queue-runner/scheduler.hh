@@ -31,6 +31,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 namespace hydra::qr {
@@ -110,6 +111,12 @@ public:
 
 private:
     void releaseDelayed(Clock::TimePoint now);
+    /// The types with runnable steps that some machine can run; reports (into `unsupported`)
+    /// those no machine has run for maxUnsupportedTime.
+    std::vector<TypeId> activeTypes(Clock::TimePoint now, std::vector<std::string>& unsupported);
+    /// Hands `pick` to the best open machine for it; returns that machine.
+    size_t assign(const RunQueue::Candidate& pick, std::vector<DispatchMachine>& machines,
+                  Clock::TimePoint now, DispatchResult& result);
     void reportUnsupported(TypeId type, Clock::TimePoint now, std::vector<std::string>& out);
     /// Recomputes support_ (machines able to run each type) when the machine list changed.
     void refreshSupport(const std::vector<DispatchMachine>& machines);
@@ -126,6 +133,15 @@ private:
     std::vector<std::vector<char>> canTake_; // by type, then machine index: support_ as a table
     /// The machines support_ was computed for, with their max jobs.
     std::vector<std::pair<std::shared_ptr<const nix::Machine>, unsigned>> supportFor_;
+    /// What a dispatch round works with, kept so that a round allocates nothing it did before.
+    struct RoundBuffers {
+        std::unordered_map<JobsetId, double> shares;
+        std::vector<size_t> open; ///< machines with a free slot
+        std::vector<size_t> candidates;
+        std::vector<std::optional<RunQueue::Candidate>> heads; ///< by type
+        std::vector<char> known;                               ///< by type: heads[t] is current
+    } round_;
+    std::vector<std::string> typeNames_; ///< by type, made on first use
     /// Held steps waiting to be requeued: (when, step, generation at the time).
     std::set<std::tuple<Clock::TimePoint, StepIndex, uint32_t>> delayed_;
 };
