@@ -96,9 +96,11 @@ constexpr const char* helpers = R"nix(
   # derivation is opened as node would open it, so that the workers can share out every job at
   # once; anything else, or a value that throws, stays a path for a worker to evaluate or report.
   expand = depth: path:
-    let isSet = builtins.tryEval (let v = at path; in builtins.isAttrs v && !(isDrv v));
+    let
+      v = at path;
+      isSet = builtins.tryEval (builtins.isAttrs v && !(isDrv v));
     in if depth > 0 && isSet.success && isSet.value
-      then builtins.concatMap (n: expand (depth - 1) (path ++ [ n ])) (children (at path)).names
+      then builtins.concatMap (n: expand (depth - 1) (path ++ [ n ])) (children v).names
       else [ path ];
   # Each result goes to stderr the moment it is known: when the process dies later (an error
   # tryEval cannot catch, or too much memory), the paths done before are not lost.
