@@ -7,19 +7,10 @@
 
 namespace hydra::cli {
 
-std::string defaultDataDir()
-{
-    if (::geteuid() == 0) return "/var/lib/hydra";
-    const char* home = std::getenv("HOME"); // NOLINT(concurrency-mt-unsafe): read once at start-up
-    if (!home || !*home) throw Error("HYDRA_DATA is not set and neither is HOME");
-    return std::string(home) + "/.local/share/hydra";
-}
-
 Site Site::fromEnvironment()
 {
     Site s;
-    const char* data = std::getenv("HYDRA_DATA"); // NOLINT(concurrency-mt-unsafe)
-    s.dataDir_ = data && *data ? data : defaultDataDir();
+    s.dataDir_ = hydraDataDir();
     s.database_ = db::DatabaseSource::fromEnvironment(s.dataDir_);
     // The config file defaults to $HYDRA_DATA/hydra.conf: use the state directory decided here.
     std::string dataDir = s.dataDir_;

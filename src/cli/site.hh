@@ -37,7 +37,4 @@ private:
     HydraConfig config_;
 };
 
-/// The default state directory: /var/lib/hydra for root, ~/.local/share/hydra otherwise.
-std::string defaultDataDir();
-
 } // namespace hydra::cli

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <limits>
 #include <set>
+#include <unistd.h>
 
 namespace hydra {
 
@@ -415,11 +416,19 @@ HydraConfig HydraConfig::load(const std::string& path)
     return fromTree(parseConfigFile(path), path);
 }
 
+std::string hydraDataDir(const EnvLookup& env)
+{
+    if (auto data = env("HYDRA_DATA"); data && !data->empty()) return *data;
+    if (::geteuid() == 0) return "/var/lib/hydra";
+    auto home = env("HOME");
+    if (!home || home->empty()) throw Error("HYDRA_DATA is not set and neither is HOME");
+    return *home + "/.local/share/hydra";
+}
+
 std::string hydraConfigPath(const EnvLookup& env)
 {
     if (auto c = env("HYDRA_CONFIG"); c && !c->empty()) return *c;
-    auto data = env("HYDRA_DATA");
-    return (data && !data->empty() ? *data : std::string("/var/lib/hydra")) + "/hydra.conf";
+    return hydraDataDir(env) + "/hydra.conf";
 }
 
 HydraConfig HydraConfig::fromEnvironment(const EnvLookup& env)

@@ -147,6 +147,11 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 /// The process environment.
 std::optional<std::string> systemEnv(std::string_view name);
 
+/// The state directory, for every program: HYDRA_DATA, else /var/lib/hydra for root and
+/// $HOME/.local/share/hydra for anyone else. Throws Error when neither HYDRA_DATA nor HOME is
+/// set for a user other than root.
+std::string hydraDataDir(const EnvLookup& env = systemEnv);
+
 /// Everything hydra.conf says, typed and checked, plus the raw tree for plugin details.
 struct HydraConfig {
     QueueRunnerConfig queueRunner;
@@ -164,9 +169,8 @@ struct HydraConfig {
     /// Reads and checks `path` (and what it includes). Warnings are logged and collected.
     static HydraConfig load(const std::string& path);
 
-    /// Reads $HYDRA_CONFIG, else $HYDRA_DATA/hydra.conf (HYDRA_DATA defaulting to
-    /// /var/lib/hydra). As in Hydra, a file that does not exist means all defaults; SMTP
-    /// settings come from EMAIL_SENDER_TRANSPORT*.
+    /// Reads $HYDRA_CONFIG, else hydra.conf in the state directory (hydraDataDir). As in Hydra, a file that
+    /// does not exist means all defaults; SMTP settings come from EMAIL_SENDER_TRANSPORT*.
     static HydraConfig fromEnvironment(const EnvLookup& env = systemEnv);
 
     /// Checks an already parsed tree; `path` names it in messages.

@@ -55,10 +55,4 @@ bool sleepUnlessStopped(const std::stop_token& stop, std::chrono::milliseconds d
     return !stop.stop_requested();
 }
 
-std::string hydraDataDir()
-{
-    const char* d = std::getenv("HYDRA_DATA"); // NOLINT(concurrency-mt-unsafe): read at start-up
-    return d && *d ? d : "/var/lib/hydra";
-}
-
 } // namespace hydra

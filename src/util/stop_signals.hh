@@ -17,7 +17,4 @@ void runUntilStopSignal(const std::function<void(const std::stop_token&)>& body)
 /// Sleeps for `d` unless a stop is requested first, which ends the sleep at once; false if it was.
 bool sleepUnlessStopped(const std::stop_token& stop, std::chrono::milliseconds d);
 
-/// The state directory: HYDRA_DATA, or Hydra's default /var/lib/hydra.
-std::string hydraDataDir();
-
 } // namespace hydra

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <unistd.h>
 
 using namespace hydra;
 namespace fs = std::filesystem;
@@ -386,7 +388,27 @@ TEST_F(HydraConfigFiles, EnvironmentChoosesTheFile)
     EXPECT_EQ(c.queueRunner.maxDbConnections, 9u);
     EXPECT_EQ(c.path, data + "/hydra.conf");
 
-    EXPECT_EQ(hydraConfigPath(env({})), "/var/lib/hydra/hydra.conf");
+    // Without either, the state directory's: Hydra's for root, the user's own otherwise.
+    auto fallback = hydraConfigPath(env({{"HOME", "/home/alice"}}));
+    EXPECT_EQ(fallback,
+              ::geteuid() == 0 ? "/var/lib/hydra/hydra.conf" : "/home/alice/.local/share/hydra/hydra.conf");
+}
+
+TEST(HydraDataDir, IsHydraDataElseHydrasDirectoryForRootElseTheUsersOwn)
+{
+    auto env = [](std::map<std::string, std::string> vars) -> EnvLookup {
+        return [vars](std::string_view name) -> std::optional<std::string> {
+            auto i = vars.find(std::string(name));
+            return i == vars.end() ? std::nullopt : std::optional(i->second);
+        };
+    };
+    EXPECT_EQ(hydraDataDir(env({{"HYDRA_DATA", "/srv/hydra"}, {"HOME", "/home/alice"}})), "/srv/hydra");
+    if (::geteuid() == 0) {
+        EXPECT_EQ(hydraDataDir(env({{"HOME", "/root"}})), "/var/lib/hydra");
+    } else {
+        EXPECT_EQ(hydraDataDir(env({{"HOME", "/home/alice"}})), "/home/alice/.local/share/hydra");
+        EXPECT_THROW(hydraDataDir(env({})), Error);
+    }
 }
 
 TEST_F(HydraConfigFiles, MissingFileMeansDefaults)
