@@ -1,7 +1,7 @@
 // hydra-notify with a build_finished split into parts (too many dependents for one PostgreSQL
 // notification): every build in every part gets its RunCommand once, the failed build itself
 // once however many parts name it, and no build stays pending, whether the parts come together,
-// one after another, or while hydra-notify is stopped.
+// one after another, behind other events, or while hydra-notify is stopped.
 
 #include "db/queue_notify.hh"
 #include "harness/notify_fixture.hh"
@@ -130,5 +130,25 @@ TEST_F(NotifyPartsTest, PartsSentWhileStoppedAreHandledAtStart)
     send({part(ids[0], ids, 4, 6), part(ids[0], ids, 6, 9)}); // nobody listens
     startNotify();
     expectEachHandledOnce(ids);
+    EXPECT_EQ(stopNotify(), 0);
+}
+
+// A worker that handled a build while other events wait clears its pending flag later, together
+// with the next builds'; the build's second part, queued behind it, must still find the build
+// handled and act for its dependents only.
+TEST_F(NotifyPartsTest, APartQueuedWhileOtherEventsWaitFindsTheBuildHandled)
+{
+    startNotify();
+    auto ids = failedTogether(9);
+    auto others = failedTogether(20);
+    std::vector<std::string> payloads{part(ids[0], ids, 1, 5), part(ids[0], ids, 5, 9)};
+    for (auto id : others) payloads.push_back(std::to_string(id));
+    send(payloads);
+    auto all = ids;
+    all.insert(all.end(), others.begin(), others.end());
+    expectEachHandledOnce(all);
+    EXPECT_NE(notifyLog().find("handled already; this build_finished is for 4 of its dependents"),
+              std::string::npos)
+        << notifyLog();
     EXPECT_EQ(stopNotify(), 0);
 }
