@@ -157,4 +157,14 @@ std::optional<std::string> findFailedPath(pqxx::transaction_base& t, std::span<c
     return std::nullopt;
 }
 
+std::set<std::string> failedPaths(pqxx::transaction_base& t, std::span<const std::string> paths)
+{
+    std::set<std::string> out;
+    if (paths.empty()) return out;
+    for (auto row :
+         t.exec_params("SELECT path FROM FailedPaths WHERE path = ANY($1::text[])", sql::textArray(paths)))
+        out.insert(row[0].as<std::string>());
+    return out;
+}
+
 } // namespace hydra::db

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <pqxx/transaction_base>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -123,6 +124,9 @@ void addFailedPaths(pqxx::transaction_base& t, std::span<const std::string> path
 
 /// The first of `paths` (in the given order) that is in FailedPaths.
 std::optional<std::string> findFailedPath(pqxx::transaction_base& t, std::span<const std::string> paths);
+
+/// Those of `paths` that are in FailedPaths (one query for a whole page of queued builds).
+std::set<std::string> failedPaths(pqxx::transaction_base& t, std::span<const std::string> paths);
 
 /// A finished, successful earlier build that produced one of the outputs: its result is reused
 /// when a new build's outputs are all valid already (a cached success).

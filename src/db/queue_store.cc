@@ -6,14 +6,16 @@
 
 namespace hydra::db {
 
-std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, BuildId fromId, int limit)
+namespace {
+
+constexpr const char* queuedBuildColumns =
+    "SELECT b.id, b.drvPath, b.jobset_id, j.project, j.name, b.job, b.system, "
+    "  b.globalPriority, b.priority, COALESCE(b.maxsilent, 3600), "
+    "  COALESCE(b.timeout, 36000), b.timestamp, j.schedulingShares "
+    "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id ";
+
+std::vector<QueuedBuild> queuedBuildRows(const pqxx::result& res)
 {
-    auto res = t.exec_params("SELECT b.id, b.drvPath, b.jobset_id, j.project, j.name, b.job, b.system, "
-                             "  b.globalPriority, b.priority, COALESCE(b.maxsilent, 3600), "
-                             "  COALESCE(b.timeout, 36000), b.timestamp, j.schedulingShares "
-                             "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id "
-                             "WHERE b.finished = 0 AND b.id >= $1 ORDER BY b.id LIMIT $2",
-                             fromId, limit);
     std::vector<QueuedBuild> out;
     out.reserve(res.size());
     for (auto row : res) {
@@ -34,6 +36,31 @@ std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, BuildId fro
         out.push_back(std::move(b));
     }
     return out;
+}
+
+} // namespace
+
+std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, BuildId fromId, int limit)
+{
+    return queuedBuildRows(t.exec_params(std::string(queuedBuildColumns) +
+                                             "WHERE b.finished = 0 AND b.id >= $1 ORDER BY b.id LIMIT $2",
+                                         fromId, limit));
+}
+
+std::vector<BuildId> queuedBuildIds(pqxx::transaction_base& t, BuildId fromId)
+{
+    std::vector<BuildId> out;
+    for (auto row : t.exec_params("SELECT id FROM Builds WHERE finished = 0 AND id >= $1 ORDER BY id", fromId))
+        out.push_back(row[0].as<BuildId>());
+    return out;
+}
+
+std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, std::span<const BuildId> ids)
+{
+    if (ids.empty()) return {};
+    return queuedBuildRows(t.exec_params(std::string(queuedBuildColumns) +
+                                             "WHERE b.id = ANY($1::integer[]) AND b.finished = 0 ORDER BY b.id",
+                                         sql::intArray(ids)));
 }
 
 std::vector<QueuedPriority> queuedBuildPriorities(pqxx::transaction_base& t)

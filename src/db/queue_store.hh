@@ -37,6 +37,13 @@ struct QueuedBuild {
 /// calling again from the lowest id that builds_added announced.
 std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, BuildId fromId, int limit);
 
+/// The ids of the queued builds with id >= fromId, in id order: one pass over the queue, where
+/// paging with the query above would plan a scan of the whole queue for every page.
+std::vector<BuildId> queuedBuildIds(pqxx::transaction_base& t, BuildId fromId);
+
+/// Those of the builds `ids` that are still queued, in id order.
+std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, std::span<const BuildId> ids);
+
 /// One queued build's id and current global priority (for builds_bumped and cancel diffing).
 struct QueuedPriority {
     BuildId id = 0;

@@ -26,6 +26,8 @@ public:
         sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
     }
     void bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+    /// Makes the statement ready to run again with new bindings.
+    void reset() { sqlite3_reset(stmt_); }
     /// Steps to the next row; false when there is none. Throws on an error.
     bool next(const std::string& file)
     {
@@ -86,6 +88,20 @@ NixStoreDb::NixStoreDb(std::string dbFile, std::string storeDir)
 NixStoreDb::~NixStoreDb()
 {
     sqlite3_close(*db_.lock());
+}
+
+std::set<std::string> NixStoreDb::validPaths(const std::set<std::string>& paths)
+{
+    std::set<std::string> valid;
+    if (paths.empty()) return valid;
+    auto db = db_.lock();
+    Statement q(*db, "SELECT 1 FROM ValidPaths WHERE path = ?", file_);
+    for (const auto& p : paths) {
+        q.reset();
+        q.bind(1, p);
+        if (q.next(file_)) valid.insert(p);
+    }
+    return valid;
 }
 
 std::optional<std::string> NixStoreDb::pathFromHashPart(const std::string& hashPart)

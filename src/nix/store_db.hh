@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ public:
 
     /// The database file of the local store, as Nix locates it (NIX_STATE_DIR).
     static std::string defaultFile();
+
+    /// Those of `paths` that are valid: one lookup each on one connection, no Nix process.
+    std::set<std::string> validPaths(const std::set<std::string>& paths);
 
     /// The valid path whose hash part is `hashPart` (32 base-32 characters), if any.
     std::optional<std::string> pathFromHashPart(const std::string& hashPart);

@@ -1,9 +1,29 @@
 #include "queue-runner/build_queue.hh"
 
+#include "util/logging.hh"
+
 #include <deque>
 #include <unordered_set>
 
 namespace hydra::qr {
+
+HeldBuild::HeldBuild(const db::QueuedBuild& b)
+    : drvPath(b.drvPath), timestamp(b.timestamp), jobsetId(b.jobsetId), globalPriority(b.globalPriority),
+      priority(b.priority), maxSilent(b.maxSilent), timeout(b.timeout), schedulingShares(b.schedulingShares)
+{}
+
+db::QueuedBuild HeldBuild::record(BuildId id) const
+{
+    return {.id = id,
+            .drvPath = drvPath,
+            .jobsetId = jobsetId,
+            .globalPriority = globalPriority,
+            .priority = priority,
+            .maxSilent = maxSilent,
+            .timeout = timeout,
+            .timestamp = timestamp,
+            .schedulingShares = schedulingShares};
+}
 
 BuildQueue::BuildQueue(const Clock& clock, SchedulerConfig config) : state_(std::in_place, clock, config) {}
 
@@ -45,28 +65,42 @@ void BuildQueue::seedHistory(const std::vector<db::RecentStep>& steps)
     state_.lock()->scheduler.seedHistory(past);
 }
 
-bool BuildQueue::add(const db::QueuedBuild& build, Discovery&& discovery)
+bool BuildQueue::addLocked(State& s, const db::QueuedBuild& build, Discovery& discovery)
 {
+    for (const auto& input : discovery.knownInputs)
+        if (!s.scheduler.graph().find(input)) return false;
     BuildSpec spec{.id = build.id,
                    .jobset = build.jobsetId,
                    .globalPriority = build.globalPriority,
                    .localPriority = build.priority,
                    .jobName = jobDurationKey(build.project, build.jobset, build.job),
                    .topLevelDrv = build.drvPath};
-    {
-        auto s = state_.lock();
-        for (const auto& input : discovery.knownInputs)
-            if (!s->scheduler.graph().find(input)) return false;
-        s->scheduler.setJobsetShares(build.jobsetId,
-                                     static_cast<unsigned>(std::max(build.schedulingShares, 1)));
-        s->scheduler.addBuild(spec, discovery.steps);
-        s->builds.emplace(build.id, build);
-        for (auto& [path, drv] : discovery.derivations)
-            if (s->scheduler.graph().find(path)) s->derivations.try_emplace(path, std::move(drv));
-        ++s->wakeups;
-    }
+    s.scheduler.setJobsetShares(build.jobsetId, static_cast<unsigned>(std::max(build.schedulingShares, 1)));
+    s.scheduler.addBuild(spec, discovery.steps);
+    s.builds.try_emplace(build.id, build);
+    for (auto& [path, drv] : discovery.derivations)
+        if (s.scheduler.graph().find(path)) s.derivations.try_emplace(path, std::move(drv));
+    ++s.wakeups;
+    return true;
+}
+
+bool BuildQueue::add(const db::QueuedBuild& build, Discovery&& discovery)
+{
+    if (!addLocked(*state_.lock(), build, discovery)) return false;
     wake_.notify_all();
     return true;
+}
+
+std::vector<size_t> BuildQueue::addAll(std::vector<std::pair<db::QueuedBuild, Discovery>>& builds)
+{
+    std::vector<size_t> refused;
+    {
+        auto s = state_.lock();
+        for (size_t i = 0; i < builds.size(); ++i)
+            if (!addLocked(*s, builds[i].first, builds[i].second)) refused.push_back(i);
+    }
+    wake_.notify_all();
+    return refused;
 }
 
 void BuildQueue::forget(State& s, const std::vector<Orphan>& orphans)
@@ -110,7 +144,7 @@ DispatchResult BuildQueue::dispatch(std::vector<DispatchMachine>& machines)
     return s->scheduler.dispatch(machines);
 }
 
-const db::QueuedBuild* BuildQueue::buildFor(const State& s, StepIndex index)
+std::optional<db::QueuedBuild> BuildQueue::buildFor(const State& s, StepIndex index)
 {
     // The graph keeps no list of builds per step (too big at scale): walk up to a top-level.
     const auto& graph = s.scheduler.graph();
@@ -120,23 +154,41 @@ const db::QueuedBuild* BuildQueue::buildFor(const State& s, StepIndex index)
         const Step& step = graph.step(todo.front());
         todo.pop_front();
         for (BuildId id : step.topOf)
-            if (auto b = s.builds.find(id); b != s.builds.end()) return &b->second;
+            if (auto b = s.builds.find(id); b != s.builds.end()) return b->second.record(id);
         for (StepIndex up : step.rdeps)
             if (seen.insert(up).second) todo.push_back(up);
     }
-    return nullptr;
+    return std::nullopt;
 }
 
-std::optional<StepWork> BuildQueue::work(const std::string& drvPath) const
+std::optional<StepWork> BuildQueue::work(const std::string& drvPath)
 {
-    auto s = state_.lock();
-    auto index = s->scheduler.graph().find(drvPath);
-    auto drv = s->derivations.find(drvPath);
-    if (!index || drv == s->derivations.end()) return std::nullopt;
-    const db::QueuedBuild* build = buildFor(*s, *index);
-    if (!build) return std::nullopt;
-    auto tries = s->tries.find(drvPath);
-    return StepWork{drv->second, *build, tries == s->tries.end() ? 0 : tries->second};
+    StepWork w;
+    {
+        auto s = state_.lock();
+        auto index = s->scheduler.graph().find(drvPath);
+        if (!index) return std::nullopt;
+        auto build = buildFor(*s, *index);
+        if (!build) return std::nullopt;
+        w.build = std::move(*build);
+        auto tries = s->tries.find(drvPath);
+        w.tries = tries == s->tries.end() ? 0 : tries->second;
+        if (auto drv = s->derivations.find(drvPath); drv != s->derivations.end()) {
+            w.drv = drv->second;
+            return w;
+        }
+    }
+    // Read again, not kept since discovery: parsed derivations (their environments above all)
+    // would be most of the queue's memory. The evaluator's GC roots keep the .drv files.
+    try {
+        w.drv = nix::readDerivation(drvPath);
+    } catch (const std::exception& e) {
+        log::event(log::Level::Error, {.build = w.build.id}, "cannot read {}: {}; trying again in a minute",
+                   drvPath, e.what());
+        requeue(drvPath, std::chrono::minutes(1));
+        return std::nullopt;
+    }
+    return w;
 }
 
 FinishedBuilds BuildQueue::collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,
@@ -145,7 +197,7 @@ FinishedBuilds BuildQueue::collect(State& s, const std::vector<BuildId>& ok, con
     FinishedBuilds out;
     auto take = [&](BuildId id, std::vector<db::QueuedBuild>& into) {
         if (auto b = s.builds.find(id); b != s.builds.end()) {
-            into.push_back(std::move(b->second));
+            into.push_back(b->second.record(id));
             s.builds.erase(b);
         }
     };
@@ -165,7 +217,7 @@ FinishedBuilds BuildQueue::finishing(const std::string& drvPath, bool succeeded)
     const auto& graph = s->scheduler.graph();
     auto copy = [&](const std::vector<BuildId>& ids, std::vector<db::QueuedBuild>& into) {
         for (BuildId id : ids)
-            if (auto b = s->builds.find(id); b != s->builds.end()) into.push_back(b->second);
+            if (auto b = s->builds.find(id); b != s->builds.end()) into.push_back(b->second.record(id));
     };
     if (succeeded) {
         if (auto index = graph.find(drvPath)) copy(graph.step(*index).topOf, out.succeeded);

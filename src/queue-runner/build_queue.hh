@@ -20,11 +20,27 @@ namespace hydra::qr {
 /// What a step thread needs to run a step: its derivation and the build it is recorded under.
 struct StepWork {
     nix::Derivation drv;
-    db::QueuedBuild build; ///< a build that needs the step (its limits apply)
+    db::QueuedBuild build; ///< a build that needs the step (its limits apply; see HeldBuild)
     unsigned tries = 0;    ///< earlier attempts that ended in a transient failure
 };
 
-/// Builds that a step's end finished, with their records.
+/// What the queue keeps of a queued build: what its steps and their ends need. Its names
+/// (project, jobset, job, system) are left out, so the records it gives back have them empty.
+struct HeldBuild {
+    std::string drvPath;
+    int64_t timestamp = 0;
+    int jobsetId = 0;
+    int globalPriority = 0;
+    int priority = 0;
+    int maxSilent = 0;
+    int timeout = 0;
+    int schedulingShares = 0;
+
+    explicit HeldBuild(const db::QueuedBuild& b);
+    db::QueuedBuild record(BuildId id) const;
+};
+
+/// Builds that a step's end finished, with their records (see HeldBuild).
 struct FinishedBuilds {
     std::vector<db::QueuedBuild> succeeded;   ///< top-level step was this one
     std::vector<db::QueuedBuild> failed;      ///< failed with the step (top-level or dependent)
@@ -47,6 +63,9 @@ public:
     /// nothing, when a step the discovery counted on (knownInputs) has left the queue since — it
     /// may have failed, so its dependents must not run as if it had been built: discover again.
     bool add(const db::QueuedBuild& build, Discovery&& discovery);
+    /// add() for many builds under one lock, waking the dispatcher once; returns the indices
+    /// (ascending) of the builds refused, to be discovered again.
+    std::vector<size_t> addAll(std::vector<std::pair<db::QueuedBuild, Discovery>>& builds);
     /// Removes a cancelled or deleted build; returns running steps no build needs any more.
     std::vector<std::string> remove(BuildId id);
     void bump(BuildId id, int globalPriority);
@@ -54,8 +73,10 @@ public:
 
     /// One dispatch round over `machines` (see Scheduler::dispatch).
     DispatchResult dispatch(std::vector<DispatchMachine>& machines);
-    /// The work for a step handed out by dispatch; nullopt if it left the queue meanwhile.
-    std::optional<StepWork> work(const std::string& drvPath) const;
+    /// The work for a step handed out by dispatch; nullopt if it left the queue meanwhile. Its
+    /// derivation is the one its discovery handed over, or else read from the store (nullopt,
+    /// and the step back in the queue a minute later, if its .drv cannot be read).
+    std::optional<StepWork> work(const std::string& drvPath);
     /// The builds the step's end would finish (`succeeded`: its top-level builds, else every
     /// build needing it), changing nothing: the database records them before the queue forgets
     /// them, so a failed commit leaves both as they were.
@@ -83,7 +104,8 @@ private:
     struct State {
         explicit State(const Clock& clock, SchedulerConfig config) : scheduler(clock, config) {}
         Scheduler scheduler;
-        std::unordered_map<BuildId, db::QueuedBuild> builds;
+        std::unordered_map<BuildId, HeldBuild> builds;
+        /// Derivations the discoveries handed over (the daemon hands none: work() reads them).
         std::unordered_map<std::string, nix::Derivation> derivations;
         std::unordered_map<std::string, unsigned> tries;
         uint64_t wakeups = 0;
@@ -92,7 +114,8 @@ private:
         uint64_t stepsDone = 0;
         uint64_t retries = 0;
     };
-    static const db::QueuedBuild* buildFor(const State& s, StepIndex index);
+    static bool addLocked(State& s, const db::QueuedBuild& build, Discovery& discovery);
+    static std::optional<db::QueuedBuild> buildFor(const State& s, StepIndex index);
     static FinishedBuilds collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,
                                   const std::vector<Orphan>& orphans);
     static void forget(State& s, const std::vector<Orphan>& orphans);

@@ -6,15 +6,17 @@
 #include "util/error.hh"
 #include "util/logging.hh"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
+#include <span>
 #include <thread>
 
 namespace hydra::qr {
 
 namespace {
 
-constexpr int pageSize = 1000;
+constexpr size_t pageSize = 1000;
 // Discoveries of one build that a concurrently finishing dependency may invalidate.
 constexpr int maxDiscoveries = 3;
 
@@ -161,17 +163,71 @@ void QueueMonitor::lookAgain(const std::stop_token& stop)
 
 void QueueMonitor::loadFrom(db::BuildId from, const std::stop_token& stop)
 {
-    while (!stop.stop_requested()) {
-        auto page =
-            pool_.withTransaction([&](pqxx::work& t) { return db::loadQueuedBuilds(t, from, pageSize); });
-        for (const auto& b : page) {
-            if (stop.stop_requested()) return;
-            if (!queue_.containsBuild(b.id) && !substituting_.contains(b.id)) process(b);
-            nextId_ = std::max(nextId_, b.id + 1);
-        }
-        if (page.size() < pageSize) return;
-        from = page.back().id + 1;
+    // The ids in one pass, then pages by id: a query per page from the last id would scan
+    // the whole queue for each page.
+    auto ids = pool_.withTransaction([&](pqxx::work& t) { return db::queuedBuildIds(t, from); });
+    std::vector<db::BuildId> unknown;
+    for (db::BuildId id : ids)
+        if (!queue_.containsBuild(id) && !substituting_.contains(id)) unknown.push_back(id);
+    for (size_t i = 0; i < unknown.size(); i += pageSize) {
+        if (stop.stop_requested()) return;
+        std::span<const db::BuildId> page(unknown.data() + i, std::min(pageSize, unknown.size() - i));
+        processPage(pool_.withTransaction([&](pqxx::work& t) { return db::loadQueuedBuilds(t, page); }));
+        nextId_ = std::max(nextId_, page.back() + 1);
     }
+    if (!ids.empty()) nextId_ = std::max(nextId_, ids.back() + 1);
+}
+
+void QueueMonitor::processPage(std::vector<db::QueuedBuild>&& builds)
+{
+    // The whole page at once: .drv files read once, one validity query per level of the walk,
+    // one FailedPaths query and one lock of the queue, instead of each per build.
+    std::vector<std::string> tops;
+    tops.reserve(builds.size());
+    for (const auto& b : builds) tops.push_back(b.drvPath);
+    auto outcomes =
+        discovery_.discoverAll(tops, [&](const std::string& drv) { return queue_.containsStep(drv); });
+    std::vector<const Discovery*> discovered;
+    for (const auto& o : outcomes)
+        if (!o.error) discovered.push_back(&o.discovery);
+    auto failed = failedOutputs(discovered);
+    std::vector<std::pair<db::QueuedBuild, Discovery>> ready;
+    auto addReady = [&] {
+        auto refused = queue_.addAll(ready);
+        for (size_t i = 0, r = 0; i < ready.size(); ++i) {
+            const auto& [b, d] = ready[i];
+            if (r < refused.size() && refused[r] == i) {
+                ++r;
+                process(b); // discovered again, one by one
+            } else {
+                log::event(log::Level::Info, {.build = b.id}, "queued {} with {} missing derivations",
+                           b.drvPath, d.steps.size());
+            }
+        }
+        ready.clear();
+    };
+    for (size_t i = 0; i < builds.size(); ++i) {
+        const auto& build = builds[i];
+        if (outcomes[i].error) {
+            try {
+                std::rethrow_exception(outcomes[i].error);
+            } catch (const MissingDerivation& e) {
+                pool_.withTransaction([&](pqxx::work& t) {
+                    db::abortBuild(t, build.id, build.drvPath, clock_.unixTime(), e.what());
+                });
+                log::event(log::Level::Warn, {.build = build.id}, "aborted: {}", e.what());
+                continue;
+            } catch (...) {
+                addReady(); // what came before is queued, as if loaded one by one
+                throw;
+            }
+        }
+        auto& d = outcomes[i].discovery;
+        if (settle(build, d, failed, true)) continue;
+        d.derivations.clear(); // the queue reads a step's .drv again when it starts (memory)
+        ready.emplace_back(build, std::move(d));
+    }
+    addReady();
 }
 
 void QueueMonitor::process(const db::QueuedBuild& build, bool trySubstitutes)
@@ -190,17 +246,9 @@ void QueueMonitor::process(const db::QueuedBuild& build, bool trySubstitutes)
             log::event(log::Level::Warn, {.build = build.id}, "aborted: {}", e.what());
             return;
         }
-        if (finishedFromCache(build, d)) return;
-        if (d.steps.empty()) return finishCachedSuccess(build, d);
-        // A top-level derivation the queue already has is being built: nothing to fetch.
-        if (trySubstitutes && substituter_ && !queue_.containsStep(build.drvPath)) {
-            substituting_.insert(build.id);
-            log::event(log::Level::Info, {.build = build.id},
-                       "trying substituters for {} missing derivations", d.steps.size());
-            substituter_->submit({.build = build, .discovery = std::move(d)});
-            return;
-        }
+        if (settle(build, d, failedOutputs({&d}), trySubstitutes)) return;
         size_t steps = d.steps.size();
+        d.derivations.clear(); // the queue reads a step's .drv again when it starts (memory)
         if (queue_.add(build, std::move(d))) {
             log::event(log::Level::Info, {.build = build.id}, "queued {} with {} missing derivations",
                        build.drvPath, steps);
@@ -214,30 +262,55 @@ void QueueMonitor::process(const db::QueuedBuild& build, bool trySubstitutes)
                "not queued: its dependencies kept changing during discovery");
 }
 
-bool QueueMonitor::finishedFromCache(const db::QueuedBuild& build, const Discovery& d)
+bool QueueMonitor::settle(const db::QueuedBuild& build, Discovery& d, const std::set<std::string>& failed,
+                          bool trySubstitutes)
 {
+    if (finishedFromCache(build, d, failed)) return true;
+    if (d.steps.empty()) {
+        finishCachedSuccess(build, d);
+        return true;
+    }
+    // A top-level derivation the queue already has is being built: nothing to fetch.
+    if (!trySubstitutes || !substituter_ || queue_.containsStep(build.drvPath)) return false;
+    substituting_.insert(build.id);
+    log::event(log::Level::Info, {.build = build.id}, "trying substituters for {} missing derivations",
+               d.steps.size());
+    substituter_->submit({.build = build, .discovery = std::move(d)});
+    return true;
+}
+
+std::set<std::string> QueueMonitor::failedOutputs(const std::vector<const Discovery*>& discoveries)
+{
+    std::set<std::string> paths;
+    for (const Discovery* d : discoveries)
+        for (const auto& [drvPath, drv] : d->derivations)
+            for (const auto& [name, path] : outputPaths(drv)) paths.insert(path);
+    if (paths.empty()) return {};
+    std::vector<std::string> list(paths.begin(), paths.end());
+    return pool_.withTransaction([&](pqxx::work& t) { return db::failedPaths(t, list); });
+}
+
+bool QueueMonitor::finishedFromCache(const db::QueuedBuild& build, const Discovery& d,
+                                     const std::set<std::string>& failed)
+{
+    if (failed.empty()) return false;
     std::map<std::string, std::string> stepOf; // output path -> .drv path
     for (const auto& [drvPath, drv] : d.derivations)
         for (const auto& [name, path] : outputPaths(drv)) stepOf.emplace(path, drvPath);
-    if (stepOf.empty()) return false;
-    std::vector<std::string> paths;
-    paths.reserve(stepOf.size());
-    for (const auto& [path, drv] : stepOf) paths.push_back(path);
-    return pool_.withTransaction([&](pqxx::work& t) {
-        auto failed = db::findFailedPath(t, paths);
-        if (!failed) return false;
-        const std::string& stepDrv = stepOf.at(*failed);
-        const nix::Derivation& drv = d.derivations.at(stepDrv);
-        db::CachedFailure c{.build = build.id,
-                            .buildDrvPath = build.drvPath,
-                            .stepDrvPath = stepDrv,
-                            .system = drv.platform,
-                            .now = clock_.unixTime()};
-        for (const auto& [name, path] : outputPaths(drv)) c.outputs.push_back({name, path});
-        db::finishCachedFailure(t, c);
-        log::event(log::Level::Info, {.build = build.id}, "cached failure: {} failed before", *failed);
-        return true;
-    });
+    auto hit =
+        std::find_if(stepOf.begin(), stepOf.end(), [&](const auto& p) { return failed.contains(p.first); });
+    if (hit == stepOf.end()) return false;
+    const auto& [failedPath, stepDrv] = *hit;
+    const nix::Derivation& drv = d.derivations.at(stepDrv);
+    db::CachedFailure c{.build = build.id,
+                        .buildDrvPath = build.drvPath,
+                        .stepDrvPath = stepDrv,
+                        .system = drv.platform,
+                        .now = clock_.unixTime()};
+    for (const auto& [name, path] : outputPaths(drv)) c.outputs.push_back({name, path});
+    pool_.withTransaction([&](pqxx::work& t) { db::finishCachedFailure(t, c); });
+    log::event(log::Level::Info, {.build = build.id}, "cached failure: {} failed before", failedPath);
+    return true;
 }
 
 void QueueMonitor::finishCachedSuccess(const db::QueuedBuild& build, const Discovery& d)

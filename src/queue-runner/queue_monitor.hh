@@ -62,9 +62,16 @@ private:
     MonitorEvents waitForEvents(const std::stop_token& stop);
     void handle(const MonitorEvents& e, const std::stop_token& stop);
     void loadFrom(db::BuildId from, const std::stop_token& stop);
+    void processPage(std::vector<db::QueuedBuild>&& builds);
     void process(const db::QueuedBuild& build, bool trySubstitutes = true);
+    /// After a discovery: finishes the build if it can (cached failure or success, or to the
+    /// substituters); true if it did. `failed` holds the derivations' outputs in FailedPaths.
+    bool settle(const db::QueuedBuild& build, Discovery& d, const std::set<std::string>& failed,
+                bool trySubstitutes);
     void resumeSubstituted(const std::vector<db::QueuedBuild>& builds);
-    bool finishedFromCache(const db::QueuedBuild& build, const Discovery& d);
+    std::set<std::string> failedOutputs(const std::vector<const Discovery*>& discoveries);
+    bool finishedFromCache(const db::QueuedBuild& build, const Discovery& d,
+                           const std::set<std::string>& failed);
     void finishCachedSuccess(const db::QueuedBuild& build, const Discovery& d);
     void reconcile();
     void lookAgain(const std::stop_token& stop);

@@ -5,6 +5,7 @@
 #include "queue-runner/step_graph.hh"
 #include "util/error.hh"
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <set>
@@ -36,6 +37,14 @@ struct Discovery {
     std::set<std::string> knownInputs;
 };
 
+/// One build's discovery, or why there is none.
+struct DiscoveryOutcome {
+    Discovery discovery;
+    /// Set when a .drv of the build could not be read: MissingDerivation for one not in the
+    /// store, hydra::Error for one that is malformed.
+    std::exception_ptr error;
+};
+
 /// Walks a build's derivation closure from its top-level .drv, reading .drv files from the
 /// local store and stopping at derivations whose outputs are all valid or that the scheduler
 /// already has (`known`): their dependents list them as inputs and the graph links them.
@@ -47,8 +56,13 @@ public:
     /// that is malformed, and whatever the validity query throws.
     Discovery discover(const std::string& topDrv, const std::function<bool(const std::string&)>& known) const;
 
+    /// The discoveries of many builds (a page of the queue), one per top-level .drv in that
+    /// order: each .drv file is read once and validity is asked once per level of the walk for
+    /// all builds together, not once per derivation. Throws what the validity query throws.
+    std::vector<DiscoveryOutcome> discoverAll(const std::vector<std::string>& topDrvs,
+                                              const std::function<bool(const std::string&)>& known) const;
+
 private:
-    bool outputsValid(const nix::Derivation& drv) const;
     ValidityQuery valid_;
 };
 

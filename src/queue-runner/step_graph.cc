@@ -76,7 +76,11 @@ size_t StepGraph::addBuild(const BuildSpec& build, const std::vector<StepSpec>& 
     }
 
     StepIndex top = byDrv_.at(build.topLevelDrv);
-    builds_.emplace(build.id, Build{build, top});
+    builds_.emplace(build.id, Build{.id = build.id,
+                                    .jobset = build.jobset,
+                                    .globalPriority = build.globalPriority,
+                                    .localPriority = build.localPriority,
+                                    .topLevel = top});
     steps_[top].topOf.push_back(build.id);
     propagate(top, build);
     // Steps given but not needed by the top-level step are dropped again.
@@ -109,7 +113,7 @@ StepIndex StepGraph::createStep(const StepSpec& spec, const BuildSpec& build, bo
     s.height = 0;
     s.durationKey = topLevel ? build.jobName : DurationHistory::derivationName(spec.drvPath);
     s.expectedSeconds = durations_.expected(s.durationKey).count();
-    byDrv_.emplace(spec.drvPath, index);
+    byDrv_.emplace(s.drvPath, index);
     return index;
 }
 
@@ -274,9 +278,12 @@ bool StepGraph::bumpBuild(BuildId id, int globalPriority)
 {
     auto i = builds_.find(id);
     if (i == builds_.end()) return false;
-    auto& spec = i->second.spec;
-    spec.globalPriority = std::max(spec.globalPriority, globalPriority);
-    propagate(i->second.topLevel, spec);
+    auto& b = i->second;
+    b.globalPriority = std::max(b.globalPriority, globalPriority);
+    propagate(b.topLevel, BuildSpec{.id = b.id,
+                                    .jobset = b.jobset,
+                                    .globalPriority = b.globalPriority,
+                                    .localPriority = b.localPriority});
     return true;
 }
 
@@ -313,7 +320,7 @@ void StepGraph::destroy(StepIndex index)
 {
     auto& s = steps_[index];
     if (s.state == StepState::Runnable && observer_) observer_->dequeue(index);
-    byDrv_.erase(s.drvPath);
+    byDrv_.erase(std::string_view(s.drvPath));
     uint32_t generation = s.generation + 1;
     s = Step{};
     s.generation = generation;

@@ -30,9 +30,11 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -110,10 +112,32 @@ struct Step {
     Clock::TimePoint runnableSince{};
 };
 
-/// A build in the graph.
+/// A build in the graph: what propagating its attributes needs (its names only when adding).
 struct Build {
-    BuildSpec spec;
+    BuildId id = 0;
+    JobsetId jobset = 0;
+    int globalPriority = 0;
+    int localPriority = 0;
     StepIndex topLevel = 0;
+};
+
+/// Steps by index, in chunks that never move: no copy when growing, no unused capacity beyond
+/// one chunk, and references (drvPath's characters above all) stay valid.
+class StepSlots {
+public:
+    Step& operator[](StepIndex i) { return chunks_[i / chunkSize][i % chunkSize]; }
+    const Step& operator[](StepIndex i) const { return chunks_[i / chunkSize][i % chunkSize]; }
+    size_t size() const { return size_; }
+    void emplace_back()
+    {
+        if (size_ % chunkSize == 0) chunks_.push_back(std::make_unique<Step[]>(chunkSize));
+        ++size_;
+    }
+
+private:
+    static constexpr size_t chunkSize = 1024;
+    std::vector<std::unique_ptr<Step[]>> chunks_;
+    size_t size_ = 0;
 };
 
 /// Told about every entry to, exit from and key change in the set of Runnable steps.
@@ -205,9 +229,10 @@ private:
 
     const DurationHistory& durations_;
     StepObserver* observer_ = nullptr;
-    std::vector<Step> steps_;
+    StepSlots steps_;
     std::vector<StepIndex> freeSlots_;
-    std::unordered_map<std::string, StepIndex> byDrv_;
+    /// Keys view the steps' own drvPath (Steps never move): each path is held once.
+    std::unordered_map<std::string_view, StepIndex> byDrv_;
     std::unordered_map<BuildId, Build> builds_;
     std::vector<StepType> types_;
     std::map<StepType, TypeId> typeIds_;
