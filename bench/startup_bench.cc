@@ -37,8 +37,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <netinet/in.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -398,7 +398,8 @@ void run(const std::string& binary, size_t n, std::chrono::seconds loadedTime)
         steps = std::max(steps, unfinished);
         auto queued = s->value("nrQueuedBuilds", 0LL);
         if (queued + s->value("nrBuildsDone", 0LL) + finishedBefore >= total) return true;
-        return ++polls % 40 == 0 && queued + db.scalar("SELECT count(*) FROM Builds WHERE finished = 1") >= total;
+        return ++polls % 40 == 0 &&
+               queued + db.scalar("SELECT count(*) FROM Builds WHERE finished = 1") >= total;
     });
     auto loaded = Wall::now() - start;
     auto cpu = runner.cpuSeconds();
