@@ -125,9 +125,12 @@ void InfluxDBNotification::handle(const Event& event, const PluginContext& ctx)
 {
     auto lines = ctx.db.withTransaction([&](pqxx::work& t) {
         std::vector<std::string> out;
-        for (auto& b : loadEventBuilds(t, event, name()))
+        for (auto& b : loadEventBuilds(t, event, name())) {
+            // A later part of a long build_finished: the build's own line went with the first.
+            if (event.buildHandled && b.id == event.buildId()) continue;
             if (auto figures = db::loadBuildFigures(t, b.id))
                 out.push_back(influxLine(b, *figures, event.buildId(), host_));
+        }
         return out;
     });
     if (lines.empty()) return;

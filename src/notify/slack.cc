@@ -83,6 +83,8 @@ void SlackNotification::handle(const Event& event, const PluginContext& ctx)
     auto builds = ctx.db.withTransaction([&](pqxx::work& t) {
         std::vector<SlackBuild> out;
         for (auto& b : loadEventBuilds(t, event, name())) {
+            // A later part of a long build_finished: the build's own message went with the first.
+            if (event.buildHandled && b.id == event.buildId()) continue;
             auto previous = db::previousBuildStatus(t, b);
             out.push_back({std::move(b), previous});
         }

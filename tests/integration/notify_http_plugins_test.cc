@@ -14,6 +14,7 @@
 #include "util/config_file.hh"
 #include "util/error.hh"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -246,6 +247,29 @@ TEST_F(HttpPluginsTest, InfluxDBLinesForABuildAndItsDependent)
     };
     EXPECT_EQ(reqs[0].body,
               line("hello", top, 1, "failure") + "\n" + line("hello2", dep, 2, "dependency-failed"));
+}
+
+// A build_finished too long for one notification comes in parts, each naming the build first;
+// the daemon marks all but the first as for a build already handled. Those parts post for the
+// dependents only, not the build's line or message again.
+TEST_F(HttpPluginsTest, ALaterPartOfBuildFinishedPostsOnlyForTheDependents)
+{
+    auto top = finished("hello", 1);
+    auto dep = finished("hello2", 2);
+    auto event = Event::parse("build_finished", std::to_string(top) + "\t" + std::to_string(dep));
+    event.buildHandled = true;
+    PluginContext ctx{*pool, config, "/nonexistent"};
+    makeInfluxDBNotification(config)->handle(event, ctx);
+    makeSlackNotification(config)->handle(event, ctx);
+    auto reqs = receiver.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].target, "/write?db=hydra&precision=s");
+    EXPECT_NE(reqs[0].body.find(fmt::format(" build_id=\"{}\"", dep)), std::string::npos) << reqs[0].body;
+    EXPECT_EQ(reqs[0].body.find(fmt::format(" build_id=\"{}\"", top)), std::string::npos) << reqs[0].body;
+    EXPECT_EQ(std::count(reqs[0].body.begin(), reqs[0].body.end(), '\n'), 0) << "one line";
+    EXPECT_EQ(reqs[1].target, "/slack/hook");
+    auto title = nlohmann::json::parse(reqs[1].body)["attachments"][0]["title"];
+    EXPECT_EQ(title, "Job p:js:hello2 build number " + std::to_string(dep));
 }
 
 TEST_F(HttpPluginsTest, ServerErrorThrowsNamingTheUrl)
