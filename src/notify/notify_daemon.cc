@@ -305,9 +305,10 @@ void Daemon::clearPending(const std::vector<int64_t>& builds)
 // The queue runner splits a build_finished naming many dependents into several notifications,
 // each naming the build first. Events of one build run one at a time, and the first to run
 // clears the build's pending flag: a later one that finds it cleared acts for its dependents
-// only. (A failed plugin keeps the flag set, so its retry, and later parts, act for the build
-// again; RunCommand does not run a command again that already ran to its end since the build
-// finished.)
+// only. The flag is cleared once every plugin has either handled the event or left a
+// TaskRetries row for a later try; a part handled before that clear (a crash in between) acts
+// for the build again, and RunCommand does not run a command again that already ran to its end
+// since the build finished.
 void Daemon::markBuildHandled(Event& e)
 {
     try {

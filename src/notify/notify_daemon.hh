@@ -29,8 +29,8 @@ struct NotifyDaemonSettings {
     std::optional<std::string> metricsAddress;
 };
 
-/// The exporter address hydra.conf configures (nullopt when it has no
-/// <hydra_notify><prometheus> block); throws hydra::Error naming a bad port.
+/// The exporter address hydra.conf configures; nullopt when it has no <hydra_notify><prometheus>
+/// block, or (logged as a warning naming the line) when its port is missing or bad.
 std::optional<std::string> notifyMetricsAddress(const HydraConfig& config);
 
 /// Runs until `stop` is requested, then stops taking events and waits up to stopGrace for the
