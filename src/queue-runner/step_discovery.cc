@@ -78,7 +78,6 @@ DiscoveryOutcome assemble(const std::string& top, const Walk& w)
         return out;
     }
     Discovery& d = out.discovery;
-    d.topLevel = w.needed.at(top);
     std::unordered_set<std::string_view> seen{top};
     std::vector<std::pair<const std::string*, bool>> stack{{&top, false}};
     while (!stack.empty()) {

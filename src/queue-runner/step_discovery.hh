@@ -30,7 +30,8 @@ struct Discovery {
     std::vector<StepSpec> steps;
     /// The parsed derivations of `steps`, by .drv path.
     std::map<std::string, nix::Derivation> derivations;
-    /// The top-level derivation (parsed even when nothing is to be built).
+    /// The top-level derivation when nothing is to be built (a cached success); otherwise it
+    /// is among `derivations` (not copied here: loading 200,000 builds, copies add up).
     nix::Derivation topLevel;
     /// Inputs not walked because the queue had them as steps: their dependents rely on the
     /// graph to link them, so the discovery is stale once one of them has left it.
