@@ -23,7 +23,8 @@ StepDecision decideStepEnd(const StepEnd& end, const RetryPolicy& policy)
     if (!end.transient) return {.verdict = StepVerdict::Failed};
     // maxTries counts attempts: with 5, a step runs at most five times.
     if (end.tries + 1 < policy.maxTries)
-        return {.verdict = StepVerdict::Retry, .delay = policy.delayAfter(end.tries), .machine = Health::Failing};
+        return {
+            .verdict = StepVerdict::Retry, .delay = policy.delayAfter(end.tries), .machine = Health::Failing};
     return {.verdict = StepVerdict::Failed, .machine = Health::Failing};
 }
 
