@@ -50,7 +50,8 @@ std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, BuildId fro
 std::vector<BuildId> queuedBuildIds(pqxx::transaction_base& t, BuildId fromId)
 {
     std::vector<BuildId> out;
-    for (auto row : t.exec_params("SELECT id FROM Builds WHERE finished = 0 AND id >= $1 ORDER BY id", fromId))
+    for (auto row :
+         t.exec_params("SELECT id FROM Builds WHERE finished = 0 AND id >= $1 ORDER BY id", fromId))
         out.push_back(row[0].as<BuildId>());
     return out;
 }
@@ -58,9 +59,9 @@ std::vector<BuildId> queuedBuildIds(pqxx::transaction_base& t, BuildId fromId)
 std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, std::span<const BuildId> ids)
 {
     if (ids.empty()) return {};
-    return queuedBuildRows(t.exec_params(std::string(queuedBuildColumns) +
-                                             "WHERE b.id = ANY($1::integer[]) AND b.finished = 0 ORDER BY b.id",
-                                         sql::intArray(ids)));
+    return queuedBuildRows(t.exec_params(
+        std::string(queuedBuildColumns) + "WHERE b.id = ANY($1::integer[]) AND b.finished = 0 ORDER BY b.id",
+        sql::intArray(ids)));
 }
 
 std::vector<QueuedPriority> queuedBuildPriorities(pqxx::transaction_base& t)
