@@ -5,18 +5,18 @@ namespace hydra::qr {
 std::chrono::seconds DurationHistory::expected(const std::string& key) const
 {
     auto i = known_.find(key);
-    return i == known_.end() ? fallback_ : i->second;
+    return i == known_.end() ? fallback_ : expected(i->second);
 }
 
 void DurationHistory::set(const std::string& key, std::chrono::seconds duration)
 {
-    known_[key] = duration;
+    known_[key] = {duration, true};
 }
 
-void DurationHistory::record(const std::string& key, std::chrono::seconds duration)
+void DurationHistory::record(Entry& entry, std::chrono::seconds duration)
 {
-    auto [i, inserted] = known_.try_emplace(key, duration);
-    if (!inserted) i->second = (i->second + duration) / 2;
+    entry.seconds = entry.known ? (entry.seconds + duration) / 2 : duration;
+    entry.known = true;
 }
 
 std::string DurationHistory::derivationName(std::string_view drvPath)

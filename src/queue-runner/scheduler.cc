@@ -32,17 +32,19 @@ void Scheduler::seedHistory(std::span<const PastStep> steps)
 StepSuccess Scheduler::stepSucceeded(const std::string& drvPath, std::chrono::seconds duration)
 {
     auto now = clock_.now();
-    if (auto index = graph_.find(drvPath)) {
-        chargeUsage(*index, duration, now);
-        durations_.record(graph_.step(*index).durationKey, duration);
-    }
-    return graph_.stepSucceeded(drvPath, now);
+    auto index = graph_.find(drvPath);
+    if (!index) return {};
+    chargeUsage(*index, duration, now);
+    if (auto* history = graph_.step(*index).duration) DurationHistory::record(*history, duration);
+    return graph_.stepSucceeded(*index, now);
 }
 
 StepFailure Scheduler::stepFailed(const std::string& drvPath, std::chrono::seconds duration)
 {
-    if (auto index = graph_.find(drvPath)) chargeUsage(*index, duration, clock_.now());
-    return graph_.stepFailed(drvPath);
+    auto index = graph_.find(drvPath);
+    if (!index) return {};
+    chargeUsage(*index, duration, clock_.now());
+    return graph_.stepFailed(*index);
 }
 
 std::vector<Orphan> Scheduler::removeBuild(BuildId id)

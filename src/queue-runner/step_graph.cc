@@ -111,8 +111,8 @@ StepIndex StepGraph::createStep(const StepSpec& spec, const BuildSpec& build, bo
     s.state = StepState::Waiting;
     s.live = true;
     s.height = 0;
-    s.durationKey = topLevel ? build.jobName : DurationHistory::derivationName(spec.drvPath);
-    s.expectedSeconds = durations_.expected(s.durationKey).count();
+    s.duration = &durations_.entry(topLevel ? build.jobName : DurationHistory::derivationName(spec.drvPath));
+    s.expectedSeconds = durations_.expected(*s.duration).count();
     byDrv_.emplace(s.drvPath, index);
     return index;
 }
@@ -196,11 +196,14 @@ void StepGraph::setState(StepIndex index, StepState state, Clock::TimePoint now)
 
 StepSuccess StepGraph::stepSucceeded(const std::string& drvPath, Clock::TimePoint now)
 {
-    StepSuccess result;
     auto found = find(drvPath);
-    if (!found) return result;
+    return found ? stepSucceeded(*found, now) : StepSuccess{};
+}
+
+StepSuccess StepGraph::stepSucceeded(StepIndex index, Clock::TimePoint now)
+{
+    StepSuccess result;
     result.known = true;
-    StepIndex index = *found;
     for (BuildId b : steps_[index].topOf) {
         result.finishedBuilds.push_back(b);
         builds_.erase(b);
@@ -255,11 +258,15 @@ StepFailure StepGraph::buildsFailedBy(const std::string& drvPath) const
 
 StepFailure StepGraph::stepFailed(const std::string& drvPath)
 {
-    StepFailure result;
     auto found = find(drvPath);
-    if (!found) return result;
+    return found ? stepFailed(*found) : StepFailure{};
+}
+
+StepFailure StepGraph::stepFailed(StepIndex index)
+{
+    StepFailure result;
     result.known = true;
-    auto above = collectAbove(*found, result);
+    auto above = collectAbove(index, result);
     for (BuildId b : result.failedBuilds) detachBuild(b, result.orphaned, &above);
     for (BuildId b : result.depFailedBuilds) detachBuild(b, result.orphaned, &above);
     std::sort(result.failedBuilds.begin(), result.failedBuilds.end());

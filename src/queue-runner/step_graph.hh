@@ -108,7 +108,8 @@ struct Step {
     std::vector<JobsetId> jobsets; ///< sorted, unique
     int64_t expectedSeconds = 0;
     int64_t criticalPath = 0; ///< seconds, this step and the chain above it
-    std::string durationKey;  ///< job name if created as a top-level step, else drv name
+    /// The history of its job name if created as a top-level step, else of its derivation name.
+    DurationHistory::Entry* duration = nullptr;
     Clock::TimePoint runnableSince{};
 };
 
@@ -175,7 +176,7 @@ struct StepFailure {
 /// The dependency graph of build steps of all queued builds.
 class StepGraph {
 public:
-    explicit StepGraph(const DurationHistory& durations) : durations_(durations) {}
+    explicit StepGraph(DurationHistory& durations) : durations_(durations) {}
     StepGraph(const StepGraph&) = delete;
     StepGraph& operator=(const StepGraph&) = delete;
 
@@ -188,9 +189,11 @@ public:
 
     /// The step's outputs are valid: it leaves the graph, its rdeps may become runnable.
     StepSuccess stepSucceeded(const std::string& drvPath, Clock::TimePoint now);
+    StepSuccess stepSucceeded(StepIndex index, Clock::TimePoint now);
 
     /// The step failed for good: every build depending on it is removed and returned.
     StepFailure stepFailed(const std::string& drvPath);
+    StepFailure stepFailed(StepIndex index);
     /// The builds stepFailed would end (orphans aside), changing nothing.
     StepFailure buildsFailedBy(const std::string& drvPath) const;
 
@@ -227,7 +230,7 @@ private:
     void release(StepIndex index, std::vector<Orphan>& orphans, const std::unordered_set<StepIndex>* quiet);
     void destroy(StepIndex index);
 
-    const DurationHistory& durations_;
+    DurationHistory& durations_;
     StepObserver* observer_ = nullptr;
     StepSlots steps_;
     std::vector<StepIndex> freeSlots_;
