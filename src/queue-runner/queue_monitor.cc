@@ -7,7 +7,6 @@
 #include "util/logging.hh"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 #include <span>
 #include <thread>
@@ -19,15 +18,6 @@ namespace {
 constexpr size_t pageSize = 1000;
 // Discoveries of one build that a concurrently finishing dependency may invalidate.
 constexpr int maxDiscoveries = 3;
-
-std::optional<db::BuildId> parseId(const std::string& payload)
-{
-    db::BuildId id = 0;
-    auto end = payload.data() + payload.size();
-    auto [ptr, ec] = std::from_chars(payload.data(), end, id);
-    if (ec != std::errc() || ptr == payload.data()) return std::nullopt;
-    return id;
-}
 
 } // namespace
 
@@ -42,8 +32,7 @@ QueueMonitor::QueueMonitor(db::ConnectionPool& pool, BuildQueue& queue, StepDisc
 
 std::vector<std::string> QueueMonitor::channels()
 {
-    return {"builds_added",   "builds_restarted", "builds_cancelled",
-            "builds_deleted", "builds_bumped",    "jobset_shares_changed"};
+    return monitorChannels();
 }
 
 void QueueMonitor::useSubstitutes(SubstituterOptions opts)
@@ -57,36 +46,13 @@ void QueueMonitor::useSubstitutes(SubstituterOptions opts)
 
 void QueueMonitor::onNotification(const std::string& channel, const std::string& payload)
 {
-    {
-        auto e = events_.lock();
-        if (channel == "builds_added") {
-            // A payload without an id (an older evaluator) means: look at everything.
-            auto id = parseId(payload);
-            if (!id)
-                e->rescan = true;
-            else
-                e->lowestAdded = e->lowestAdded ? std::min(*e->lowestAdded, *id) : *id;
-        } else if (channel == "builds_restarted") {
-            e->rescan = true; // restarted builds keep their old, lower ids
-        } else if (channel == "builds_cancelled" || channel == "builds_deleted") {
-            e->reconcile = true;
-        } else if (channel == "builds_bumped") {
-            e->bumped = true;
-        } else if (channel == "jobset_shares_changed") {
-            e->sharesChanged = true;
-        }
-        ++e->count;
-    }
+    events_.lock()->note(channel, payload);
     wake_.notify_all();
 }
 
 void QueueMonitor::onGap()
 {
-    {
-        auto e = events_.lock();
-        e->rescan = e->reconcile = e->bumped = e->sharesChanged = true;
-        ++e->count;
-    }
+    events_.lock()->noteGap();
     wake_.notify_all();
 }
 
@@ -95,15 +61,9 @@ MonitorEvents QueueMonitor::waitForEvents(const std::stop_token& stop)
     std::stop_callback onStop(stop, [this] { wake_.notify_all(); });
     auto due = lastLook_ + lookInterval_;
     auto e = events_.lock();
-    e.waitFor(wake_, std::max(due - clock_.now(), Clock::Duration::zero()), [&](const MonitorEvents& ev) {
-        return stop.stop_requested() || ev.rescan || ev.lowestAdded || ev.reconcile || ev.bumped ||
-               ev.sharesChanged || !ev.substituted.empty();
-    });
-    MonitorEvents taken = std::move(*e);
-    *e = MonitorEvents{.rescan = false, .count = taken.count};
-    // Due even while notifications keep coming: they do not say what was never announced.
-    taken.periodic = clock_.now() >= due;
-    return taken;
+    e.waitFor(wake_, std::max(due - clock_.now(), Clock::Duration::zero()),
+              [&](const MonitorEvents& ev) { return stop.stop_requested() || ev.pending(); });
+    return e->take(clock_.now(), due);
 }
 
 void QueueMonitor::run(const std::stop_token& stop)
@@ -146,19 +106,12 @@ void QueueMonitor::lookAgain(const std::stop_token& stop)
     lastLook_ = clock_.now();
     reconcile();
     auto queued = pool_.withTransaction([&](pqxx::work& t) { return db::queuedBuildPriorities(t); });
-    auto held = queue_.buildIds();
-    std::set<db::BuildId> known(held.begin(), held.end());
-    std::optional<db::BuildId> lowestUnknown;
-    for (const auto& p : queued) {
-        if (known.contains(p.id))
-            queue_.bump(p.id, p.globalPriority); // raises only: a lost builds_bumped
-        else if (!lowestUnknown && !substituting_.contains(p.id))
-            lowestUnknown = p.id;
-    }
-    if (!lowestUnknown) return;
-    log::event(log::Level::Info, {.build = *lowestUnknown},
+    auto plan = qr::lookAgain(queue_.buildIds(), queued, substituting_);
+    for (const auto& p : plan.bumps) queue_.bump(p.id, p.globalPriority);
+    if (!plan.loadFrom) return;
+    log::event(log::Level::Info, {.build = *plan.loadFrom},
                "queued but never announced: loading the queue from this build on");
-    loadFrom(*lowestUnknown, stop);
+    loadFrom(*plan.loadFrom, stop);
 }
 
 void QueueMonitor::loadFrom(db::BuildId from, const std::stop_token& stop)
@@ -368,11 +321,7 @@ void QueueMonitor::reconcile()
     auto ids = queue_.buildIds();
     if (ids.empty()) return;
     auto states = pool_.withTransaction([&](pqxx::work& t) { return db::buildStates(t, ids); });
-    std::set<db::BuildId> stillQueued;
-    for (const auto& s : states)
-        if (!s.finished) stillQueued.insert(s.id);
-    for (db::BuildId id : ids) {
-        if (stillQueued.contains(id)) continue;
+    for (db::BuildId id : noLongerQueued(ids, states)) {
         auto running = queue_.remove(id);
         log::event(log::Level::Info, {.build = id},
                    "no longer queued (cancelled, deleted or finished elsewhere)");

@@ -4,6 +4,7 @@
 #include "db/connection_pool.hh"
 #include "nix/gc_roots.hh"
 #include "queue-runner/build_queue.hh"
+#include "queue-runner/monitor_events.hh"
 #include "queue-runner/step_discovery.hh"
 #include "queue-runner/substitution_worker.hh"
 #include "util/clock.hh"
@@ -16,18 +17,6 @@
 #include <stop_token>
 
 namespace hydra::qr {
-
-/// What the notifications asked the monitor to do; coalesced between rounds.
-struct MonitorEvents {
-    std::optional<db::BuildId> lowestAdded;   ///< builds_added: look again from this id
-    bool rescan = true;                       ///< all queued builds (start, restart, lost notifications)
-    bool reconcile = false;                   ///< builds_cancelled / builds_deleted
-    bool bumped = false;                      ///< builds_bumped
-    bool sharesChanged = false;               ///< jobset_shares_changed
-    bool periodic = false;                    ///< the periodic look against the database is due
-    std::vector<db::QueuedBuild> substituted; ///< back from the substitution worker
-    uint64_t count = 0;
-};
 
 /// LISTENs on Hydra's build channels and loads new builds incrementally: builds_added carries
 /// the lowest new id, so builds committed out of order by concurrent evaluations are found by
