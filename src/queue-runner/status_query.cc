@@ -10,7 +10,7 @@ namespace {
 /// Notes that the queue runner answered.
 class Answered final : public pqxx::notification_receiver {
 public:
-    explicit Answered(pqxx::connection& c) : pqxx::notification_receiver(c, "status_dumped") {}
+    explicit Answered(pqxx::connection& c) : pqxx::notification_receiver(c, db::channel::statusDumped) {}
     void operator()(const std::string&, int) override { seen = true; }
     bool seen = false;
 };
