@@ -8,11 +8,13 @@
 #include "util/process.hh"
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <pqxx/pqxx>
@@ -147,6 +149,50 @@ inline double seconds(std::chrono::steady_clock::duration d)
 {
     return std::chrono::duration<double>(d).count();
 }
+
+/// The real hydra-queue-runner under test: state directory, hydra.conf (gc_roots_dir plus
+/// `extraConfig`) and log in `dir`, NIX_CONFIG as given, no NIX_REMOTE_SYSTEMS; SIGTERM and up to
+/// 60 s to stop when destroyed.
+class QueueRunnerProcess {
+public:
+    QueueRunnerProcess(const std::string& binary, const std::filesystem::path& dir,
+                       const std::string& conninfo, const std::string& nixConfig,
+                       const std::string& extraConfig = "")
+        : log_(dir / "runner.log")
+    {
+        std::filesystem::create_directories(dir / "data");
+        std::ofstream(dir / "hydra.conf") << "gc_roots_dir = " << (dir / "gcroots").string() << "\n"
+                                          << extraConfig;
+        std::string cmd = fmt::format("exec {} 2>>{}", binary, log_.string());
+        proc_.emplace(Process::spawn({.argv = {"sh", "-c", cmd},
+                                      .setEnv = {{"NIX_CONFIG", nixConfig},
+                                                 {"HYDRA_DBI", conninfo},
+                                                 {"HYDRA_DATA", (dir / "data").string()},
+                                                 {"HYDRA_CONFIG", (dir / "hydra.conf").string()}},
+                                      .unsetEnv = {"NIX_REMOTE_SYSTEMS"}}));
+    }
+    QueueRunnerProcess(const QueueRunnerProcess&) = delete;
+    QueueRunnerProcess& operator=(const QueueRunnerProcess&) = delete;
+    ~QueueRunnerProcess()
+    {
+        proc_->kill(SIGTERM);
+        if (!proc_->waitUntil(std::chrono::steady_clock::now() + std::chrono::seconds(60)))
+            fmt::print(stderr, "hydra-queue-runner ignored SIGTERM\n");
+    }
+
+    bool running() { return !proc_->waitUntil(std::chrono::steady_clock::now()).has_value(); }
+    int pid() const { return proc_->pid(); }
+    /// What it logged so far.
+    std::string log() const
+    {
+        std::ifstream f(log_);
+        return {std::istreambuf_iterator<char>(f), {}};
+    }
+
+private:
+    std::filesystem::path log_;
+    std::optional<Process> proc_;
+};
 
 /// One row of the table scripts/bench.sh prints after every benchmark ran: the figure, ours,
 /// the reference it is compared with (measured in the same run, or the goal), and their ratio

@@ -168,45 +168,8 @@ public:
     }
 };
 
-/// hydra-queue-runner on localhost only, with its own state directory; SIGTERM when dropped.
-class Runner {
-public:
-    Runner(const std::string& binary, const fs::path& dir, const std::string& conninfo, size_t jobs)
-    {
-        fs::create_directories(dir / "data");
-        std::ofstream(dir / "hydra.conf") << "gc_roots_dir = " << (dir / "gcroots").string() << "\n";
-        log_ = dir / "runner.log";
-        std::string cmd = fmt::format("exec {} 2>>{}", binary, log_.string());
-        proc_.emplace(Process::spawn({.argv = {"sh", "-c", cmd},
-                                      .setEnv = {{"NIX_CONFIG", nixConfig(jobs)},
-                                                 {"HYDRA_DBI", conninfo},
-                                                 {"HYDRA_DATA", (dir / "data").string()},
-                                                 {"HYDRA_CONFIG", (dir / "hydra.conf").string()}},
-                                      .unsetEnv = {"NIX_REMOTE_SYSTEMS"}}));
-    }
-    Runner(const Runner&) = delete;
-    Runner& operator=(const Runner&) = delete;
-    ~Runner()
-    {
-        proc_->kill(SIGTERM);
-        if (!proc_->waitUntil(Wall::now() + 60s)) fmt::print(stderr, "hydra-queue-runner ignored SIGTERM\n");
-    }
-
-    bool running() { return !proc_->waitUntil(Wall::now()).has_value(); }
-
-    std::string log() const
-    {
-        std::ifstream f(log_);
-        return {std::istreambuf_iterator<char>(f), {}};
-    }
-
-private:
-    fs::path log_;
-    std::optional<Process> proc_;
-};
-
 /// Waits until the runner LISTENs (it is idle and ready), so its start-up is not measured.
-void waitUntilListening(Database& db, Runner& runner)
+void waitUntilListening(Database& db, bench::QueueRunnerProcess& runner)
 {
     auto deadline = Wall::now() + 60s;
     while (db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'LISTEN %'") == 0) {
@@ -223,7 +186,7 @@ double timeQueueRunner(const std::string& binary, const std::vector<Target>& tar
                        size_t jobs)
 {
     Database db(dir);
-    Runner runner(binary, dir, db.conninfo(), jobs);
+    bench::QueueRunnerProcess runner(binary, dir, db.conninfo(), nixConfig(jobs));
     waitUntilListening(db, runner);
     auto start = Wall::now();
     db.queue(targets);

@@ -212,39 +212,18 @@ int freePort()
 /// hydra-queue-runner on localhost only, its status served on a free port; SIGTERM when dropped.
 class Runner {
 public:
-    Runner(const std::string& binary, const fs::path& dir, const std::string& conninfo) : port_(freePort())
-    {
-        fs::create_directories(dir / "data");
-        std::ofstream(dir / "hydra.conf") << "gc_roots_dir = " << (dir / "gcroots").string() << "\n"
-                                          << "queue_runner_metrics_address = 127.0.0.1:" << port_ << "\n";
-        log_ = dir / "runner.log";
-        std::string cmd = fmt::format("exec {} 2>>{}", binary, log_.string());
-        proc_.emplace(Process::spawn({.argv = {"sh", "-c", cmd},
-                                      .setEnv = {{"NIX_CONFIG", nixConfig()},
-                                                 {"HYDRA_DBI", conninfo},
-                                                 {"HYDRA_DATA", (dir / "data").string()},
-                                                 {"HYDRA_CONFIG", (dir / "hydra.conf").string()}},
-                                      .unsetEnv = {"NIX_REMOTE_SYSTEMS"}}));
-    }
-    Runner(const Runner&) = delete;
-    Runner& operator=(const Runner&) = delete;
-    ~Runner()
-    {
-        proc_->kill(SIGTERM);
-        if (!proc_->waitUntil(Wall::now() + 60s)) fmt::print(stderr, "hydra-queue-runner ignored SIGTERM\n");
-    }
+    Runner(const std::string& binary, const fs::path& dir, const std::string& conninfo)
+        : port_(freePort()), proc_(binary, dir, conninfo, nixConfig(),
+                                   fmt::format("queue_runner_metrics_address = 127.0.0.1:{}\n", port_))
+    {}
 
-    bool running() { return !proc_->waitUntil(Wall::now()).has_value(); }
-    std::string log() const
-    {
-        std::ifstream f(log_);
-        return {std::istreambuf_iterator<char>(f), {}};
-    }
+    bool running() { return proc_.running(); }
+    std::string log() const { return proc_.log(); }
 
     /// A field of /proc/PID/status in KiB (VmRSS, VmHWM); 0 once the process is gone.
     long long memoryKiB(const std::string& field) const
     {
-        std::ifstream f(fmt::format("/proc/{}/status", proc_->pid()));
+        std::ifstream f(fmt::format("/proc/{}/status", proc_.pid()));
         std::string line;
         while (std::getline(f, line))
             if (line.starts_with(field + ":")) return std::stoll(line.substr(field.size() + 1));
@@ -254,7 +233,7 @@ public:
     /// CPU seconds (user + system) the runner has used.
     double cpuSeconds() const
     {
-        std::ifstream f(fmt::format("/proc/{}/stat", proc_->pid()));
+        std::ifstream f(fmt::format("/proc/{}/stat", proc_.pid()));
         std::string text{std::istreambuf_iterator<char>(f), {}};
         std::istringstream rest(text.substr(text.rfind(')') + 2)); // fields from the 3rd on
         std::string field;
@@ -277,8 +256,7 @@ public:
 
 private:
     int port_;
-    fs::path log_;
-    std::optional<Process> proc_;
+    bench::QueueRunnerProcess proc_;
 };
 
 void waitFor(Runner& runner, const std::string& what, Wall::duration limit, const std::function<bool()>& done)
