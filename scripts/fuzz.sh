@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (Clang) and gives each a bounded pass over its corpus in
-# fuzz/corpus/<name>/. New inputs go to a scratch directory, so the repository stays as it is;
-# a crash leaves its input in that directory and fails the run.
+# Builds the libFuzzer targets (part of the Clang sanitize build) and gives each a bounded pass
+# over its corpus in fuzz/corpus/<name>/. New inputs go to a scratch directory, so the repository
+# stays as it is; a crash leaves its input in that directory and fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-./scripts/build.sh fuzz
+mapfile -t targets < <(cd fuzz && ls -- *_fuzz.cc | sed 's/\.cc$//')
+./scripts/build.sh sanitize "${targets[@]}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
-for target in build-fuzz/fuzz/*_fuzz; do
+for target in build-sanitize/fuzz/*_fuzz; do
   [ -x "$target" ] || continue
   name=$(basename "$target" _fuzz)
   mkdir -p "$scratch/$name"
