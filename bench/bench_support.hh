@@ -7,6 +7,7 @@
 #include "util/error.hh"
 #include "util/process.hh"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include <string_view>
 #include <sys/stat.h>
 #include <thread>
+#include <vector>
 
 namespace hydra::bench {
 
@@ -43,6 +45,42 @@ struct TempDir {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
     }
+};
+
+/// Store paths a benchmark wrote (derivations, their outputs, its shell): deleted from the Nix
+/// store when the run ends, so repeated runs do not leave millions of unrooted paths for the
+/// next garbage collection. Declare it before whatever still uses the paths (a runner holds
+/// temporary roots), so it is destroyed after them.
+class StoreGarbage {
+public:
+    StoreGarbage() = default;
+    StoreGarbage(const StoreGarbage&) = delete;
+    StoreGarbage& operator=(const StoreGarbage&) = delete;
+    ~StoreGarbage()
+    {
+        // Referrers first: a path is only deleted once nothing valid refers to it.
+        std::vector<std::string> existing;
+        for (auto it = paths_.rbegin(); it != paths_.rend(); ++it)
+            if (std::error_code ec; std::filesystem::exists(*it, ec)) existing.push_back(*it);
+        constexpr size_t batch = 5000; // stays far below the argument list's limit
+        for (size_t from = 0; from < existing.size(); from += batch) {
+            ProcessOptions opts{.argv = {"nix-store", "--delete"}};
+            auto end = std::min(existing.size(), from + batch);
+            opts.argv.insert(opts.argv.end(), existing.begin() + static_cast<std::ptrdiff_t>(from),
+                             existing.begin() + static_cast<std::ptrdiff_t>(end));
+            try {
+                runChecked(std::move(opts), {}, std::chrono::minutes(10));
+            } catch (const std::exception& e) {
+                fmt::print(stderr, "bench: could not delete the run's store paths: {}\n", e.what());
+                return;
+            }
+        }
+    }
+    /// Paths added later are deleted first.
+    void add(std::string path) { paths_.push_back(std::move(path)); }
+
+private:
+    std::vector<std::string> paths_;
 };
 
 /// A private PostgreSQL under `dir` (fast, unsafe settings) with Hydra's schema and one

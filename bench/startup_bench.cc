@@ -334,11 +334,18 @@ std::vector<double> refillLatencies(const std::vector<Wall::time_point>& finishe
 void run(const std::string& binary, size_t n, std::chrono::seconds loadedTime)
 {
     bench::TempDir dir("hydra-startup-bench");
+    bench::StoreGarbage garbage;
     auto shell = shellStorePath(dir.path);
+    garbage.add(shell);
     auto t0 = Wall::now();
     auto nonce = std::chrono::system_clock::now().time_since_epoch().count();
     auto targets = instantiate(dir.path, shell, fmt::format("sb{}-", nonce), n, "sleep 1; echo $name > $out");
     auto quick = instantiate(dir.path, shell, fmt::format("sbq{}-", nonce), idleSamples, "echo $name > $out");
+    for (const auto* list : {&targets, &quick})
+        for (const auto& t : *list) {
+            garbage.add(t.drvPath);
+            garbage.add(t.outPath);
+        }
     fmt::print("startup_bench: {} builds of one derivation each, {} local slots; {} .drv files written in "
                "{:.1f} s\n",
                n, slots, n + idleSamples, bench::seconds(Wall::now() - t0));
