@@ -8,11 +8,11 @@
 namespace hydra::qr {
 
 HeldBuild::HeldBuild(const db::QueuedBuild& b)
-    : drvPath(b.drvPath), timestamp(b.timestamp), jobsetId(b.jobsetId), globalPriority(b.globalPriority),
+    : timestamp(b.timestamp), jobsetId(b.jobsetId), globalPriority(b.globalPriority),
       priority(b.priority), maxSilent(b.maxSilent), timeout(b.timeout), schedulingShares(b.schedulingShares)
 {}
 
-db::QueuedBuild HeldBuild::record(BuildId id) const
+db::QueuedBuild HeldBuild::record(BuildId id, const std::string& drvPath) const
 {
     return {.id = id,
             .drvPath = drvPath,
@@ -58,7 +58,7 @@ void BuildQueue::seedHistory(const std::vector<db::RecentStep>& steps)
     for (const auto& s : steps)
         past.push_back({.jobset = s.jobsetId,
                         .durationKey = s.topLevel ? jobDurationKey(s.project, s.jobset, s.job)
-                                                  : DurationHistory::derivationName(s.drvPath),
+                                                  : std::string(DurationHistory::derivationName(s.drvPath)),
                         .succeeded = s.succeeded,
                         .startTime = s.startTime,
                         .stopTime = s.stopTime});
@@ -154,7 +154,7 @@ std::optional<db::QueuedBuild> BuildQueue::buildFor(const State& s, StepIndex in
         const Step& step = graph.step(todo.front());
         todo.pop_front();
         for (BuildId id : step.topOf)
-            if (auto b = s.builds.find(id); b != s.builds.end()) return b->second.record(id);
+            if (auto b = s.builds.find(id); b != s.builds.end()) return b->second.record(id, step.drvPath);
         for (StepIndex up : step.rdeps)
             if (seen.insert(up).second) todo.push_back(up);
     }
@@ -191,15 +191,12 @@ std::optional<StepWork> BuildQueue::work(const std::string& drvPath)
     return w;
 }
 
-FinishedBuilds BuildQueue::collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,
-                                   const std::vector<Orphan>& orphans)
+EndedBuilds BuildQueue::collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,
+                                const std::vector<Orphan>& orphans)
 {
-    FinishedBuilds out;
-    auto take = [&](BuildId id, std::vector<db::QueuedBuild>& into) {
-        if (auto b = s.builds.find(id); b != s.builds.end()) {
-            into.push_back(b->second.record(id));
-            s.builds.erase(b);
-        }
+    EndedBuilds out;
+    auto take = [&](BuildId id, std::vector<BuildId>& into) {
+        if (s.builds.erase(id) != 0) into.push_back(id);
     };
     for (BuildId id : ok) take(id, out.succeeded);
     for (BuildId id : bad) take(id, out.failed);
@@ -215,23 +212,27 @@ FinishedBuilds BuildQueue::finishing(const std::string& drvPath, bool succeeded)
     FinishedBuilds out;
     auto s = state_.lock();
     const auto& graph = s->scheduler.graph();
-    auto copy = [&](const std::vector<BuildId>& ids, std::vector<db::QueuedBuild>& into) {
-        for (BuildId id : ids)
-            if (auto b = s->builds.find(id); b != s->builds.end()) into.push_back(b->second.record(id));
+    auto copy = [&](const std::vector<BuildId>& ids, std::vector<db::QueuedBuild>& into, bool ownStep) {
+        for (BuildId id : ids) {
+            auto b = s->builds.find(id);
+            const Build* inGraph = graph.build(id);
+            if (b == s->builds.end() || !inGraph) continue;
+            into.push_back(b->second.record(id, ownStep ? drvPath : graph.step(inGraph->topLevel).drvPath));
+        }
     };
     if (succeeded) {
-        if (auto index = graph.find(drvPath)) copy(graph.step(*index).topOf, out.succeeded);
+        if (auto index = graph.find(drvPath)) copy(graph.step(*index).topOf, out.succeeded, true);
     } else {
         auto r = graph.buildsFailedBy(drvPath);
-        copy(r.failedBuilds, out.failed);
-        copy(r.depFailedBuilds, out.failed);
+        copy(r.failedBuilds, out.failed, true);
+        copy(r.depFailedBuilds, out.failed, false);
     }
     return out;
 }
 
-FinishedBuilds BuildQueue::succeeded(const std::string& drvPath, std::chrono::seconds duration)
+EndedBuilds BuildQueue::succeeded(const std::string& drvPath, std::chrono::seconds duration)
 {
-    FinishedBuilds out;
+    EndedBuilds out;
     {
         auto s = state_.lock();
         auto r = s->scheduler.stepSucceeded(drvPath, duration);
@@ -244,9 +245,9 @@ FinishedBuilds BuildQueue::succeeded(const std::string& drvPath, std::chrono::se
     return out;
 }
 
-FinishedBuilds BuildQueue::failed(const std::string& drvPath, std::chrono::seconds duration)
+EndedBuilds BuildQueue::failed(const std::string& drvPath, std::chrono::seconds duration)
 {
-    FinishedBuilds out;
+    EndedBuilds out;
     {
         auto s = state_.lock();
         auto r = s->scheduler.stepFailed(drvPath, duration);

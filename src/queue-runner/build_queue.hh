@@ -25,9 +25,9 @@ struct StepWork {
 };
 
 /// What the queue keeps of a queued build: what its steps and their ends need. Its names
-/// (project, jobset, job, system) are left out, so the records it gives back have them empty.
+/// (project, jobset, job, system) are left out, so the records it gives back have them empty;
+/// its derivation is its top-level step's, which the graph holds.
 struct HeldBuild {
-    std::string drvPath;
     int64_t timestamp = 0;
     int jobsetId = 0;
     int globalPriority = 0;
@@ -37,14 +37,20 @@ struct HeldBuild {
     int schedulingShares = 0;
 
     explicit HeldBuild(const db::QueuedBuild& b);
-    db::QueuedBuild record(BuildId id) const;
+    db::QueuedBuild record(BuildId id, const std::string& drvPath) const;
 };
 
-/// Builds that a step's end finished, with their records (see HeldBuild).
+/// The builds a step's end would finish, with their records (see HeldBuild).
 struct FinishedBuilds {
-    std::vector<db::QueuedBuild> succeeded;   ///< top-level step was this one
-    std::vector<db::QueuedBuild> failed;      ///< failed with the step (top-level or dependent)
-    std::vector<std::string> orphanedRunning; ///< running steps no build needs any more
+    std::vector<db::QueuedBuild> succeeded; ///< top-level step was this one
+    std::vector<db::QueuedBuild> failed;    ///< failed with the step (top-level or dependent)
+};
+
+/// The builds a step's end took out of the queue, and the running steps no build needs now.
+struct EndedBuilds {
+    std::vector<BuildId> succeeded;
+    std::vector<BuildId> failed;
+    std::vector<std::string> orphanedRunning;
 };
 
 /// Thread-safe; every method takes the lock once.
@@ -81,8 +87,8 @@ public:
     /// build needing it), changing nothing: the database records them before the queue forgets
     /// them, so a failed commit leaves both as they were.
     FinishedBuilds finishing(const std::string& drvPath, bool succeeded) const;
-    FinishedBuilds succeeded(const std::string& drvPath, std::chrono::seconds duration);
-    FinishedBuilds failed(const std::string& drvPath, std::chrono::seconds duration);
+    EndedBuilds succeeded(const std::string& drvPath, std::chrono::seconds duration);
+    EndedBuilds failed(const std::string& drvPath, std::chrono::seconds duration);
     /// A transient failure: the step runs again after `delay`; counts the attempt.
     void retry(const std::string& drvPath, Clock::Duration delay);
     /// The step did not run (no slot after all, or stopped): back to the queue after `delay`,
@@ -116,8 +122,8 @@ private:
     };
     static bool addLocked(State& s, const db::QueuedBuild& build, Discovery& discovery);
     static std::optional<db::QueuedBuild> buildFor(const State& s, StepIndex index);
-    static FinishedBuilds collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,
-                                  const std::vector<Orphan>& orphans);
+    static EndedBuilds collect(State& s, const std::vector<BuildId>& ok, const std::vector<BuildId>& bad,
+                               const std::vector<Orphan>& orphans);
     static void forget(State& s, const std::vector<Orphan>& orphans);
 
     mutable Sync<State> state_;

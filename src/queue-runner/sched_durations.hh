@@ -3,6 +3,7 @@
 // critical-path estimate of the scheduler.
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -10,12 +11,17 @@
 namespace hydra::qr {
 
 /// Past step durations keyed by job name ("project:jobset:job") or derivation name ("hello-2.12").
+///
+/// Keys are kept as 64-bit hashes, not strings: there is an entry for every distinct job and
+/// derivation name queued, which at 200,000 queued builds made the names the largest part of
+/// the history. Two names sharing a hash (about one chance in 10^7 among a million names)
+/// would only share an estimate.
 class DurationHistory {
 public:
     /// One key's record; its address stays valid for the history's life, so a step keeps it
     /// instead of its key (no string per step, no lookup when the step ends).
     struct Entry {
-        std::chrono::seconds seconds{};
+        uint32_t seconds = 0; ///< the expectation, when `known`
         bool known = false;
     };
 
@@ -23,25 +29,28 @@ public:
     {}
 
     /// What a step with this key is expected to take: its history, else the fallback.
-    std::chrono::seconds expected(const std::string& key) const;
+    std::chrono::seconds expected(std::string_view key) const;
     std::chrono::seconds expected(const Entry& entry) const
     {
-        return entry.known ? entry.seconds : fallback_;
+        return entry.known ? std::chrono::seconds(entry.seconds) : fallback_;
     }
     /// The entry of `key`, made (with no history yet) if there is none.
-    Entry& entry(const std::string& key) { return known_[key]; }
+    Entry& entry(std::string_view key) { return known_[hash(key)]; }
     /// Sets the expectation outright (e.g. loaded from BuildSteps at start-up).
-    void set(const std::string& key, std::chrono::seconds duration);
+    void set(std::string_view key, std::chrono::seconds duration);
     /// Folds a measured duration in (mean with the previous expectation, so it adapts quickly).
-    void record(const std::string& key, std::chrono::seconds duration) { record(known_[key], duration); }
+    void record(std::string_view key, std::chrono::seconds duration) { record(entry(key), duration); }
     static void record(Entry& entry, std::chrono::seconds duration);
+    size_t size() const { return known_.size(); }
 
     /// The key of a non-top-level step: its derivation name, "/nix/store/<hash>-" and ".drv" cut.
-    static std::string derivationName(std::string_view drvPath);
+    static std::string_view derivationName(std::string_view drvPath);
 
 private:
+    static uint64_t hash(std::string_view key);
+
     std::chrono::seconds fallback_;
-    std::unordered_map<std::string, Entry> known_;
+    std::unordered_map<uint64_t, Entry> known_;
 };
 
 } // namespace hydra::qr

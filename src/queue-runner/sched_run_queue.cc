@@ -1,5 +1,6 @@
 #include "queue-runner/sched_run_queue.hh"
 
+#include <cassert>
 #include <tuple>
 
 namespace hydra::qr {
@@ -27,43 +28,49 @@ bool RunQueue::Candidate::before(const Candidate& o) const
     return key < o.key;
 }
 
+RunQueue::Key RunQueue::keyOf(StepIndex index, const Step& step) const
+{
+    return Key{step.localPriority, byCriticalPath_ ? step.criticalPath : 0, step.lowestBuildId, index};
+}
+
 void RunQueue::enqueue(StepIndex index, const Step& step)
 {
-    dequeue(index);
-    if (entries_.size() <= index) entries_.resize(index + 1);
+    if (queued_.size() <= index) queued_.resize(index + 1);
+    // The graph takes a step out before changing it, so a queued step is never enqueued again.
+    assert(!queued_[index]);
+    if (queued_[index]) return;
+    queued_[index] = true;
     if (types_.size() <= step.type) types_.resize(step.type + 1);
-    auto& e = entries_[index];
-    e.queued = true;
-    e.type = step.type;
-    e.globalPriority = step.globalPriority;
-    e.key = Key{step.localPriority, byCriticalPath_ ? step.criticalPath : 0, step.lowestBuildId, index};
-    e.since = step.runnableSince;
-    e.jobsets = step.jobsets;
+    auto key = keyOf(index, step);
     auto& q = types_[step.type];
-    auto& level = q.levels[e.globalPriority];
-    for (JobsetId j : e.jobsets) level[j].insert(e.key);
-    q.bySince.emplace(e.since, index);
-    q.sinceMsSum += sinceMs(e.since);
+    auto& level = q.levels[step.globalPriority];
+    for (JobsetId j : step.jobsets) level[j].insert(key);
+    q.bySince.emplace(step.runnableSince, index);
+    q.sinceMsSum += sinceMs(step.runnableSince);
     ++q.size;
     ++total_;
 }
 
-void RunQueue::dequeue(StepIndex index)
+void RunQueue::dequeue(StepIndex index, const Step& step)
 {
-    if (index >= entries_.size() || !entries_[index].queued) return;
-    auto& e = entries_[index];
-    auto& q = types_[e.type];
-    auto level = q.levels.find(e.globalPriority);
-    for (JobsetId j : e.jobsets) {
+    if (index >= queued_.size() || !queued_[index]) return;
+    queued_[index] = false;
+    // The step is as it was enqueued (see StepObserver), so its key finds its entries.
+    auto key = keyOf(index, step);
+    auto& q = types_[step.type];
+    auto level = q.levels.find(step.globalPriority);
+    assert(level != q.levels.end());
+    for (JobsetId j : step.jobsets) {
         auto set = level->second.find(j);
-        set->second.erase(e.key);
+        assert(set != level->second.end());
+        [[maybe_unused]] auto erased = set->second.erase(key);
+        assert(erased == 1);
         if (set->second.empty()) level->second.erase(set);
     }
     if (level->second.empty()) q.levels.erase(level);
-    q.bySince.erase({e.since, index});
-    q.sinceMsSum -= sinceMs(e.since);
-    e.queued = false;
-    e.jobsets.clear();
+    [[maybe_unused]] auto erased = q.bySince.erase({step.runnableSince, index});
+    assert(erased == 1);
+    q.sinceMsSum -= sinceMs(step.runnableSince);
     --q.size;
     --total_;
 }

@@ -48,7 +48,7 @@ public:
     };
 
     void enqueue(StepIndex index, const Step& step) override;
-    void dequeue(StepIndex index) override;
+    void dequeue(StepIndex index, const Step& step) override;
 
     /// The first step of `type`, with `shareOf(jobset)` giving each jobset's share used.
     std::optional<Candidate> best(TypeId type, const std::function<double(JobsetId)>& shareOf) const;
@@ -72,18 +72,13 @@ private:
         size_t size = 0;
         int64_t sinceMsSum = 0; ///< runnableSince of the queued steps, in ms of the clock, summed
     };
-    struct Entry {
-        bool queued = false;
-        TypeId type = 0;
-        int globalPriority = 0;
-        Key key{};
-        Clock::TimePoint since{};
-        std::vector<JobsetId> jobsets;
-    };
+    Key keyOf(StepIndex index, const Step& step) const;
 
     bool byCriticalPath_;
     std::vector<TypeQueue> types_;
-    std::vector<Entry> entries_; // by step index
+    /// By step index. Nothing else is kept per step: its key and sets are found again from
+    /// the step itself, which the graph leaves unchanged while the step is queued.
+    std::vector<bool> queued_;
     size_t total_ = 0;
 };
 

@@ -95,7 +95,7 @@ public:
     /// Jobsets.schedulingShares changed (jobset_shares_changed).
     void setJobsetShares(JobsetId jobset, unsigned shares) { fairShare_.setShares(jobset, shares); }
     /// Expected duration of a job name or derivation name (e.g. loaded from past BuildSteps).
-    void setExpectedDuration(const std::string& key, std::chrono::seconds d) { durations_.set(key, d); }
+    void setExpectedDuration(std::string_view key, std::chrono::seconds d) { durations_.set(key, d); }
     /// Fair share and durations from the steps of the recent past (see sched_history.hh); call
     /// before builds are added, whose steps take their expected durations when created.
     void seedHistory(std::span<const PastStep> steps);

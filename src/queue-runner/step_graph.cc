@@ -111,7 +111,8 @@ StepIndex StepGraph::createStep(const StepSpec& spec, const BuildSpec& build, bo
     s.state = StepState::Waiting;
     s.live = true;
     s.height = 0;
-    s.duration = &durations_.entry(topLevel ? build.jobName : DurationHistory::derivationName(spec.drvPath));
+    s.duration = &durations_.entry(topLevel ? std::string_view(build.jobName)
+                                            : DurationHistory::derivationName(spec.drvPath));
     s.expectedSeconds = durations_.expected(*s.duration).count();
     byDrv_.emplace(s.drvPath, index);
     return index;
@@ -136,7 +137,7 @@ void StepGraph::merge(StepIndex index, const BuildSpec& build, int64_t criticalP
 {
     auto& s = steps_[index];
     bool queued = s.state == StepState::Runnable && observer_;
-    if (queued) observer_->dequeue(index);
+    if (queued) observer_->dequeue(index, s);
     s.globalPriority = std::max(s.globalPriority, build.globalPriority);
     s.localPriority = std::max(s.localPriority, build.localPriority);
     s.lowestBuildId = std::min(s.lowestBuildId, build.id);
@@ -186,7 +187,7 @@ void StepGraph::setState(StepIndex index, StepState state, Clock::TimePoint now)
 {
     auto& s = steps_[index];
     if (s.state == state) return;
-    if (s.state == StepState::Runnable && observer_) observer_->dequeue(index);
+    if (s.state == StepState::Runnable && observer_) observer_->dequeue(index, s);
     s.state = state;
     if (state == StepState::Runnable) {
         s.runnableSince = now;
@@ -326,7 +327,7 @@ void StepGraph::release(StepIndex index, std::vector<Orphan>& orphans,
 void StepGraph::destroy(StepIndex index)
 {
     auto& s = steps_[index];
-    if (s.state == StepState::Runnable && observer_) observer_->dequeue(index);
+    if (s.state == StepState::Runnable && observer_) observer_->dequeue(index, s);
     byDrv_.erase(std::string_view(s.drvPath));
     uint32_t generation = s.generation + 1;
     s = Step{};

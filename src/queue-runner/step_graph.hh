@@ -24,6 +24,7 @@
 
 #include "queue-runner/fair_share.hh"
 #include "queue-runner/sched_durations.hh"
+#include "queue-runner/step_index_set.hh"
 #include "util/clock.hh"
 
 #include <compare>
@@ -99,7 +100,7 @@ struct Step {
     uint32_t generation = 0; ///< bumped when the slot is reused, to detect stale references
     bool live = false;
     std::vector<StepIndex> deps;         ///< unfinished input steps
-    std::unordered_set<StepIndex> rdeps; ///< steps waiting for this one
+    StepIndexSet rdeps;          ///< steps waiting for this one
     std::vector<BuildId> topOf;          ///< builds whose top-level step this is
     uint32_t height = 0;                 ///< 1 + max height of deps at creation: topological
     int globalPriority = std::numeric_limits<int>::min();
@@ -148,7 +149,8 @@ public:
     /// The step is Runnable and its attributes are new or changed: (re)insert it.
     virtual void enqueue(StepIndex index, const Step& step) = 0;
     /// The step is no longer Runnable, or is about to change: take it out (no-op if absent).
-    virtual void dequeue(StepIndex index) = 0;
+    /// Called before any of its attributes change, so `step` is as it was enqueued.
+    virtual void dequeue(StepIndex index, const Step& step) = 0;
 };
 
 /// A step no remaining build needs; running ones should be stopped on their machine.

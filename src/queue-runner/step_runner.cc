@@ -218,7 +218,7 @@ void StepRunner::recordFailure(Attempt& a, const StepOutcome& outcome, db::Build
 }
 
 void StepRunner::lateJoiners(const std::string& drvPath, const std::vector<db::QueuedBuild>& committed,
-                             const std::vector<db::QueuedBuild>& dropped)
+                             const std::vector<BuildId>& dropped)
 {
     // A build added between the commit and the queue's update went with the step without a
     // row saying so: the database still has it queued, and a fresh look at the queue finds
@@ -226,10 +226,10 @@ void StepRunner::lateJoiners(const std::string& drvPath, const std::vector<db::Q
     std::set<db::BuildId> recorded;
     for (const auto& b : committed) recorded.insert(b.id);
     bool missed = false;
-    for (const auto& b : dropped) {
-        if (recorded.contains(b.id)) continue;
+    for (BuildId id : dropped) {
+        if (recorded.contains(id)) continue;
         missed = true;
-        log::event(log::Level::Warn, contextOf(b.id, 0, ""), "joined step {} as it ended; loading it again",
+        log::event(log::Level::Warn, contextOf(id, 0, ""), "joined step {} as it ended; loading it again",
                    drvPath);
     }
     if (missed && resync_) resync_();

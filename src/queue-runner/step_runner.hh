@@ -66,7 +66,7 @@ private:
     void recordStopped(Attempt& a, const StepOutcome& outcome);
     db::StepFinish finishOf(const Attempt& a, const StepOutcome& outcome, db::BuildStatus status) const;
     void lateJoiners(const std::string& drvPath, const std::vector<db::QueuedBuild>& committed,
-                     const std::vector<db::QueuedBuild>& dropped);
+                     const std::vector<BuildId>& dropped);
 
     BuildQueue& queue_;
     StepRecords& records_;

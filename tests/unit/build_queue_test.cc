@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 using namespace hydra;
 using namespace hydra::qr;
 using namespace std::chrono_literals;
@@ -69,4 +72,37 @@ TEST(BuildQueue, ADiscoveryCountingOnAStepThatLeftTheQueueIsRefused)
     d.knownInputs.insert(depOfOne);
     EXPECT_TRUE(q.add(b2, std::move(d)));
     EXPECT_TRUE(q.containsBuild(3));
+}
+
+// The queue keeps no derivation path per build (the graph has it as the build's top-level
+// step), yet the records a step's end gives the database name each build's own derivation:
+// those of dependent builds are their top-level steps', not the failed step's.
+TEST(BuildQueue, RecordsOfAFailureNameEachBuildsOwnDerivation)
+{
+    FakeClock clock;
+    BuildQueue q(clock, SchedulerConfig{});
+    std::string lib = "/nix/store/" + std::string(32, 'a') + "-lib.drv"; // queueOneStepBuild's
+    std::string app = "/nix/store/" + std::string(32, 'p') + "-app.drv";
+    std::string tool = "/nix/store/" + std::string(32, 't') + "-tool.drv";
+    queueOneStepBuild(q, 1, "lib");
+    auto addOnLib = [&](db::BuildId id, const std::string& top, const std::string& job) {
+        db::QueuedBuild b{.id = id, .drvPath = top, .jobsetId = 1, .project = "p", .jobset = "j", .job = job};
+        Discovery d;
+        d.steps.push_back(StepSpec{top, "x86_64-linux", {}, false, {lib}});
+        d.knownInputs.insert(lib);
+        EXPECT_TRUE(q.add(b, std::move(d)));
+    };
+    addOnLib(2, app, "app");
+    addOnLib(3, tool, "tool");
+
+    auto finishing = q.finishing(lib, false);
+    std::map<db::BuildId, std::string> drvOf;
+    for (const auto& b : finishing.failed) drvOf[b.id] = b.drvPath;
+    EXPECT_EQ(drvOf, (std::map<db::BuildId, std::string>{{1, lib}, {2, app}, {3, tool}}));
+
+    auto ended = q.failed(lib, 1s);
+    std::sort(ended.failed.begin(), ended.failed.end());
+    EXPECT_EQ(ended.failed, (std::vector<db::BuildId>{1, 2, 3}));
+    EXPECT_TRUE(ended.succeeded.empty());
+    EXPECT_EQ(q.buildCount(), 0U);
 }

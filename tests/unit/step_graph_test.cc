@@ -35,7 +35,7 @@ BuildSpec build(BuildId id, const std::string& top, JobsetId jobset = 1, int glo
 struct Recorder : StepObserver {
     std::set<StepIndex> queued;
     void enqueue(StepIndex i, const Step&) override { queued.insert(i); }
-    void dequeue(StepIndex i) override { queued.erase(i); }
+    void dequeue(StepIndex i, const Step&) override { queued.erase(i); }
 };
 
 struct StepGraphTest : testing::Test {
