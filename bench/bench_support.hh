@@ -63,6 +63,8 @@ public:
         for (auto it = paths_.rbegin(); it != paths_.rend(); ++it)
             if (std::error_code ec; std::filesystem::exists(*it, ec)) existing.push_back(*it);
         constexpr size_t batch = 5000; // stays far below the argument list's limit
+        size_t failedBatches = 0;
+        std::string lastError;
         for (size_t from = 0; from < existing.size(); from += batch) {
             ProcessOptions opts{.argv = {"nix-store", "--delete"}};
             auto end = std::min(existing.size(), from + batch);
@@ -71,11 +73,27 @@ public:
             try {
                 runChecked(std::move(opts), {}, std::chrono::minutes(10));
             } catch (const std::exception& e) {
-                fmt::print(stderr, "bench: could not delete the run's store paths: {}\n", e.what());
-                return;
+                // A path still in use (a build the stopped runner left finishing) stays for the
+                // next garbage collection; the other batches go on.
+                ++failedBatches;
+                lastError = e.what();
             }
         }
+        // Only the error's last line: the rest is nix-store's "deleting ..." line per path.
+        if (failedBatches > 0)
+            fmt::print(stderr, "bench: {} of the run's batches of store paths were not deleted: {}\n",
+                       failedBatches, lastLine(lastError));
     }
+
+private:
+    static std::string lastLine(std::string_view text)
+    {
+        while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+        auto nl = text.rfind('\n');
+        return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
+    }
+
+public:
     /// Paths added later are deleted first.
     void add(std::string path) { paths_.push_back(std::move(path)); }
 

@@ -335,8 +335,8 @@ void run(const std::string& binary, size_t n, std::chrono::seconds loadedTime)
 {
     bench::TempDir dir("hydra-startup-bench");
     bench::StoreGarbage garbage;
+    // The shell is not deleted: the same content makes the same path, which others may use.
     auto shell = shellStorePath(dir.path);
-    garbage.add(shell);
     auto t0 = Wall::now();
     auto nonce = std::chrono::system_clock::now().time_since_epoch().count();
     auto targets = instantiate(dir.path, shell, fmt::format("sb{}-", nonce), n, "sleep 1; echo $name > $out");
