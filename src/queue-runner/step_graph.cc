@@ -216,7 +216,7 @@ StepSuccess StepGraph::stepSucceeded(StepIndex index, Clock::TimePoint now)
         bool wasWaiting = steps_[r].state == StepState::Waiting;
         makeRunnableIfReady(r, now);
         if (wasWaiting && steps_[r].state == StepState::Runnable)
-            result.newlyRunnable.push_back(steps_[r].drvPath);
+            result.newlyRunnable.push_back(r);
     }
     steps_[index].rdeps.clear();
     // Normally empty: a step runs only once its dependencies are built.

@@ -163,7 +163,7 @@ struct Orphan {
 struct StepSuccess {
     bool known = false;                  ///< false: the step was not in the graph
     std::vector<BuildId> finishedBuilds; ///< builds whose top-level step this was: done
-    std::vector<std::string> newlyRunnable;
+    std::vector<StepIndex> newlyRunnable; ///< indices, not paths: no string copied per step
     std::vector<Orphan> orphaned; ///< only if the step succeeded before its deps (rare)
 };
 

@@ -18,7 +18,7 @@ namespace hydra::qr {
 class StepIndexSet {
 public:
     using Value = uint32_t;
-    static constexpr size_t indexedFrom = 32;
+    static constexpr size_t indexedFrom = 16;
 
     StepIndexSet() = default;
     StepIndexSet(StepIndexSet&&) noexcept = default;

@@ -93,12 +93,13 @@ TEST_F(StepGraphTest, StepIsRunnableOnlyAfterItsDependencies)
     EXPECT_EQ(queuedDrvs(), drvs({"leaf", "lib"}));
 
     auto r = graph.stepSucceeded(drv("leaf"), now);
-    EXPECT_EQ(r.newlyRunnable, std::vector<std::string>{drv("mid")});
+    EXPECT_EQ(r.newlyRunnable, std::vector<StepIndex>{*graph.find(drv("mid"))});
     EXPECT_TRUE(r.finishedBuilds.empty());
     EXPECT_EQ(queuedDrvs(), drvs({"lib", "mid"}));
 
     EXPECT_TRUE(graph.stepSucceeded(drv("mid"), now).newlyRunnable.empty()); // lib still pending
-    EXPECT_EQ(graph.stepSucceeded(drv("lib"), now).newlyRunnable, std::vector<std::string>{drv("top")});
+    EXPECT_EQ(graph.stepSucceeded(drv("lib"), now).newlyRunnable,
+              std::vector<StepIndex>{*graph.find(drv("top"))});
     r = graph.stepSucceeded(drv("top"), now);
     EXPECT_EQ(r.finishedBuilds, std::vector<BuildId>{1});
     EXPECT_EQ(graph.stepCount(), 0U);
