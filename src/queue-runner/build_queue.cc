@@ -8,8 +8,8 @@
 namespace hydra::qr {
 
 HeldBuild::HeldBuild(const db::QueuedBuild& b)
-    : timestamp(b.timestamp), jobsetId(b.jobsetId), globalPriority(b.globalPriority),
-      priority(b.priority), maxSilent(b.maxSilent), timeout(b.timeout), schedulingShares(b.schedulingShares)
+    : timestamp(b.timestamp), jobsetId(b.jobsetId), globalPriority(b.globalPriority), priority(b.priority),
+      maxSilent(b.maxSilent), timeout(b.timeout), schedulingShares(b.schedulingShares)
 {}
 
 db::QueuedBuild HeldBuild::record(BuildId id, const std::string& drvPath) const

@@ -215,8 +215,7 @@ StepSuccess StepGraph::stepSucceeded(StepIndex index, Clock::TimePoint now)
         deps.erase(std::remove(deps.begin(), deps.end(), index), deps.end());
         bool wasWaiting = steps_[r].state == StepState::Waiting;
         makeRunnableIfReady(r, now);
-        if (wasWaiting && steps_[r].state == StepState::Runnable)
-            result.newlyRunnable.push_back(r);
+        if (wasWaiting && steps_[r].state == StepState::Runnable) result.newlyRunnable.push_back(r);
     }
     steps_[index].rdeps.clear();
     // Normally empty: a step runs only once its dependencies are built.

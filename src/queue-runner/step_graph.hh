@@ -99,10 +99,10 @@ struct Step {
     StepState state = StepState::Waiting;
     uint32_t generation = 0; ///< bumped when the slot is reused, to detect stale references
     bool live = false;
-    std::vector<StepIndex> deps;         ///< unfinished input steps
+    std::vector<StepIndex> deps; ///< unfinished input steps
     StepIndexSet rdeps;          ///< steps waiting for this one
-    std::vector<BuildId> topOf;          ///< builds whose top-level step this is
-    uint32_t height = 0;                 ///< 1 + max height of deps at creation: topological
+    std::vector<BuildId> topOf;  ///< builds whose top-level step this is
+    uint32_t height = 0;         ///< 1 + max height of deps at creation: topological
     int globalPriority = std::numeric_limits<int>::min();
     int localPriority = std::numeric_limits<int>::min();
     BuildId lowestBuildId = std::numeric_limits<BuildId>::max();
@@ -161,10 +161,10 @@ struct Orphan {
 
 /// What a successful step means for the graph.
 struct StepSuccess {
-    bool known = false;                  ///< false: the step was not in the graph
-    std::vector<BuildId> finishedBuilds; ///< builds whose top-level step this was: done
+    bool known = false;                   ///< false: the step was not in the graph
+    std::vector<BuildId> finishedBuilds;  ///< builds whose top-level step this was: done
     std::vector<StepIndex> newlyRunnable; ///< indices, not paths: no string copied per step
-    std::vector<Orphan> orphaned; ///< only if the step succeeded before its deps (rare)
+    std::vector<Orphan> orphaned;         ///< only if the step succeeded before its deps (rare)
 };
 
 /// What a failed step means for the graph.
