@@ -45,6 +45,8 @@ void printRun(const SimResult& r, const SimResult* reference)
     fmt::print("| machine utilisation | {:.1f} % |\n", 100 * r.utilisation);
     fmt::print("| scheduler CPU per dispatched step: dispatch rounds / all calls | {:.2f} / {:.2f} µs |\n",
                r.dispatchCpuPerStep, r.schedulerCpuPerStep);
+    fmt::print("| of which ends of steps: succeeded / failed for good | {:.2f} / {:.2f} µs |\n",
+               r.successCpuPerStep, r.failureCpuPerStep);
     fmt::print("| adding builds: CPU per step added | {:.2f} µs |\n", r.addCpuPerStep);
     fmt::print("| scheduler heap per queued step (at {} queued) | {:.0f} B |\n", r.peakQueuedSteps,
                r.bytesPerQueuedStep);

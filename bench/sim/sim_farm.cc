@@ -288,7 +288,7 @@ private:
         auto duration = std::chrono::seconds(static_cast<int64_t>(seconds));
         switch (decision.verdict) {
         case qr::StepVerdict::Succeeded: {
-            auto done = timedInto(schedulerTime_, [&] { return scheduler_.stepSucceeded(drv, duration); });
+            auto done = timedInto(successTime_, [&] { return scheduler_.stepSucceeded(drv, duration); });
             done_[s] = 1;
             executed_.push_back(s);
             for (auto id : done.finishedBuilds) finishBuild(id, true);
@@ -310,7 +310,7 @@ private:
 
     void fail(StepId s, int64_t seconds)
     {
-        auto failure = timedInto(schedulerTime_, [&] {
+        auto failure = timedInto(failureTime_, [&] {
             return scheduler_.stepFailed(w_.steps[s].drvPath, std::chrono::seconds(seconds));
         });
         failed_[s] = 1;
@@ -371,7 +371,9 @@ private:
     uint64_t tokens_ = 0;
     size_t baseHeap_ = 0;
     size_t stepsAdded_ = 0;
-    ThreadCpu::duration schedulerTime_{}; ///< everything but dispatch rounds and adding builds
+    ThreadCpu::duration schedulerTime_{}; ///< cancellations, bumps and retries
+    ThreadCpu::duration successTime_{};
+    ThreadCpu::duration failureTime_{};
     ThreadCpu::duration dispatchTime_{};
     ThreadCpu::duration addTime_{};
     SimResult result_;
@@ -442,7 +444,9 @@ void Simulation::finish()
         return micros(d) / double(std::max<size_t>(result_.stepsDispatched, 1));
     };
     result_.dispatchCpuPerStep = perStep(dispatchTime_);
-    result_.schedulerCpuPerStep = perStep(dispatchTime_ + schedulerTime_);
+    result_.successCpuPerStep = perStep(successTime_);
+    result_.failureCpuPerStep = perStep(failureTime_);
+    result_.schedulerCpuPerStep = perStep(dispatchTime_ + successTime_ + failureTime_ + schedulerTime_);
     result_.addCpuPerStep = micros(addTime_) / double(std::max<size_t>(stepsAdded_, 1));
     for (const auto& j : w_.jobsets) {
         auto& l = latencies_[static_cast<size_t>(j.id)];

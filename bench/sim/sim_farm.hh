@@ -57,6 +57,8 @@ struct SimResult {
     double utilisation = 0;         ///< busy slot-seconds ÷ (slots × makespan)
     double schedulerCpuPerStep = 0; ///< µs of CPU in the scheduler per dispatched step, all calls
     double dispatchCpuPerStep = 0;  ///< of which in dispatch rounds (choosing steps and machines)
+    double successCpuPerStep = 0;   ///< of which in stepSucceeded
+    double failureCpuPerStep = 0;   ///< of which in stepFailed (every build needing the step ends)
     double addCpuPerStep = 0;       ///< µs of CPU adding builds, per step added
     size_t peakQueuedSteps = 0;
     double bytesPerQueuedStep = 0; ///< heap growth of the scheduler at its peak ÷ steps queued then
