@@ -2,6 +2,7 @@
 // CompressLog: the plugin that compresses a step's build log (bzip2 or zstd) once the step has
 // finished, replacing `<log>` by `<log>.bz2` or `<log>.zst` as Hydra's web server expects.
 
+#include "db/queue_notify.hh"
 #include "notify/plugin.hh"
 #include "util/hydra_config.hh"
 
@@ -25,7 +26,7 @@ class CompressLog : public Plugin {
 public:
     CompressLog(LogCompression method, bool silent) : method_(method), silent_(silent) {}
     std::string_view name() const override { return "CompressLog"; }
-    bool wants(const std::string& channel) const override { return channel == "step_finished"; }
+    bool wants(const std::string& channel) const override { return channel == db::channel::stepFinished; }
     void handle(const Event& event, const PluginContext& ctx) override;
 
 private:

@@ -3,6 +3,7 @@
 // with Hydra's recipients, subject, headers and body.
 
 #include "db/email_recipients.hh"
+#include "db/queue_notify.hh"
 #include "notify/plugin.hh"
 #include "notify/smtp_client.hh"
 #include "util/hydra_config.hh"
@@ -32,7 +33,7 @@ class EmailNotification : public Plugin {
 public:
     explicit EmailNotification(EmailSettings settings) : settings_(std::move(settings)) {}
     std::string_view name() const override { return "EmailNotification"; }
-    bool wants(const std::string& channel) const override { return channel == "build_finished"; }
+    bool wants(const std::string& channel) const override { return channel == db::channel::buildFinished; }
     void handle(const Event& event, const PluginContext& ctx) override;
 
 private:

@@ -1,4 +1,7 @@
 #include "notify/event.hh"
+#include "db/eval_writer.hh"
+#include "db/jobsets.hh"
+#include "db/queue_notify.hh"
 
 #include "util/error.hh"
 
@@ -25,17 +28,17 @@ struct Layout {
 const std::map<std::string, Layout, std::less<>>& layouts()
 {
     static const std::map<std::string, Layout, std::less<>> all = {
-        {"build_queued", {1, 1, 0, 1}},
-        {"build_started", {1, 1, 0, 1}},
-        {"build_finished", {1, SIZE_MAX, 0, SIZE_MAX}},
-        {"step_started", {2, 2, 0, 2}},
-        {"step_finished", {2, 3, 0, 2}},
-        {"cached_build_queued", {2, 2, 0, 2}},
-        {"cached_build_finished", {2, 2, 0, 2}},
-        {"eval_started", {2, 2, 1, 2}},
-        {"eval_failed", {2, 2, 1, 2}},
-        {"eval_added", {3, 3, 1, 3}},
-        {"eval_cached", {3, 3, 1, 3}},
+        {db::channel::buildQueued, {1, 1, 0, 1}},
+        {db::channel::buildStarted, {1, 1, 0, 1}},
+        {db::channel::buildFinished, {1, SIZE_MAX, 0, SIZE_MAX}},
+        {db::channel::stepStarted, {2, 2, 0, 2}},
+        {db::channel::stepFinished, {2, 3, 0, 2}},
+        {db::channel::cachedBuildQueued, {2, 2, 0, 2}},
+        {db::channel::cachedBuildFinished, {2, 2, 0, 2}},
+        {db::channel::evalStarted, {2, 2, 1, 2}},
+        {db::channel::evalFailed, {2, 2, 1, 2}},
+        {db::channel::evalAdded, {3, 3, 1, 3}},
+        {db::channel::evalCached, {3, 3, 1, 3}},
     };
     return all;
 }
@@ -93,7 +96,7 @@ int64_t Event::buildId() const
 std::vector<int64_t> Event::dependents() const
 {
     std::vector<int64_t> out;
-    if (channel != "build_finished") return out;
+    if (channel != db::channel::buildFinished) return out;
     for (size_t i = 1; i < fields.size(); ++i) out.push_back(idAt(*this, i));
     return out;
 }
@@ -114,7 +117,7 @@ int Event::stepNr() const
 
 std::string Event::logPath() const
 {
-    return channel == "step_finished" && fields.size() > 2 ? fields[2] : std::string();
+    return channel == db::channel::stepFinished && fields.size() > 2 ? fields[2] : std::string();
 }
 
 const std::vector<std::string>& notifyChannels()

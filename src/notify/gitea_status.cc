@@ -1,4 +1,6 @@
 #include "notify/gitea_status.hh"
+#include "db/eval_writer.hh"
+#include "db/queue_notify.hh"
 
 #include "util/logging.hh"
 
@@ -94,14 +96,15 @@ std::vector<HttpPostRequest> giteaStatusRequests(const GiteaStatusSettings& sett
 
 bool GiteaStatus::wants(const std::string& channel) const
 {
-    return channel == "build_queued" || channel == "build_started" || channel == "build_finished";
+    return channel == db::channel::buildQueued || channel == db::channel::buildStarted ||
+           channel == db::channel::buildFinished;
 }
 
 void GiteaStatus::handle(const Event& event, const PluginContext& ctx)
 {
-    auto phase = event.channel == "build_queued"    ? GiteaPhase::Queued
-                 : event.channel == "build_started" ? GiteaPhase::Started
-                                                    : GiteaPhase::Finished;
+    auto phase = event.channel == db::channel::buildQueued    ? GiteaPhase::Queued
+                 : event.channel == db::channel::buildStarted ? GiteaPhase::Started
+                                                              : GiteaPhase::Finished;
     auto [builds, evals] = ctx.db.withTransaction([&](pqxx::work& t) {
         auto b = loadEventBuilds(t, event, name());
         auto e = b.empty() ? std::vector<db::BuildEvaluation>{} : db::evaluationsOfBuild(t, b.front().id);

@@ -1,4 +1,6 @@
 #include "notify/github_status.hh"
+#include "db/eval_writer.hh"
+#include "db/queue_notify.hh"
 
 #include "util/logging.hh"
 
@@ -134,8 +136,9 @@ std::vector<HttpPostRequest> githubStatusRequests(const GithubStatusSettings& se
 
 bool GithubStatus::wants(const std::string& channel) const
 {
-    return channel == "build_queued" || channel == "build_started" || channel == "build_finished" ||
-           channel == "cached_build_queued" || channel == "cached_build_finished";
+    return channel == db::channel::buildQueued || channel == db::channel::buildStarted ||
+           channel == db::channel::buildFinished || channel == db::channel::cachedBuildQueued ||
+           channel == db::channel::cachedBuildFinished;
 }
 
 void GithubStatus::handle(const Event& event, const PluginContext& ctx)

@@ -4,6 +4,7 @@
 
 #include "db/build_description.hh"
 #include "db/build_figures.hh"
+#include "db/queue_notify.hh"
 #include "notify/plugin.hh"
 
 #include <memory>
@@ -36,7 +37,7 @@ public:
         : conf_(std::move(conf)), host_(std::move(host))
     {}
     std::string_view name() const override { return "InfluxDBNotification"; }
-    bool wants(const std::string& channel) const override { return channel == "build_finished"; }
+    bool wants(const std::string& channel) const override { return channel == db::channel::buildFinished; }
     void handle(const Event& event, const PluginContext& ctx) override;
 
 private:

@@ -1,4 +1,5 @@
 #include "notify/notify_daemon.hh"
+#include "db/queue_notify.hh"
 
 #include "db/connection_pool.hh"
 #include "db/listener.hh"
@@ -114,7 +115,7 @@ void Daemon::onNotify(const std::string& channel, const std::string& payload)
     try {
         auto e = Event::parse(channel, payload);
         auto plugins = pluginsFor(channel);
-        if (plugins.empty() && channel != "build_finished") return;
+        if (plugins.empty() && channel != db::channel::buildFinished) return;
         enqueue(std::move(e), std::move(plugins), std::nullopt);
     } catch (const std::exception& e) {
         metrics_.malformedEvent();
@@ -125,7 +126,9 @@ void Daemon::onNotify(const std::string& channel, const std::string& payload)
 void Daemon::enqueue(Event e, std::vector<Plugin*> plugins, std::optional<db::TaskRetry> retry)
 {
     // A build_finished already waiting reads the same rows when it runs: one is enough.
-    if (e.channel == "build_finished" && !retry && !queuedFinished_.lock()->insert(e.payload).second) return;
+    if (e.channel == db::channel::buildFinished && !retry &&
+        !queuedFinished_.lock()->insert(e.payload).second)
+        return;
     int64_t key = e.buildId() > 0 ? e.buildId() : -++unorderedKeys_;
     queue_.push(key, Task{std::move(e), std::move(plugins), std::move(retry), Clock::now()});
 }
@@ -139,12 +142,13 @@ void Daemon::scanPending()
             // Not a structured binding: Clang 14 cannot capture those in the lambda below.
             const auto& retrying = entry.retryingPlugins;
             auto id = entry.build;
-            auto plugins = pluginsFor("build_finished");
+            auto plugins = pluginsFor(db::channel::buildFinished);
             std::erase_if(plugins, [&](Plugin* p) {
                 return std::find(retrying.begin(), retrying.end(), p->name()) != retrying.end();
             });
             if (!retrying.empty() && plugins.empty()) continue; // its retries will clear it
-            enqueue(Event::parse("build_finished", std::to_string(id)), std::move(plugins), std::nullopt);
+            enqueue(Event::parse(db::channel::buildFinished, std::to_string(id)), std::move(plugins),
+                    std::nullopt);
             ++queued;
         }
         log::info("{} builds have a build_finished notification pending; {} queued", pending.size(), queued);
@@ -183,7 +187,7 @@ void Daemon::takeRetry(const db::TaskRetry& r)
                   r.pluginName);
     pool_.withTransaction([&](pqxx::work& t) { db::deleteTaskRetry(t, r.id); });
     retriesInHand_.lock()->erase(r.id);
-    if (e && e->channel == "build_finished") clearPending(buildsOf(*e));
+    if (e && e->channel == db::channel::buildFinished) clearPending(buildsOf(*e));
 }
 
 // While more events wait, a worker clears the pending notifications of the builds it handled
@@ -203,7 +207,7 @@ void Daemon::worker(const std::stop_token& st)
             continue;
         }
         auto& [key, task] = *item;
-        bool finished = task.event.channel == "build_finished";
+        bool finished = task.event.channel == db::channel::buildFinished;
         if (finished && !task.retry) queuedFinished_.lock()->erase(task.event.payload);
         ++running_;
         runTask(task);
@@ -224,7 +228,7 @@ void Daemon::worker(const std::stop_token& st)
 
 void Daemon::runTask(Task& t)
 {
-    if (t.event.channel == "build_finished" && t.event.fields.size() > 1) markBuildHandled(t.event);
+    if (t.event.channel == db::channel::buildFinished && t.event.fields.size() > 1) markBuildHandled(t.event);
     for (auto* p : t.plugins) callPlugin(t, *p);
     if (t.retry) retriesInHand_.lock()->erase(t.retry->id);
 }

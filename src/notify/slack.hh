@@ -3,6 +3,7 @@
 // finishes with a status different from the job's previous build (or always, with `force`).
 
 #include "db/build_description.hh"
+#include "db/queue_notify.hh"
 #include "notify/http_plugin_support.hh"
 #include "notify/plugin.hh"
 
@@ -42,7 +43,7 @@ public:
         : blocks_(std::move(blocks)), baseUrl_(std::move(baseUrl))
     {}
     std::string_view name() const override { return "SlackNotification"; }
-    bool wants(const std::string& channel) const override { return channel == "build_finished"; }
+    bool wants(const std::string& channel) const override { return channel == db::channel::buildFinished; }
     void handle(const Event& event, const PluginContext& ctx) override;
 
 private:
