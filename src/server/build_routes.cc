@@ -1,4 +1,6 @@
 #include "server/build_routes.hh"
+#include "db/queue_notify.hh"
+#include "db/schema.hh"
 
 #include "db/web_builds.hh"
 #include "server/action_buttons.hh"
@@ -147,8 +149,9 @@ Response buildPage(const Site& site, const Request& req)
     // An unfinished build's page follows its steps; a finished one changes only by a restart.
     return pageResponse(
         site, fmt::format("Build {} of job {}:{}:{}", build.id, build.project, build.jobset, build.job), h,
-        PageOptions{.liveOn = "step_started step_finished build_started build_finished "
-                              "builds_restarted builds_cancelled builds_bumped",
+        PageOptions{.liveOn = {db::channel::stepStarted, db::channel::stepFinished, db::channel::buildStarted,
+                               db::channel::buildFinished, db::channel::buildsRestarted,
+                               db::channel::buildsCancelled, db::channel::buildsBumped},
                     .liveBuild = std::to_string(build.id)});
 }
 

@@ -1,4 +1,6 @@
 #include "server/farm_routes.hh"
+#include "db/queue_notify.hh"
+#include "db/schema.hh"
 
 #include "db/eval_writer.hh"
 #include "db/jobsets.hh"
@@ -74,10 +76,11 @@ Response queuePage(const Site& site, const Request& req)
         h.raw("<p>The queue is empty.</p>");
     else
         h.append(buildTable(site, builds)).append(nextPager(site, "/queue", page, hasNext));
-    return pageResponse(
-        site, "Queue", h,
-        PageOptions{.liveOn = "build_queued builds_added build_started build_finished builds_restarted "
-                              "builds_cancelled builds_bumped builds_deleted"});
+    return pageResponse(site, "Queue", h,
+                        PageOptions{.liveOn = {db::channel::buildQueued, db::channel::buildsAdded,
+                                               db::channel::buildStarted, db::channel::buildFinished,
+                                               db::channel::buildsRestarted, db::channel::buildsCancelled,
+                                               db::channel::buildsBumped, db::channel::buildsDeleted}});
 }
 
 Response queueSummaryPage(const Site& site, const Request& req)
@@ -146,7 +149,8 @@ Response runningBuildsPage(const Site& site, const Request& req)
     h.raw("</tbody></table></div>");
     if (steps.empty()) h.raw("<p>No build is running.</p>");
     return pageResponse(site, "Running builds", h,
-                        PageOptions{.liveOn = "step_started step_finished build_finished builds_cancelled"});
+                        PageOptions{.liveOn = {db::channel::stepStarted, db::channel::stepFinished,
+                                               db::channel::buildFinished, db::channel::buildsCancelled}});
 }
 
 namespace {
@@ -206,7 +210,8 @@ Response recentEvalsPage(const Site& site, const Request& req)
     h.append(pager(site, "/evals", page, evals.total, evalsPerPage));
     return pageResponse(
         site, "Latest evaluations", h,
-        PageOptions{.liveOn = "eval_started eval_progress eval_added eval_failed eval_cached"});
+        PageOptions{.liveOn = {db::channel::evalStarted, db::channel::evalProgress, db::channel::evalAdded,
+                               db::channel::evalFailed, db::channel::evalCached}});
 }
 
 Response recentStepsPage(const Site& site, const Request& req)

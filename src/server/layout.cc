@@ -2,6 +2,8 @@
 
 #include "server/site.hh"
 
+#include <fmt/format.h>
+
 namespace hydra::server {
 
 std::string_view styleSheet()
@@ -59,7 +61,7 @@ Response pageResponse(const Site& site, std::string_view title, const Html& body
         .raw("</header><main");
     if (!options.liveOn.empty())
         h.raw(" data-live=\"")
-            .text(options.liveOn)
+            .text(fmt::format("{}", fmt::join(options.liveOn, " ")))
             .raw("\" data-events=\"")
             .text(site.url("/events"))
             .raw("\"");

@@ -5,6 +5,7 @@
 #include "server/http.hh"
 
 #include <string_view>
+#include <vector>
 
 namespace hydra::server {
 
@@ -16,9 +17,10 @@ Response pageResponse(const Site& site, std::string_view title, const Html& body
 /// What a page does in a browser with JavaScript beyond being read.
 struct PageOptions {
     int status = 200;
-    /// Farm events (channel names, space-separated) after which the page fetches itself again
-    /// and shows the new content: queue, running builds, machines, evaluations, a build.
-    std::string_view liveOn;
+    /// Farm events (channels, by the constants beside their senders) after which the page
+    /// fetches itself again and shows the new content: queue, running builds, machines,
+    /// evaluations, a build.
+    std::vector<std::string_view> liveOn;
     /// When set, only events naming this build id (or naming none) refresh the page.
     std::string liveBuild;
     /// The page holds a log that follows its step (log pages of running steps).

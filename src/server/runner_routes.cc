@@ -1,4 +1,5 @@
 #include "server/runner_routes.hh"
+#include "db/queue_notify.hh"
 
 #include "server/layout.hh"
 #include "server/queue_runner_client.hh"
@@ -96,7 +97,8 @@ Response machinesPage(const Site& site, const Request& req)
         if (m.is_object()) h.append(machineRow(site, name, m));
     h.raw("</tbody></table></div>");
     // A machine backs off when a step fails on it: that step's end refreshes the page.
-    return pageResponse(site, "Machines", h, PageOptions{.liveOn = "step_started step_finished"});
+    return pageResponse(site, "Machines", h,
+                        PageOptions{.liveOn = {db::channel::stepStarted, db::channel::stepFinished}});
 }
 
 Response queueRunnerStatusPage(const Site& site, const Request& req)
