@@ -1,8 +1,8 @@
 #include "notify/event.hh"
+
 #include "db/eval_writer.hh"
 #include "db/jobsets.hh"
 #include "db/queue_notify.hh"
-
 #include "util/error.hh"
 
 #include <algorithm>

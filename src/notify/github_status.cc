@@ -1,7 +1,7 @@
 #include "notify/github_status.hh"
+
 #include "db/eval_writer.hh"
 #include "db/queue_notify.hh"
-
 #include "util/logging.hh"
 
 #include <nlohmann/json.hpp>

@@ -1,9 +1,9 @@
 #include "notify/notify_daemon.hh"
-#include "db/queue_notify.hh"
 
 #include "db/connection_pool.hh"
 #include "db/listener.hh"
 #include "db/notify_pending.hh"
+#include "db/queue_notify.hh"
 #include "db/task_retries.hh"
 #include "metrics/metrics_server.hh"
 #include "notify/notify_metrics.hh"

@@ -1,7 +1,7 @@
 #include "server/build_routes.hh"
+
 #include "db/queue_notify.hh"
 #include "db/schema.hh"
-
 #include "db/web_builds.hh"
 #include "server/action_buttons.hh"
 #include "server/build_progress.hh"

@@ -1,9 +1,9 @@
 #include "server/farm_routes.hh"
-#include "db/queue_notify.hh"
-#include "db/schema.hh"
 
 #include "db/eval_writer.hh"
 #include "db/jobsets.hh"
+#include "db/queue_notify.hh"
+#include "db/schema.hh"
 #include "db/web_builds.hh"
 #include "db/web_evals.hh"
 #include "db/web_queue.hh"

@@ -1,6 +1,6 @@
 #include "server/runner_routes.hh"
-#include "db/queue_notify.hh"
 
+#include "db/queue_notify.hh"
 #include "server/layout.hh"
 #include "server/queue_runner_client.hh"
 #include "server/respond.hh"
