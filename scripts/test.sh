@@ -19,7 +19,7 @@ checks_log=build-sanitize/checks.log
 # Half a minute per fuzz target here (scripts/fuzz.sh alone gives a minute): the corpora are run
 # in full either way, and what runs after the tests lengthens the run one for one.
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
-setsid nice -n 19 bash -c './scripts/lint.sh build-sanitize && ./scripts/fuzz.sh' >"$checks_log" 2>&1 &
+setsid -w nice -n 19 bash -c './scripts/lint.sh build-sanitize && ./scripts/fuzz.sh' >"$checks_log" 2>&1 &
 checks=$!
 trap 'kill -- "-$checks" 2>/dev/null || true' EXIT
 status=0
