@@ -47,9 +47,9 @@ struct TempDir {
     }
 };
 
-/// Store paths a benchmark wrote (derivations, their outputs, its shell): deleted from the Nix
-/// store when the run ends, so repeated runs do not leave millions of unrooted paths for the
-/// next garbage collection. Declare it before whatever still uses the paths (a runner holds
+/// Store paths a benchmark wrote (derivations and their outputs): deleted from the Nix store
+/// when the run ends, so repeated runs do not leave millions of unrooted paths for the next
+/// garbage collection. Declare it before whatever still uses the paths (a runner holds
 /// temporary roots), so it is destroyed after them.
 class StoreGarbage {
 public:
@@ -79,13 +79,16 @@ public:
                 lastError = e.what();
             }
         }
-        // Only the error's last line: the rest is nix-store's "deleting ..." line per path.
         if (failedBatches > 0)
             fmt::print(stderr, "bench: {} of the run's batches of store paths were not deleted: {}\n",
                        failedBatches, lastLine(lastError));
     }
 
+    /// Paths added later are deleted first.
+    void add(std::string path) { paths_.push_back(std::move(path)); }
+
 private:
+    /// The error's last line: the rest is nix-store's "deleting ..." line per path.
     static std::string lastLine(std::string_view text)
     {
         while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
@@ -93,11 +96,6 @@ private:
         return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
     }
 
-public:
-    /// Paths added later are deleted first.
-    void add(std::string path) { paths_.push_back(std::move(path)); }
-
-private:
     std::vector<std::string> paths_;
 };
 

@@ -1,59 +1,10 @@
 #include "db/queue_store.hh"
 
-#include <fmt/format.h>
-#include <optional>
 #include <pqxx/pqxx>
-#include <string_view>
 
 #include "db/sql_values.hh"
 
 namespace hydra::db {
-
-namespace {
-
-constexpr std::string_view queuedBuildColumns =
-    "SELECT b.id, b.drvPath, b.jobset_id, j.project, j.name, b.job, b.system, "
-    "  b.globalPriority, b.priority, COALESCE(b.maxsilent, 3600), "
-    "  COALESCE(b.timeout, 36000), b.timestamp, j.schedulingShares";
-constexpr int queuedBuildColumnCount = 13;
-constexpr std::string_view queuedBuildTables = " FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id ";
-
-/// The rows of a query of queuedBuildColumns; with `finishedColumn`, that column says which
-/// rows to leave out (finished meanwhile).
-std::vector<QueuedBuild> queuedBuildRows(const pqxx::result& res, std::optional<int> finishedColumn = {})
-{
-    std::vector<QueuedBuild> out;
-    out.reserve(res.size());
-    for (auto row : res) {
-        if (finishedColumn && row[*finishedColumn].as<int>() != 0) continue;
-        QueuedBuild b;
-        b.id = row[0].as<BuildId>();
-        b.drvPath = row[1].as<std::string>();
-        b.jobsetId = row[2].as<int>();
-        b.project = row[3].as<std::string>();
-        b.jobset = row[4].as<std::string>();
-        b.job = row[5].as<std::string>();
-        b.system = row[6].as<std::string>();
-        b.globalPriority = row[7].as<int>();
-        b.priority = row[8].as<int>();
-        b.maxSilent = row[9].as<int>();
-        b.timeout = row[10].as<int>();
-        b.timestamp = row[11].as<int64_t>();
-        b.schedulingShares = row[12].as<int>();
-        out.push_back(std::move(b));
-    }
-    return out;
-}
-
-} // namespace
-
-std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, BuildId fromId, int limit)
-{
-    return queuedBuildRows(
-        t.exec_params(fmt::format("{}{}WHERE b.finished = 0 AND b.id >= $1 ORDER BY b.id LIMIT $2",
-                                  queuedBuildColumns, queuedBuildTables),
-                      fromId, limit));
-}
 
 std::vector<BuildId> queuedBuildIds(pqxx::transaction_base& t, BuildId fromId)
 {
@@ -66,14 +17,39 @@ std::vector<BuildId> queuedBuildIds(pqxx::transaction_base& t, BuildId fromId)
 
 std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, std::span<const BuildId> ids)
 {
-    if (ids.empty()) return {};
+    std::vector<QueuedBuild> out;
+    if (ids.empty()) return out;
     // Finished rows are left out here, not in the query: with `AND b.finished = 0` PostgreSQL
     // walked the partial index of unfinished builds and tested every queued build against the
     // page's ids, for every page (6 s of its CPU loading 200,000 builds); by id alone it can
     // only use the primary key.
-    auto query = fmt::format("{}, b.finished{}WHERE b.id = ANY($1::integer[]) ORDER BY b.id",
-                             queuedBuildColumns, queuedBuildTables);
-    return queuedBuildRows(t.exec_params(query, sql::intArray(ids)), queuedBuildColumnCount);
+    auto res =
+        t.exec_params("SELECT b.finished, b.id, b.drvPath, b.jobset_id, j.project, j.name, b.job, b.system, "
+                      "  b.globalPriority, b.priority, COALESCE(b.maxsilent, 3600), "
+                      "  COALESCE(b.timeout, 36000), b.timestamp, j.schedulingShares "
+                      "FROM Builds b JOIN Jobsets j ON j.id = b.jobset_id "
+                      "WHERE b.id = ANY($1::integer[]) ORDER BY b.id",
+                      sql::intArray(ids));
+    out.reserve(res.size());
+    for (auto row : res) {
+        if (row[0].as<int>() != 0) continue;
+        QueuedBuild b;
+        b.id = row[1].as<BuildId>();
+        b.drvPath = row[2].as<std::string>();
+        b.jobsetId = row[3].as<int>();
+        b.project = row[4].as<std::string>();
+        b.jobset = row[5].as<std::string>();
+        b.job = row[6].as<std::string>();
+        b.system = row[7].as<std::string>();
+        b.globalPriority = row[8].as<int>();
+        b.priority = row[9].as<int>();
+        b.maxSilent = row[10].as<int>();
+        b.timeout = row[11].as<int>();
+        b.timestamp = row[12].as<int64_t>();
+        b.schedulingShares = row[13].as<int>();
+        out.push_back(std::move(b));
+    }
+    return out;
 }
 
 std::vector<QueuedPriority> queuedBuildPriorities(pqxx::transaction_base& t)

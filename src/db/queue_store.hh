@@ -32,16 +32,12 @@ struct QueuedBuild {
     int schedulingShares = 100;
 };
 
-/// Queued builds with id >= fromId, in id order, at most `limit` of them. Page through a large
-/// queue by calling again with the last id + 1. Builds committed out of order are found by
-/// calling again from the lowest id that builds_added announced.
-std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, BuildId fromId, int limit);
-
 /// The ids of the queued builds with id >= fromId, in id order: one pass over the queue, where
-/// paging with the query above would plan a scan of the whole queue for every page.
+/// paging by `id >= last` would plan a scan of the whole queue for every page. Builds committed
+/// out of order are found by calling again from the lowest id that builds_added announced.
 std::vector<BuildId> queuedBuildIds(pqxx::transaction_base& t, BuildId fromId);
 
-/// Those of the builds `ids` that are still queued, in id order.
+/// Those of the builds `ids` that are still queued, in id order: a page of queuedBuildIds'.
 std::vector<QueuedBuild> loadQueuedBuilds(pqxx::transaction_base& t, std::span<const BuildId> ids);
 
 /// One queued build's id and current global priority (for builds_bumped and cancel diffing).

@@ -212,12 +212,16 @@ FinishedBuilds BuildQueue::finishing(const std::string& drvPath, bool succeeded)
     FinishedBuilds out;
     auto s = state_.lock();
     const auto& graph = s->scheduler.graph();
+    // `ownStep`: the builds' top-level step is this one; else each build's is looked up.
     auto copy = [&](const std::vector<BuildId>& ids, std::vector<db::QueuedBuild>& into, bool ownStep) {
         for (BuildId id : ids) {
             auto b = s->builds.find(id);
-            const Build* inGraph = graph.build(id);
-            if (b == s->builds.end() || !inGraph) continue;
-            into.push_back(b->second.record(id, ownStep ? drvPath : graph.step(inGraph->topLevel).drvPath));
+            if (b == s->builds.end()) continue;
+            if (ownStep) {
+                into.push_back(b->second.record(id, drvPath));
+            } else if (const Build* inGraph = graph.build(id)) {
+                into.push_back(b->second.record(id, graph.step(inGraph->topLevel).drvPath));
+            }
         }
     };
     if (succeeded) {
